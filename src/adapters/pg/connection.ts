@@ -1,0 +1,112 @@
+/**
+ * Opening PostgreSQL connections: SSL modes as libpq defines them, raw text values (no lossy parsing:
+ * timestamptz keeps its microseconds, numeric its digits), and errors mapped to one-line fixes.
+ */
+import fs from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import pg from 'pg';
+import type { ConnSecret, ConnSettings } from './conn-settings.js';
+import { mapConnectError } from './errors.js';
+
+/** Every value arrives as the server's text: we copy data, we do not interpret it. */
+export const RAW_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+
+export interface ConnectOptions {
+  /** 'database' opens a logical replication connection. */
+  replication?: 'database';
+  applicationName?: string;
+  /** Statements run once the session opens (SET session_replication_role…). */
+  sessionSetup?: readonly string[];
+}
+
+function tlsOptions(s: ConnSettings): ConnectionOptions | false {
+  if (s.sslMode === 'disable') return false;
+  const read = (f?: string) => (f ? fs.readFileSync(f, 'utf8') : undefined);
+  const base: ConnectionOptions = { cert: read(s.sslCert), key: read(s.sslKey) };
+  switch (s.sslMode) {
+    case 'verify-full':
+      return { ...base, ca: read(s.sslRootCert), rejectUnauthorized: true };
+    case 'verify-ca':
+      return { ...base, ca: read(s.sslRootCert), rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    default:
+      return { ...base, rejectUnauthorized: false };
+  }
+}
+
+function clientConfig(s: ConnSettings, secret: ConnSecret, o: ConnectOptions, ssl: ConnectionOptions | false): pg.ClientConfig {
+  return {
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    password: secret.password,
+    database: s.database,
+    ssl,
+    types: RAW_TYPES,
+    application_name: o.applicationName ?? 'yb-voyager',
+    replication: o.replication,
+    connectionTimeoutMillis: 30_000,
+    keepAlive: true,
+  } as pg.ClientConfig;
+}
+
+async function tryConnect(config: pg.ClientConfig): Promise<pg.Client> {
+  const client = new pg.Client(config);
+  try {
+    await client.connect();
+    return client;
+  } catch (e) {
+    client.end().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Connect with libpq's SSL semantics: `prefer` tries SSL then plain; `allow` tries plain then SSL;
+ * `require`/`verify-*` insist on SSL.
+ */
+export async function connect(s: ConnSettings, secret: ConnSecret, o: ConnectOptions = {}): Promise<pg.Client> {
+  let client: pg.Client;
+  try {
+    let ssl: ConnectionOptions | false;
+    try {
+      ssl = tlsOptions(s);
+    } catch (e) {
+      throw Object.assign(new Error(`ENOENT: ${(e as Error).message}`), { code: undefined });
+    }
+    const attempts: (ConnectionOptions | false)[] =
+      s.sslMode === 'prefer' ? [ssl, false] : s.sslMode === 'allow' ? [false, { rejectUnauthorized: false }] : [ssl];
+    let lastErr: unknown;
+    client = undefined as unknown as pg.Client;
+    for (const attempt of attempts) {
+      try {
+        client = await tryConnect(clientConfig(s, secret, o, attempt));
+        lastErr = undefined;
+        break;
+      } catch (e) {
+        lastErr = e;
+        const code = (e as { code?: string }).code;
+        // Only an SSL negotiation failure or an hba rejection is worth the fallback attempt.
+        if (!(/SSL/i.test(String((e as Error).message)) || code === '28000')) break;
+      }
+    }
+    if (lastErr) throw lastErr;
+  } catch (e) {
+    throw mapConnectError(e, s);
+  }
+  client.on('error', () => undefined); // errors surface on the next query; an idle socket error must not crash the process
+  for (const sql of o.sessionSetup ?? []) await client.query(sql);
+  return client;
+}
+
+/** Quote an identifier the way PostgreSQL needs it (always quoted: mixed case, reserved words, unicode). */
+export function quoteIdent(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+export function quoteLiteral(value: string): string {
+  return "'" + value.replace(/'/g, "''") + "'";
+}
+
+export function qualified(schema: string, table: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+}

@@ -1,0 +1,45 @@
+/** From resolved options to connection settings for the source or target database. */
+import type { ConnSettings, SslMode } from '../adapters/pg/conn-settings.js';
+import { UserError } from '../infra/errors.js';
+import { requirePassword } from './password.js';
+import type { ResolvedOptions } from './resolve.js';
+
+const DEFAULT_PORTS: Record<string, number> = { postgresql: 5432, mysql: 3306, oracle: 1521 };
+
+export function connSettings(options: ResolvedOptions, role: 'source' | 'target'): ConnSettings {
+  const missing: string[] = [];
+  const need = (name: string) => {
+    const v = options.str(`${role}-db-${name}`);
+    if (!v) missing.push(`--${role}-db-${name}`);
+    return v ?? '';
+  };
+  const user = need('user');
+  const database = role === 'target' ? (options.str('target-db-name') ?? 'yugabyte') : need('name');
+  if (missing.length) throw new UserError(`missing ${missing.join(', ')}`, `add ${missing.map((m) => `${m} <value>`).join(' ')}`);
+  let port = options.int(`${role}-db-port`) ?? 0;
+  if (port === 0) port = DEFAULT_PORTS[(role === 'source' && options.str('source-db-type')) || 'postgresql'] ?? 5432;
+  return {
+    role,
+    host: options.str(`${role}-db-host`) ?? 'localhost',
+    port,
+    user,
+    database,
+    sslMode: (options.str(`${role}-ssl-mode`) ?? 'prefer') as SslMode,
+    sslRootCert: options.str(`${role}-ssl-root-cert`),
+    sslCert: options.str(`${role}-ssl-cert`),
+    sslKey: options.str(`${role}-ssl-key`),
+  };
+}
+
+export async function connectionFromOptions(options: ResolvedOptions, role: 'source' | 'target') {
+  const settings = connSettings(options, role);
+  const password = await requirePassword(options, role);
+  return { settings, secret: { password } };
+}
+
+export function requireSourceType(options: ResolvedOptions, supported: readonly string[]): string {
+  const t = options.str('source-db-type');
+  if (!t) throw new UserError('required flag --source-db-type is missing', `add --source-db-type ${supported.join('|')}`);
+  if (!supported.includes(t)) throw new UserError(`--source-db-type ${t} is not supported by this command yet`, `supported: ${supported.join(', ')}`);
+  return t;
+}

@@ -1,0 +1,104 @@
+/**
+ * argv → (command, flags). Command words are matched by longest prefix (so both `export data` and
+ * `export data from source` work); the command's flags are parsed by commander, which also renders --help.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { UserError } from '../infra/errors.js';
+import { COMMANDS, matchCommand, type CommandSpec } from './command-table.js';
+import { allOptions } from './resolve.js';
+import type { OptionSpec } from './option-spec.js';
+
+export type ParsedArgv =
+  | { kind: 'help'; text: string }
+  | { kind: 'version' }
+  | { kind: 'command'; spec: CommandSpec; flags: Map<string, unknown> };
+
+export function topLevelHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
+  const lines = COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}${c.load ? '' : ' (not implemented yet)'}`);
+  return [
+    'yb-voyager: live migration with fall-back to YugabyteDB or any PostgreSQL-compatible database',
+    '',
+    'Usage: yb-voyager <command> --export-dir <dir> [flags]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Aliases: `export data` = `export data from source`, `import data` = `import data to target`.',
+    'Run `yb-voyager <command> --help` for the flags of a command.',
+  ].join('\n');
+}
+
+export function parseArgv(argv: readonly string[]): ParsedArgv {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return { kind: 'help', text: topLevelHelp() };
+  if (argv[0] === '--version' || argv[0] === 'version') return { kind: 'version' };
+  const match = matchCommand(argv);
+  if (!match) {
+    const firstFlag = argv.findIndex((a) => a.startsWith('-'));
+    const words = firstFlag < 0 ? [...argv] : argv.slice(0, firstFlag);
+    const partial = COMMANDS.filter((c) => words.length > 0 && words.length < c.words.length && words.every((w, i) => c.words[i] === w));
+    if (partial.length) {
+      throw new UserError(`'${words.join(' ')}' needs more words`, `did you mean: ${partial.map((c) => `yb-voyager ${c.words.join(' ')}`).join(', ')}`);
+    }
+    throw new UserError(`unknown command '${argv[0]}'`, 'run yb-voyager --help to list the commands');
+  }
+  const { spec, consumed } = match;
+  const cmd = buildCommander(spec);
+  let helpText: string | undefined;
+  cmd.configureOutput({ writeOut: (s) => (helpText = (helpText ?? '') + s), writeErr: () => undefined });
+  try {
+    cmd.parse([...argv.slice(consumed)], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') return { kind: 'help', text: (helpText ?? cmd.helpInformation()).trimEnd() };
+      throw new UserError(e.message.replace(/^error: /, ''), `run yb-voyager ${spec.words.join(' ')} --help for the flags`);
+    }
+    throw e;
+  }
+  const flags = new Map<string, unknown>();
+  for (const opt of allOptions(spec)) {
+    for (const spelling of [opt.name, ...(opt.aliases ?? [])]) {
+      const key = attributeName(spelling);
+      if (cmd.getOptionValueSource(key) === 'cli') {
+        if (flags.has(opt.name)) throw new UserError(`--${opt.name} is given twice (once as --${spelling})`, 'keep one spelling');
+        flags.set(opt.name, cmd.getOptionValue(key));
+      }
+    }
+  }
+  return { kind: 'command', spec, flags };
+}
+
+function attributeName(flag: string): string {
+  return flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function buildCommander(spec: CommandSpec): Command {
+  const cmd = new Command(`yb-voyager ${spec.words.join(' ')}`)
+    .description(spec.summary)
+    .exitOverride()
+    .allowExcessArguments(false)
+    .helpOption('-h, --help', 'show the flags of this command');
+  for (const opt of allOptions(spec)) {
+    for (const spelling of [opt.name, ...(opt.aliases ?? [])]) cmd.addOption(toCommanderOption(opt, spelling));
+  }
+  return cmd;
+}
+
+function toCommanderOption(opt: OptionSpec, spelling: string): Option {
+  const short = spelling === opt.name && opt.short ? `-${opt.short}, ` : '';
+  // Booleans take an optional value so both `--yes` and `--start-clean true` (the spec's form) work.
+  const value = opt.type === 'bool' ? ' [bool]' : opt.type === 'int' ? ' <number>' : ' <value>';
+  const o = new Option(`${short}--${spelling}${value}`, spelling === opt.name ? describe(opt) : `alias of --${opt.name}`);
+  if (opt.type === 'bool') o.preset('true');
+  if (opt.hidden || spelling !== opt.name) o.hideHelp();
+  return o;
+}
+
+function describe(opt: OptionSpec): string {
+  const parts = [opt.description];
+  if (opt.choices) parts.push(`(${opt.choices.join('|')})`);
+  if (opt.default !== undefined) parts.push(`[default: ${opt.default}]`);
+  if (opt.env) parts.push(`[env: ${opt.env}]`);
+  if (opt.required) parts.push('(required)');
+  return parts.join(' ');
+}

@@ -1,0 +1,148 @@
+/**
+ * The state store, metainfo/meta.db (SQLite). Versioned schema (migrations below, applied in order),
+ * a JSON key/value area for records, and one transactional read-modify-write helper every change goes
+ * through. Several processes use it at once: WAL mode and a generous busy timeout.
+ */
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { InternalError, UserError } from '../infra/errors.js';
+
+type DB = Database.Database;
+
+/**
+ * Schema migrations. Append only: never edit a released step, add a new one. Features that need tables
+ * add their step here so every process sees the same schema version.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE command_log (id INTEGER PRIMARY KEY AUTOINCREMENT, command TEXT NOT NULL, pid INTEGER NOT NULL,
+     started_at TEXT NOT NULL, ended_at TEXT, exit_code INTEGER);`,
+];
+
+export const STATE_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Identity of a database taking part in the migration: a rerun against another one is refused. */
+export interface DbIdentity {
+  dbType: string;
+  /** Cluster identity that survives host renames: PostgreSQL system identifier + database name. */
+  systemId: string;
+  dbName: string;
+  host: string;
+  port: number;
+}
+
+export interface MigrationRecord {
+  uuid: string;
+  createdAt: string;
+  source?: DbIdentity;
+  target?: DbIdentity;
+  ended?: boolean;
+}
+
+export class StateStore {
+  readonly db: DB;
+  private constructor(db: DB) {
+    this.db = db;
+  }
+
+  static open(file: string): StateStore {
+    const db = new Database(file, { timeout: 30_000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 30000');
+    const store = new StateStore(db);
+    store.migrate();
+    return store;
+  }
+
+  private migrate(): void {
+    this.update(() => {
+      this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+      const row = this.db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+      const current = row?.version ?? 0;
+      if (current > MIGRATIONS.length) {
+        throw new UserError(
+          `this export dir was written by a newer yb-voyager (state schema ${current}, this one knows ${MIGRATIONS.length})`,
+          'use the newer yb-voyager, or a new --export-dir',
+          'conflict',
+        );
+      }
+      for (let v = current; v < MIGRATIONS.length; v++) this.db.exec(MIGRATIONS[v]);
+      if (row) this.db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length);
+      else this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(MIGRATIONS.length);
+    });
+  }
+
+  /** Run fn in one IMMEDIATE transaction (write lock taken up front, so read-modify-write is safe). */
+  update<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  getJson<T>(key: string): T | undefined {
+    const row = this.db.prepare('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  setJson(key: string, value: unknown): void {
+    this.db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+  }
+
+  /** Transactional read-modify-write of one JSON record. */
+  modifyJson<T>(key: string, fn: (current: T | undefined) => T): T {
+    return this.update(() => {
+      const next = fn(this.getJson<T>(key));
+      this.setJson(key, next);
+      return next;
+    });
+  }
+
+  /** The migration record, created (with a new UUID) on first use of the export dir. */
+  migration(): MigrationRecord {
+    return this.modifyJson<MigrationRecord>('migration', (cur) => cur ?? { uuid: randomUUID(), createdAt: new Date().toISOString() });
+  }
+
+  /**
+   * Record which database plays `role`, or refuse if the export dir already belongs to another one.
+   */
+  bindDatabase(role: 'source' | 'target', identity: DbIdentity): void {
+    this.modifyJson<MigrationRecord>('migration', (cur) => {
+      const rec = cur ?? { uuid: randomUUID(), createdAt: new Date().toISOString() };
+      const known = rec[role];
+      if (known && (known.systemId !== identity.systemId || known.dbName !== identity.dbName || known.dbType !== identity.dbType)) {
+        throw new UserError(
+          `this export dir belongs to a migration whose ${role} is ${describe(known)}, not ${describe(identity)}`,
+          `use a new, empty --export-dir for a different ${role} database (or point this command at ${describe(known)})`,
+          'conflict',
+        );
+      }
+      return { ...rec, [role]: known ? { ...known, host: identity.host, port: identity.port } : identity };
+    });
+  }
+
+  assertNotEnded(): void {
+    if (this.getJson<MigrationRecord>('migration')?.ended) {
+      throw new UserError('this migration has ended (end migration was run on this export dir)', 'start a new migration with a new, empty --export-dir', 'conflict');
+    }
+  }
+
+  logCommandStart(command: string): number {
+    const r = this.db.prepare('INSERT INTO command_log (command, pid, started_at) VALUES (?, ?, ?)').run(command, process.pid, new Date().toISOString());
+    return Number(r.lastInsertRowid);
+  }
+
+  logCommandEnd(id: number, exitCode: number): void {
+    this.db.prepare('UPDATE command_log SET ended_at = ?, exit_code = ? WHERE id = ?').run(new Date().toISOString(), exitCode, id);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function describe(id: DbIdentity): string {
+  return `${id.dbType} database '${id.dbName}' on ${id.host}:${id.port} (system id ${id.systemId})`;
+}
+
+export function assertNever(x: never): never {
+  throw new InternalError(`unexpected value ${String(x)}`);
+}

@@ -1,0 +1,76 @@
+/**
+ * Typed errors. Everything below main.ts throws one of these; main.ts alone maps them to exit codes.
+ * Messages are one line, say what went wrong and (in `hint`) what to do next. They never carry secrets.
+ */
+
+export type ErrorKind =
+  | 'usage' // wrong flag, missing argument, bad config file
+  | 'config' // the environment is not prepared (wal_level, privileges, missing schema…)
+  | 'auth' // wrong password
+  | 'connect' // host unreachable, refused, TLS failure
+  | 'not-found' // unknown database, schema, table
+  | 'privilege' // permission denied
+  | 'conflict' // another instance, different migration in this export dir
+  | 'data' // a row or statement the target refused
+  | 'interrupted' // SIGINT/SIGTERM
+  | 'internal';
+
+export const EXIT_CODES: Record<ErrorKind, number> = {
+  usage: 2,
+  config: 3,
+  auth: 4,
+  connect: 5,
+  'not-found': 6,
+  privilege: 7,
+  conflict: 8,
+  data: 9,
+  interrupted: 130,
+  internal: 70,
+};
+
+export class VoyagerError extends Error {
+  readonly kind: ErrorKind;
+  readonly hint?: string;
+  constructor(kind: ErrorKind, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.hint = hint;
+    this.name = new.target.name;
+  }
+  /** The one line a user sees. */
+  oneLine(): string {
+    return this.hint ? `${this.message}; ${this.hint}` : this.message;
+  }
+}
+
+/** Something the user can fix: a flag, a config value, a prepared database. */
+export class UserError extends VoyagerError {
+  constructor(message: string, hint?: string, kind: ErrorKind = 'usage') {
+    super(kind, message, hint);
+  }
+}
+
+/** A database refused or failed; `kind` is neutral across engines. `sqlState` kept for callers that branch on it. */
+export class DbError extends VoyagerError {
+  readonly sqlState?: string;
+  constructor(kind: ErrorKind, message: string, hint?: string, sqlState?: string, cause?: unknown) {
+    super(kind, message, hint, { cause });
+    this.sqlState = sqlState;
+  }
+}
+
+export class InternalError extends VoyagerError {
+  constructor(message: string, cause?: unknown) {
+    super('internal', message, 'this is a bug in yb-voyager; rerun with --log-level debug and report the log', { cause });
+  }
+}
+
+export class NotImplementedError extends VoyagerError {
+  constructor(command: string) {
+    super('usage', `'${command}' is not implemented yet in this version of yb-voyager`, 'see README.md for the commands available now');
+  }
+}
+
+export function exitCodeFor(err: unknown): number {
+  return err instanceof VoyagerError ? EXIT_CODES[err.kind] : EXIT_CODES.internal;
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * Entry point: parse argv, set up the command's context (export dir, log file, lock, state store),
+ * run it, and map whatever it throws to a one-line message and an exit code. The only place that exits.
+ */
+import { loadConfigFile } from './cli/config-file.js';
+import type { CommandContext } from './cli/context.js';
+import { parseArgv } from './cli/parse-argv.js';
+import { createOutput } from './cli/render/output.js';
+import { resolveOptions, type ResolvedOptions } from './cli/resolve.js';
+import { ExportDir } from './export-dir/layout.js';
+import { acquireLock, type Lock } from './export-dir/lock.js';
+import { StateStore } from './export-dir/state-store.js';
+import { exitCodeFor, NotImplementedError, VoyagerError } from './infra/errors.js';
+import { createLogger, nullLogger, redact, registerSecret, type Logger, type LogLevel } from './infra/logger.js';
+import { installShutdown } from './infra/shutdown.js';
+
+export const VERSION = '0.1.0';
+
+async function main(argv: string[]): Promise<number> {
+  const out = createOutput();
+  let log: Logger = nullLogger;
+  let options: ResolvedOptions | undefined;
+  let lock: Lock | undefined;
+  let state: StateStore | undefined;
+  let commandLogId: number | undefined;
+  const shutdown = installShutdown(() => process.exit(130));
+  try {
+    const parsed = parseArgv(argv);
+    if (parsed.kind === 'help') {
+      out.line(parsed.text);
+      return 0;
+    }
+    if (parsed.kind === 'version') {
+      out.line(`yb-voyager ${VERSION}`);
+      return 0;
+    }
+    const { spec, flags } = parsed;
+    const configPath = flags.get('config-file') as string | undefined;
+    const config = configPath ? loadConfigFile(configPath) : undefined;
+    options = resolveOptions(spec, flags, process.env, config);
+    for (const name of ['source-db-password', 'target-db-password']) if (options.has(name)) registerSecret(options.str(name));
+    if (!spec.load) throw new NotImplementedError(spec.words.join(' '));
+
+    const exportDir = ExportDir.open(options.str('export-dir'));
+    log = createLogger(exportDir.logFile(spec.id), options.str('log-level') as LogLevel);
+    log.info(`yb-voyager ${VERSION} ${spec.words.join(' ')}`, { pid: process.pid, options: options.describe() });
+    if (!spec.noLock) lock = acquireLock(exportDir.lockFile(spec.id), spec.words.join(' '));
+    state = StateStore.open(exportDir.stateDb);
+    state.migration();
+    if (spec.id !== 'get-data-migration-report' && spec.id !== 'cutover-status') state.assertNotEnded();
+    commandLogId = state.logCommandStart(spec.id);
+
+    const mod = await spec.load();
+    const ctx: CommandContext = { spec, options, exportDir, state, log, out, signal: shutdown.signal };
+    await mod.run(ctx);
+    log.info('command finished');
+    state.logCommandEnd(commandLogId, 0);
+    return 0;
+  } catch (err) {
+    const code = exitCodeFor(err);
+    const debug = options?.str('log-level') === 'debug' || options?.str('log-level') === 'trace';
+    const message = err instanceof VoyagerError ? err.oneLine() : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
+    process.stderr.write(redact(`Error: ${message}`) + '\n');
+    if (debug && err instanceof Error && err.stack) process.stderr.write(redact(err.stack) + '\n');
+    log.error(message, { err });
+    if (state && commandLogId !== undefined) {
+      try { state.logCommandEnd(commandLogId, code); } catch { /* the store may be the thing that failed */ }
+    }
+    return code;
+  } finally {
+    shutdown.dispose();
+    lock?.release();
+    state?.close();
+    log.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(redact(`Error: ${String(err)}`) + '\n');
+    process.exit(70);
+  },
+);
