@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     if (!spec.noLock) lock = acquireLock(exportDir.lockFile(spec.id), spec.words.join(' '));
     state = StateStore.open(exportDir.stateDb);
     state.migration();
-    if (spec.id !== 'get-data-migration-report' && spec.id !== 'cutover-status') state.assertNotEnded();
+    if (!['get-data-migration-report', 'cutover-status', 'end-migration'].includes(spec.id)) state.assertNotEnded();
     commandLogId = state.logCommandStart(spec.id);
 
     const mod = await spec.load();

@@ -17,6 +17,17 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE command_log (id INTEGER PRIMARY KEY AUTOINCREMENT, command TEXT NOT NULL, pid INTEGER NOT NULL,
      started_at TEXT NOT NULL, ended_at TEXT, exit_code INTEGER);`,
+  // The change queue (src/export-dir/queue.ts).
+  `CREATE TABLE queue_segments (segment_no INTEGER PRIMARY KEY, exporter_role TEXT NOT NULL,
+     committed_bytes INTEGER NOT NULL DEFAULT 0, events INTEGER NOT NULL DEFAULT 0, first_vsn INTEGER, last_vsn INTEGER,
+     closed INTEGER NOT NULL DEFAULT 0, archived INTEGER NOT NULL DEFAULT 0, archive_location TEXT);
+   CREATE TABLE queue_consumers (consumer TEXT NOT NULL, segment_no INTEGER NOT NULL, PRIMARY KEY (consumer, segment_no));
+   CREATE TABLE exporter_position (exporter_role TEXT PRIMARY KEY, source_pos TEXT, updated_at TEXT);
+   CREATE TABLE exported_event_counts (exporter_role TEXT NOT NULL, schema_name TEXT NOT NULL, table_name TEXT NOT NULL,
+     inserts INTEGER NOT NULL DEFAULT 0, updates INTEGER NOT NULL DEFAULT 0, deletes INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (exporter_role, schema_name, table_name));
+   CREATE TABLE exported_event_buckets (exporter_role TEXT NOT NULL, bucket INTEGER NOT NULL, events INTEGER NOT NULL,
+     PRIMARY KEY (exporter_role, bucket));`,
 ];
 
 export const STATE_SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,37 @@
+import { endMigration, type BackupChoice } from '../../workflows/end-migration.js';
+import { loadConnSettings } from '../../export-dir/migration-state.js';
+import { UserError } from '../../infra/errors.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CommandContext } from '../context.js';
+import { requirePassword } from '../password.js';
+
+export async function run(ctx: CommandContext): Promise<void> {
+  const o = ctx.options;
+  const choice: BackupChoice = {
+    logs: o.bool('backup-log-files')!,
+    data: o.bool('backup-data-files')!,
+    schema: o.bool('backup-schema-files')!,
+    reports: o.bool('save-migration-reports')!,
+    dir: o.str('backup-dir'),
+  };
+  const anyBackup = choice.logs || choice.data || choice.schema || choice.reports;
+  if (anyBackup && !choice.dir) throw new UserError('--backup-dir is required when a backup flag is true', 'add --backup-dir <DIR> (an existing directory)');
+  if (choice.dir) {
+    choice.dir = path.resolve(choice.dir);
+    if (!fs.existsSync(choice.dir) || !fs.statSync(choice.dir).isDirectory()) {
+      throw new UserError(`backup directory ${choice.dir} does not exist`, `create it first: mkdir -p ${choice.dir}`);
+    }
+  }
+  const side = async (role: 'source' | 'target') => {
+    const settings = loadConnSettings(ctx.state, role);
+    if (!settings) return undefined;
+    return { settings, secret: { password: await requirePassword(o, role) } };
+  };
+  const source = await side('source');
+  const target = await side('target');
+  await endMigration(
+    { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, say: (l) => ctx.out.line(l), source, target },
+    choice,
+  );
+}

@@ -1,0 +1,371 @@
+/**
+ * The on-disk change queue: data/queue/segment.<N>.ndjson, one event per line, plus its bookkeeping in
+ * meta.db. Exactly-once rests on three rules:
+ *  1. The writer appends, fsyncs, and only then records the committed size in meta.db (one SQLite
+ *     transaction with the event counts). Only after that may the caller confirm the position upstream.
+ *  2. Readers never read past the committed size; on restart the writer truncates to it.
+ *  3. Commits happen at source-transaction boundaries, and segments rotate only there.
+ * One writer per queue at a time (the exporter's lock guarantees it).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DataEvent, ExporterRole, QueueEvent } from '../core/change-event.js';
+import { isDataEvent } from '../core/change-event.js';
+import { InternalError } from '../infra/errors.js';
+import { sleep } from '../infra/shutdown.js';
+import type { ExportDir } from './layout.js';
+import type { StateStore } from './state-store.js';
+
+export const DEFAULT_SEGMENT_MAX_BYTES = Number(process.env.QUEUE_SEGMENT_MAX_BYTES ?? 256 * 1024 * 1024);
+const WRITE_BUFFER_BYTES = 1 << 20;
+const BUCKET_SECONDS = 10;
+
+export interface SegmentRow {
+  segment_no: number;
+  exporter_role: ExporterRole;
+  committed_bytes: number;
+  events: number;
+  first_vsn: number | null;
+  last_vsn: number | null;
+  closed: number;
+  archived: number;
+  archive_location: string | null;
+}
+
+type NewEvent = QueueEvent extends infer E ? (E extends { vsn: number } ? Omit<E, 'vsn'> : never) : never;
+
+interface OpenSegment {
+  no: number;
+  fd: number;
+  size: number;
+}
+
+export class QueueWriter {
+  private seg: OpenSegment;
+  private buffer: string[] = [];
+  private bufferBytes = 0;
+  private nextVsn: number;
+  private firstPendingVsn: number | undefined;
+  private pendingDataEvents = 0;
+  private pendingCounts = new Map<string, { schema: string; table: string; c: number; u: number; d: number }>();
+  /** Events committed by this process (the metrics' "Current Run"). */
+  runEvents = 0;
+
+  private constructor(
+    private readonly dir: ExportDir,
+    private readonly state: StateStore,
+    readonly role: ExporterRole,
+    private readonly segmentMaxBytes: number,
+  ) {
+    const last = state.db.prepare('SELECT * FROM queue_segments ORDER BY segment_no DESC LIMIT 1').get() as SegmentRow | undefined;
+    this.nextVsn = QueueWriter.lastVsn(state) + 1;
+    if (last && !last.closed && last.exporter_role === role) {
+      this.seg = this.openFile(last.segment_no, last.committed_bytes);
+    } else {
+      if (last && !last.closed) {
+        // Another role's exporter stopped for good (cutover) without closing: nothing beyond its
+        // committed size is valid, and nobody will append to it again.
+        this.truncate(last.segment_no, last.committed_bytes);
+        state.db.prepare('UPDATE queue_segments SET closed = 1 WHERE segment_no = ?').run(last.segment_no);
+      }
+      this.seg = this.startSegment((last?.segment_no ?? -1) + 1);
+    }
+  }
+
+  static open(dir: ExportDir, state: StateStore, role: ExporterRole, segmentMaxBytes = DEFAULT_SEGMENT_MAX_BYTES): QueueWriter {
+    return new QueueWriter(dir, state, role, segmentMaxBytes);
+  }
+
+  /** Highest vsn ever committed, across both directions (vsn is one sequence for the whole migration). */
+  static lastVsn(state: StateStore): number {
+    const r = state.db.prepare('SELECT MAX(last_vsn) AS v FROM queue_segments').get() as { v: number | null };
+    return r.v ?? 0;
+  }
+
+  private truncate(no: number, size: number): void {
+    const file = this.dir.segmentFile(no);
+    if (fs.existsSync(file) && fs.statSync(file).size > size) fs.truncateSync(file, size);
+  }
+
+  private openFile(no: number, committed: number): OpenSegment {
+    const file = this.dir.segmentFile(no);
+    const fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
+    // Anything past the committed size was never acknowledged: drop it (rule 2).
+    fs.ftruncateSync(fd, committed);
+    fs.fsyncSync(fd);
+    return { no, fd, size: committed };
+  }
+
+  private startSegment(no: number): OpenSegment {
+    // The row exists before the file, so a crash in between leaves a row with 0 committed bytes, never an orphan file.
+    this.state.db.prepare('INSERT OR IGNORE INTO queue_segments (segment_no, exporter_role) VALUES (?, ?)').run(no, this.role);
+    const seg = this.openFile(no, 0);
+    fsyncDir(path.dirname(this.dir.segmentFile(no)));
+    return seg;
+  }
+
+  /** Buffer one event; returns its vsn. Nothing is visible to readers until commit(). */
+  append(event: NewEvent): number {
+    const vsn = this.nextVsn++;
+    const full = { vsn, ...event } as QueueEvent;
+    const line = JSON.stringify(full) + '\n';
+    this.buffer.push(line);
+    this.bufferBytes += line.length;
+    this.firstPendingVsn ??= vsn;
+    if (isDataEvent(full)) this.count(full);
+    if (this.bufferBytes >= WRITE_BUFFER_BYTES) this.flushBuffer();
+    return vsn;
+  }
+
+  private count(e: DataEvent): void {
+    const k = `${e.schema}\u0000${e.table}`;
+    let c = this.pendingCounts.get(k);
+    if (!c) this.pendingCounts.set(k, (c = { schema: e.schema, table: e.table, c: 0, u: 0, d: 0 }));
+    c[e.op]++;
+    this.pendingDataEvents++;
+  }
+
+  private flushBuffer(): void {
+    if (!this.buffer.length) return;
+    const data = Buffer.from(this.buffer.join(''), 'utf8');
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(this.seg.fd, data, off, data.length - off, this.seg.size + off);
+    this.seg.size += data.length;
+    this.buffer = [];
+    this.bufferBytes = 0;
+  }
+
+  /** Bytes appended but not yet committed (for callers that commit large transactions' progress). */
+  get pendingEvents(): number {
+    return this.firstPendingVsn === undefined ? 0 : this.nextVsn - this.firstPendingVsn;
+  }
+
+  /**
+   * Make everything appended so far durable and visible, at a source transaction boundary.
+   * `sourcePos` is the position the caller may confirm upstream once this returns.
+   */
+  commit(sourcePos?: string): void {
+    if (this.firstPendingVsn === undefined) {
+      if (sourcePos !== undefined) this.savePosition(sourcePos);
+      return;
+    }
+    this.flushBuffer();
+    fs.fsyncSync(this.seg.fd);
+    const lastVsn = this.nextVsn - 1;
+    const firstVsn = this.firstPendingVsn;
+    const nowBucket = Math.floor(Date.now() / 1000 / BUCKET_SECONDS) * BUCKET_SECONDS;
+    const db = this.state.db;
+    this.state.update(() => {
+      db.prepare(
+        `UPDATE queue_segments SET committed_bytes = ?, events = events + ?, first_vsn = COALESCE(first_vsn, ?), last_vsn = ?
+         WHERE segment_no = ?`,
+      ).run(this.seg.size, this.pendingDataEvents, firstVsn, lastVsn, this.seg.no);
+      const upsert = db.prepare(
+        `INSERT INTO exported_event_counts (exporter_role, schema_name, table_name, inserts, updates, deletes) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (exporter_role, schema_name, table_name) DO UPDATE SET inserts = inserts + excluded.inserts,
+           updates = updates + excluded.updates, deletes = deletes + excluded.deletes`,
+      );
+      for (const c of this.pendingCounts.values()) upsert.run(this.role, c.schema, c.table, c.c, c.u, c.d);
+      if (this.pendingDataEvents) {
+        db.prepare(
+          `INSERT INTO exported_event_buckets (exporter_role, bucket, events) VALUES (?, ?, ?)
+           ON CONFLICT (exporter_role, bucket) DO UPDATE SET events = events + excluded.events`,
+        ).run(this.role, nowBucket, this.pendingDataEvents);
+      }
+      if (sourcePos !== undefined) this.savePosition(sourcePos);
+    });
+    this.runEvents += this.pendingDataEvents;
+    this.firstPendingVsn = undefined;
+    this.pendingDataEvents = 0;
+    this.pendingCounts.clear();
+    if (this.seg.size >= this.segmentMaxBytes) this.rotate();
+  }
+
+  private savePosition(sourcePos: string): void {
+    this.state.db
+      .prepare(
+        `INSERT INTO exporter_position (exporter_role, source_pos, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (exporter_role) DO UPDATE SET source_pos = excluded.source_pos, updated_at = excluded.updated_at`,
+      )
+      .run(this.role, sourcePos, new Date().toISOString());
+  }
+
+  /** Close the current segment (after a cutover marker): readers then know nothing more comes after it. */
+  closeSegment(): void {
+    if (this.firstPendingVsn !== undefined) throw new InternalError('closeSegment() with uncommitted events');
+    this.state.db.prepare('UPDATE queue_segments SET closed = 1 WHERE segment_no = ?').run(this.seg.no);
+    fs.closeSync(this.seg.fd);
+    this.seg.fd = -1;
+  }
+
+  private rotate(): void {
+    const next = this.seg.no + 1;
+    this.state.update(() => {
+      this.state.db.prepare('UPDATE queue_segments SET closed = 1 WHERE segment_no = ?').run(this.seg.no);
+      this.state.db.prepare('INSERT OR IGNORE INTO queue_segments (segment_no, exporter_role) VALUES (?, ?)').run(next, this.role);
+    });
+    fs.closeSync(this.seg.fd);
+    this.seg = this.startSegment(next);
+  }
+
+  /** Release the file without committing (uncommitted events are dropped on the next open). */
+  close(): void {
+    if (this.seg.fd >= 0) fs.closeSync(this.seg.fd);
+    this.seg.fd = -1;
+  }
+}
+
+/** The position an exporter may resume from (what it last confirmed durable). */
+export function exporterPosition(state: StateStore, role: ExporterRole): string | undefined {
+  const r = state.db.prepare('SELECT source_pos FROM exporter_position WHERE exporter_role = ?').get(role) as { source_pos: string | null } | undefined;
+  return r?.source_pos ?? undefined;
+}
+
+function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export interface ReaderOptions {
+  /** Consumer name recorded per finished segment: 'target_db_importer' or 'source_db_importer'. */
+  consumer: string;
+  /** Exporter roles whose segments this consumer applies. */
+  roles: readonly ExporterRole[];
+  /** Events with vsn <= afterVsn are skipped (the consumer's committed watermark). */
+  afterVsn: number;
+  pollMs?: number;
+  readChunkBytes?: number;
+}
+
+/**
+ * Reads events in vsn order, waiting for more when caught up. Yields arrays of events as they are read.
+ * The generator ends only when `signal` aborts (or after a closed segment when `stopAtClosed` is reached by the caller).
+ */
+export class QueueReader {
+  private readonly pollMs: number;
+  private readonly chunk: number;
+  /** Segment currently being read and how far. */
+  private segmentNo = -1;
+  private offset = 0;
+  /** Closed segments fully yielded: segment_no → last vsn in it. */
+  private finished: { no: number; lastVsn: number }[] = [];
+
+  constructor(
+    private readonly dir: ExportDir,
+    private readonly state: StateStore,
+    private readonly o: ReaderOptions,
+  ) {
+    this.pollMs = o.pollMs ?? 200;
+    this.chunk = o.readChunkBytes ?? 4 << 20;
+  }
+
+  private segments(fromNo: number): SegmentRow[] {
+    const roles = this.o.roles.map(() => '?').join(',');
+    return this.state.db
+      .prepare(`SELECT * FROM queue_segments WHERE segment_no >= ? AND exporter_role IN (${roles}) ORDER BY segment_no`)
+      .all(fromNo, ...this.o.roles) as SegmentRow[];
+  }
+
+  async *read(signal: AbortSignal): AsyncGenerator<QueueEvent[]> {
+    let afterVsn = this.o.afterVsn;
+    while (!signal.aborted) {
+      let seg: SegmentRow | undefined;
+      for (const s of this.segments(Math.max(this.segmentNo, 0))) {
+        const alreadyApplied = s.closed && s.last_vsn !== null && s.last_vsn <= afterVsn && s.segment_no !== this.segmentNo;
+        if (!alreadyApplied) {
+          seg = s;
+          break;
+        }
+        // Applied before a restart: skip without reading, but still acknowledge it as done.
+        if (!this.finished.some((f) => f.no === s.segment_no)) this.finished.push({ no: s.segment_no, lastVsn: s.last_vsn ?? 0 });
+        this.segmentNo = s.segment_no + 1;
+      }
+      if (!seg) {
+        await sleep(this.pollMs, signal);
+        continue;
+      }
+      if (seg.segment_no !== this.segmentNo) {
+        this.segmentNo = seg.segment_no;
+        this.offset = 0;
+      }
+      if (seg.archived) throw new InternalError(`segment ${seg.segment_no} was archived before consumer ${this.o.consumer} applied it`);
+      if (this.offset < seg.committed_bytes) {
+        for await (const events of this.readRange(seg.segment_no, this.offset, seg.committed_bytes)) {
+          const fresh = events.filter((e) => e.vsn > afterVsn);
+          if (fresh.length) {
+            afterVsn = fresh[fresh.length - 1].vsn;
+            yield fresh;
+          }
+          if (signal.aborted) return;
+        }
+        this.offset = seg.committed_bytes;
+        continue; // re-read the row: more may have been committed meanwhile
+      }
+      if (seg.closed) {
+        this.finished.push({ no: seg.segment_no, lastVsn: seg.last_vsn ?? 0 });
+        this.segmentNo = seg.segment_no + 1;
+        this.offset = 0;
+        continue;
+      }
+      await sleep(this.pollMs, signal);
+    }
+  }
+
+  private async *readRange(no: number, from: number, to: number): AsyncGenerator<QueueEvent[]> {
+    const fh = await fs.promises.open(this.dir.segmentFile(no), 'r');
+    try {
+      let pos = from;
+      let carry = '';
+      const buf = Buffer.allocUnsafe(this.chunk);
+      while (pos < to) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(this.chunk, to - pos), pos);
+        if (bytesRead === 0) throw new InternalError(`segment ${no} is shorter than its committed size ${to}`);
+        pos += bytesRead;
+        const text = carry + buf.toString('utf8', 0, bytesRead);
+        const lastNl = text.lastIndexOf('\n');
+        carry = text.slice(lastNl + 1);
+        if (lastNl < 0) continue;
+        const lines = text.slice(0, lastNl).split('\n');
+        yield lines.map((l) => JSON.parse(l) as QueueEvent);
+      }
+      if (carry.length) throw new InternalError(`segment ${no} has a partial line at its committed end`);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * The consumer has durably applied everything up to `appliedVsn`: closed segments fully below it are
+   * recorded done for this consumer, so `archive changes` may remove them.
+   */
+  acknowledge(appliedVsn: number): void {
+    const done = this.finished.filter((f) => f.lastVsn <= appliedVsn);
+    if (!done.length) return;
+    this.finished = this.finished.filter((f) => f.lastVsn > appliedVsn);
+    const ins = this.state.db.prepare('INSERT OR IGNORE INTO queue_consumers (consumer, segment_no) VALUES (?, ?)');
+    this.state.update(() => {
+      for (const f of done) ins.run(this.o.consumer, f.no);
+    });
+  }
+}
+
+/** Committed data events of one exporter role (for Remaining Events and rates). */
+export function exportedEventTotal(state: StateStore, roles: readonly ExporterRole[]): number {
+  const r = state.db
+    .prepare(`SELECT COALESCE(SUM(events), 0) AS n FROM queue_segments WHERE exporter_role IN (${roles.map(() => '?').join(',')})`)
+    .get(...roles) as { n: number };
+  return r.n;
+}
+
+/** Events per second over the last `seconds`, from the 10-second buckets the writer records. */
+export function exportRate(state: StateStore, role: ExporterRole, seconds: number): number {
+  const since = Math.floor(Date.now() / 1000) - seconds;
+  const r = state.db
+    .prepare('SELECT COALESCE(SUM(events), 0) AS n FROM exported_event_buckets WHERE exporter_role = ? AND bucket >= ?')
+    .get(role, since) as { n: number };
+  return r.n / seconds;
+}
