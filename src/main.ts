@@ -11,7 +11,7 @@ import { resolveOptions, type ResolvedOptions } from './cli/resolve.js';
 import { ExportDir } from './export-dir/layout.js';
 import { acquireLock, type Lock } from './export-dir/lock.js';
 import { StateStore } from './export-dir/state-store.js';
-import { exitCodeFor, NotImplementedError, VoyagerError } from './infra/errors.js';
+import { EXIT_CODES, exitCodeFor, normalizeError, NotImplementedError, VoyagerError } from './infra/errors.js';
 import { createLogger, nullLogger, redact, registerSecret, type Logger, type LogLevel } from './infra/logger.js';
 import { installShutdown } from './infra/shutdown.js';
 
@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
   let lock: Lock | undefined;
   let state: StateStore | undefined;
   let commandLogId: number | undefined;
-  const shutdown = installShutdown(() => process.exit(130));
+  const shutdown = installShutdown(() => process.exit(EXIT_CODES.interrupted));
   try {
     const parsed = parseArgv(argv);
     if (parsed.kind === 'help') {
@@ -57,10 +57,16 @@ async function main(argv: string[]): Promise<number> {
     log.info('command finished');
     state.logCommandEnd(commandLogId, 0);
     return 0;
-  } catch (err) {
+  } catch (thrown) {
+    const err = normalizeError(thrown);
     const code = exitCodeFor(err);
-    const debug = options?.str('log-level') === 'debug' || options?.str('log-level') === 'trace';
-    const message = err instanceof VoyagerError ? err.oneLine() : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
+    // Before the options resolve (a bad flag, a bad config file) the level can only come from argv.
+    const level = options?.str('log-level') ?? flagValue(argv, '--log-level', '-l');
+    const debug = level === 'debug' || level === 'trace';
+    const message =
+      err instanceof VoyagerError
+        ? err.oneLine()
+        : `unexpected error: ${(err as Error)?.message ?? String(err)}; this is a bug in yb-voyager: rerun with --log-level debug and report the output and the log file in <export-dir>/logs`;
     process.stderr.write(redact(`Error: ${message}`) + '\n');
     if (debug && err instanceof Error && err.stack) process.stderr.write(redact(err.stack) + '\n');
     log.error(message, { err });
@@ -76,10 +82,19 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** `--flag value` or `--flag=value` (or the short form) straight from argv. */
+function flagValue(argv: readonly string[], long: string, short: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === long || argv[i] === short) return argv[i + 1];
+    if (argv[i].startsWith(`${long}=`)) return argv[i].slice(long.length + 1);
+  }
+  return undefined;
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     process.stderr.write(redact(`Error: ${String(err)}`) + '\n');
-    process.exit(70);
+    process.exit(EXIT_CODES.internal);
   },
 );

@@ -35,11 +35,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     words: ['export', 'schema'],
     summary: 'export the source schema as PostgreSQL DDL into <export-dir>/schema',
     options: [...SOURCE_CONNECTION, START_CLEAN],
+    load: () => import('./commands/export-schema.js'),
   },
   {
     id: 'analyze-schema',
     words: ['analyze-schema'],
     summary: 'report what in the exported schema will not work, or needs care, on YugabyteDB',
+    load: () => import('./commands/analyze-schema.js'),
     options: [
       opt({ name: 'output-format', type: 'enum', choices: ['html', 'txt', 'json', 'xml'], default: 'html', description: 'report format, written to <export-dir>/reports/schema_analysis_report.<format>' }),
     ],
@@ -48,6 +50,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     id: 'import-schema',
     words: ['import', 'schema'],
     summary: 'apply the exported schema to the target database',
+    load: () => import('./commands/import-schema.js'),
     options: [
       ...TARGET_CONNECTION,
       opt({ name: 'post-snapshot-import', type: 'bool', default: false, aliases: ['post-import-data'], description: 'create the indexes and triggers left out before the data import' }),
@@ -62,6 +65,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     aliases: [['export', 'data']],
     configAliases: ['export-data'],
     summary: 'export a consistent snapshot of the source data, then (snapshot-and-changes) stream its changes',
+    load: () => import('./commands/export-data-from-source.js'),
     options: [
       ...SOURCE_CONNECTION,
       opt({ name: 'export-type', type: 'enum', choices: ['snapshot-only', 'snapshot-and-changes'], default: 'snapshot-only', description: 'snapshot-only, or snapshot-and-changes for a live migration' }),
@@ -74,6 +78,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     aliases: [['import', 'data']],
     configAliases: ['import-data'],
     summary: 'import the snapshot into the target, then apply the streamed changes',
+    load: () => import('./commands/import-data-to-target.js'),
     options: [
       ...TARGET_CONNECTION, PARALLEL_JOBS, BATCH_SIZE, TABLE_LIST, EXCLUDE_TABLE_LIST, START_CLEAN,
       opt({ name: 'truncate-tables', type: 'bool', default: false, description: 'with --start-clean: truncate the target tables first' }),
@@ -84,12 +89,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     id: 'export-data-from-target',
     words: ['export', 'data', 'from', 'target'],
     summary: 'after cutover to target: stream the target\'s changes for the fall-back (normally started by cutover)',
+    load: () => import('./commands/export-data-from-target.js'),
     options: [TARGET_PASSWORD, ...targetSsl, DISABLE_PB],
   },
   {
     id: 'import-data-to-source',
     words: ['import', 'data', 'to', 'source'],
     summary: 'after cutover to target: apply the target\'s changes to the source (normally started by cutover)',
+    load: () => import('./commands/import-data-to-source.js'),
     options: [SOURCE_PASSWORD, ...sourceSsl, PARALLEL_JOBS, BATCH_SIZE, DISABLE_PB],
   },
   {
@@ -118,9 +125,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     id: 'archive-changes',
     words: ['archive', 'changes'],
     summary: 'move or delete change-queue segments every importer has applied',
+    load: () => import('./commands/archive-changes.js'),
     options: [
       opt({ name: 'move-to', type: 'string', description: 'move applied segments to this directory' }),
-      opt({ name: 'delete', type: 'bool', default: false, description: 'delete applied segments' }),
+      opt({ name: 'delete', type: 'bool', default: false, aliases: ['delete-changes-without-archiving'], description: 'delete applied segments' }),
       opt({ name: 'policy', type: 'enum', choices: ['delete', 'archive'], description: 'delete or archive applied segments' }),
       opt({ name: 'archive-dir', type: 'string', description: 'with --policy archive: where segments go' }),
       opt({ name: 'fs-utilization-threshold', type: 'int', default: 70, description: 'with --policy delete: act when the export dir\'s file system is fuller than this percentage' }),
@@ -130,6 +138,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     id: 'get-data-migration-report',
     words: ['get', 'data-migration-report'],
     summary: 'rows and change events exported and imported, per table and database',
+    load: () => import('./commands/get-data-migration-report.js'),
     options: [
       opt({ name: 'output-format', type: 'enum', choices: ['table', 'json'], default: 'table', description: 'table, or json (also written to reports/data-migration-report.json)' }),
       SOURCE_PASSWORD, TARGET_PASSWORD,

@@ -43,7 +43,9 @@ export function loadConfigFile(path: string): ConfigFile {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text) ?? {};
+    // Every scalar stays a string (failsafe schema): a password like 0123 or yes must reach us as written,
+    // not as the number 123 or the boolean true. resolve.ts converts each value by its option's type.
+    doc = parseYaml(text, { schema: 'failsafe' }) ?? {};
   } catch (e) {
     throw new UserError(`config file ${path} is not valid YAML: ${(e as Error).message.split('\n')[0]}`, 'fix the YAML syntax');
   }
@@ -59,8 +61,8 @@ export function validateConfig(path: string, doc: Record<string, unknown>): Conf
   for (const [key, value] of Object.entries(doc)) {
     const allowed = known.sections.get(key);
     if (allowed) {
-      if (value === null || value === undefined) continue;
-      if (typeof value !== 'object' || Array.isArray(value)) {
+      if (isEmptyValue(value)) continue;
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         problems.push(`section '${key}' must be a mapping`);
         continue;
       }
@@ -80,4 +82,9 @@ export function validateConfig(path: string, doc: Record<string, unknown>): Conf
     throw new UserError(`config file ${path} has ${problems.length} problem(s): ${problems.join('; ')}`, 'fix them (see docs/config-file.md for the keys)');
   }
   return { path, global, sections };
+}
+
+/** `key:` with nothing after it (or `~`): the same as leaving the key out. */
+export function isEmptyValue(value: unknown): boolean {
+  return value === null || value === undefined || value === '' || value === '~';
 }

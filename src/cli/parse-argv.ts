@@ -32,13 +32,21 @@ export function topLevelHelp(): string {
 export function parseArgv(argv: readonly string[]): ParsedArgv {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') return { kind: 'help', text: topLevelHelp() };
   if (argv[0] === '--version' || argv[0] === 'version') return { kind: 'version' };
+  const words = leadingWords(argv);
+  const wantsHelp = argv.includes('--help') || argv.includes('-h');
   const match = matchCommand(argv);
-  if (!match) {
-    const firstFlag = argv.findIndex((a) => a.startsWith('-'));
-    const words = firstFlag < 0 ? [...argv] : argv.slice(0, firstFlag);
-    const partial = COMMANDS.filter((c) => words.length > 0 && words.length < c.words.length && words.every((w, i) => c.words[i] === w));
+  if (!match || words.length > match.consumed) {
+    // `export`, `export data from`, `cutover`: the start of one or more commands, not a command.
+    const partial = COMMANDS.filter((c) => words.length < c.words.length && words.every((w, i) => c.words[i] === w));
+    if (partial.length && wantsHelp) return { kind: 'help', text: topLevelHelp() };
     if (partial.length) {
       throw new UserError(`'${words.join(' ')}' needs more words`, `did you mean: ${partial.map((c) => `yb-voyager ${c.words.join(' ')}`).join(', ')}`);
+    }
+    if (match) {
+      throw new UserError(
+        `unexpected argument '${words[match.consumed]}' after 'yb-voyager ${argv.slice(0, match.consumed).join(' ')}'`,
+        `run yb-voyager ${match.spec.words.join(' ')} --help for the flags`,
+      );
     }
     throw new UserError(`unknown command '${argv[0]}'`, 'run yb-voyager --help to list the commands');
   }
@@ -51,7 +59,8 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') return { kind: 'help', text: (helpText ?? cmd.helpInformation()).trimEnd() };
-      throw new UserError(e.message.replace(/^error: /, ''), `run yb-voyager ${spec.words.join(' ')} --help for the flags`);
+      // Commander puts its suggestion ("Did you mean …?") on a second line: keep the message one line.
+      throw new UserError(e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '), `run yb-voyager ${spec.words.join(' ')} --help for the flags`);
     }
     throw e;
   }
@@ -66,6 +75,12 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
     }
   }
   return { kind: 'command', spec, flags };
+}
+
+/** The command words: everything before the first flag. */
+function leadingWords(argv: readonly string[]): string[] {
+  const firstFlag = argv.findIndex((a) => a.startsWith('-'));
+  return firstFlag < 0 ? [...argv] : argv.slice(0, firstFlag);
 }
 
 function attributeName(flag: string): string {

@@ -26,8 +26,9 @@ export async function requirePassword(options: ResolvedOptions, side: 'source' |
 function promptHidden(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
-    process.stderr.write(question);
+    // Echo off before the prompt appears: whatever is typed once it shows must not be echoed.
     stdin.setRawMode(true);
+    process.stderr.write(question);
     stdin.resume();
     stdin.setEncoding('utf8');
     let value = '';
@@ -41,6 +42,12 @@ function promptHidden(question: string): Promise<string> {
         if (ch === '\u0003') {
           cleanup();
           return reject(new UserError('password prompt interrupted', 'run the command again', 'interrupted'));
+        }
+        if (ch === '\u0004') {
+          // Ctrl-D: end of input, no password coming.
+          cleanup();
+          process.stderr.write('\n');
+          return reject(new UserError('no password entered', 'type the password at the prompt, or pass it with the password flag or environment variable'));
         }
         if (ch === '\u007f') value = value.slice(0, -1);
         else value += ch;

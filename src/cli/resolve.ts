@@ -5,7 +5,7 @@
 import { parseBool } from '../infra/bool.js';
 import { UserError } from '../infra/errors.js';
 import type { CommandSpec } from './command-table.js';
-import type { ConfigFile } from './config-file.js';
+import { isEmptyValue, type ConfigFile } from './config-file.js';
 import { configLocation, GLOBAL_OPTIONS, type OptionSpec, type OptionValue } from './option-spec.js';
 
 export type Origin = 'flag' | 'env' | 'config' | 'default';
@@ -64,8 +64,9 @@ export function convert(opt: OptionSpec, raw: unknown, where: string): OptionVal
       if (typeof raw === 'object') throw bad('expected a string');
       return String(raw);
     case 'int': {
-      const n = typeof raw === 'number' ? raw : Number(String(raw).trim());
-      if (!Number.isInteger(n) || String(raw).trim() === '') throw bad('expected a whole number');
+      const text = String(raw).trim();
+      const n = typeof raw === 'number' ? raw : /^[+-]?\d+$/.test(text) ? Number(text) : NaN;
+      if (!Number.isSafeInteger(n)) throw bad('expected a whole number');
       return n;
     }
     case 'bool': {
@@ -155,7 +156,7 @@ function configValue(config: ConfigFile, opt: OptionSpec, spec: CommandSpec): { 
   for (const [i, section] of candidates.entries()) {
     if (!section) continue;
     for (const key of [loc.key, ...(opt.aliases ?? [])]) {
-      if (section[key] !== undefined && section[key] !== null) {
+      if (!isEmptyValue(section[key])) {
         return { value: section[key], key: sectionIds.length ? `${sectionIds[i]}.${key}` : key };
       }
     }

@@ -2,6 +2,8 @@
  * The one normalised event type of the change queue (pgcopydb's idea: data events and control events in
  * one stream). Values are the source's text representation, or null; they are never interpreted.
  */
+import type { SequenceValue } from './cutover.js';
+
 export type Row = Record<string, string | null>;
 
 /** Who wrote an event: the forward stream, or the fall-back stream after cutover to target. */
@@ -38,6 +40,8 @@ export interface CommitEvent {
 export interface MarkerEvent {
   vsn: number;
   op: 'cutover.target' | 'cutover.source';
+  /** The exporting side's sequences when the marker was written: the importer restores them (in-band, so it never waits). */
+  sequences?: SequenceValue[];
 }
 
 export type QueueEvent = DataEvent | CommitEvent | MarkerEvent;

@@ -1,6 +1,11 @@
 /**
- * One running instance per command per export dir. The lock file holds the pid; a lock whose pid is gone
- * (kill -9, reboot) is stale and taken over. Created with O_EXCL so two starters cannot both win.
+ * One running instance per command per export dir. The lock file holds `<pid> <start-time>`; a lock whose
+ * process is gone (kill -9, reboot) is stale and taken over. The start time (from /proc on Linux) tells a
+ * live owner from an unrelated process that got the same pid after a reboot; a file with a pid alone
+ * (older versions, hand-made) is judged by the pid.
+ *
+ * Created with O_EXCL so two starters cannot both win; a stale lock is removed only under a takeover
+ * mutex (see removeStale), so a racing starter never deletes the fresh lock of another.
  */
 import fs from 'node:fs';
 import { UserError } from '../infra/errors.js';
@@ -18,21 +23,58 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-export function readLockPid(file: string): number | undefined {
+/** Kernel start time of a process (clock ticks since boot), or undefined where /proc is unavailable. */
+export function processStartTime(pid: number): string | undefined {
   try {
-    const pid = Number(fs.readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may contain spaces: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19]; // field 22 overall
   } catch {
     return undefined;
   }
 }
 
+interface LockOwner {
+  pid: number;
+  startTime?: string;
+}
+
+function parseOwner(text: string): LockOwner | undefined {
+  const [pidText, startTime] = text.trim().split(/\s+/);
+  const pid = Number(pidText);
+  return Number.isInteger(pid) && pid > 0 ? { pid, startTime } : undefined;
+}
+
+function readOwner(file: string): LockOwner | undefined {
+  try {
+    return parseOwner(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function readLockPid(file: string): number | undefined {
+  return readOwner(file)?.pid;
+}
+
+function ownerAlive(o: LockOwner): boolean {
+  if (!pidAlive(o.pid)) return false;
+  if (!o.startTime) return true;
+  const now = processStartTime(o.pid);
+  return now === undefined || now === o.startTime;
+}
+
 export function acquireLock(file: string, commandLabel: string): Lock {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const me = `${process.pid} ${processStartTime(process.pid) ?? ''}`.trim() + '\n';
+  for (let attempt = 0; attempt < 100; attempt++) {
     try {
       const fd = fs.openSync(file, 'wx', 0o644);
-      fs.writeSync(fd, `${process.pid}\n`);
-      fs.closeSync(fd);
+      try {
+        fs.writeSync(fd, me);
+      } finally {
+        fs.closeSync(fd);
+      }
       return {
         release() {
           if (readLockPid(file) === process.pid) fs.rmSync(file, { force: true });
@@ -40,17 +82,61 @@ export function acquireLock(file: string, commandLabel: string): Lock {
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = readLockPid(file);
-      if (pid !== undefined && pid !== process.pid && pidAlive(pid)) {
-        throw new UserError(
-          `another '${commandLabel}' (pid ${pid}) is already running on this export dir`,
-          `wait for it to finish or stop it (kill ${pid}) before starting another`,
-          'conflict',
-        );
+      const owner = readOwner(file);
+      if (owner === undefined && attempt === 0) {
+        // Another starter may have created the file and not written its pid yet: look again.
+        sleepSync(50);
+        continue;
       }
-      // Stale: the owner died. Remove and retry; O_EXCL settles a race with another starter.
-      fs.rmSync(file, { force: true });
+      if (owner && owner.pid !== process.pid && ownerAlive(owner)) throw alreadyRunning(commandLabel, owner.pid);
+      if (!removeStale(file, owner)) sleepSync(20);
     }
   }
   throw new UserError(`could not take the lock ${file}`, 'remove the file if no yb-voyager process is running', 'conflict');
+}
+
+/**
+ * Remove a stale lock while holding `<file>.takeover` (O_EXCL), after checking under it that the lock still
+ * names the dead owner: without this, two starters could both see the same stale lock and one could delete
+ * the fresh lock the other just created. Returns false when another process is taking over right now.
+ */
+function removeStale(file: string, seen: LockOwner | undefined): boolean {
+  const mutex = `${file}.takeover`;
+  try {
+    fs.writeFileSync(mutex, `${process.pid}\n`, { flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const taker = readOwner(mutex);
+    // A taker that died inside this tiny window leaves its mutex behind; nobody else would ever remove it.
+    // (An empty mutex is a taker between create and write, unless it has been empty for a while.)
+    if (taker ? !pidAlive(taker.pid) : ageMs(mutex) > 2000) fs.rmSync(mutex, { force: true });
+    return false;
+  }
+  try {
+    const now = readOwner(file);
+    if (now?.pid === seen?.pid && now?.startTime === seen?.startTime) fs.rmSync(file, { force: true });
+    return true;
+  } finally {
+    fs.rmSync(mutex, { force: true });
+  }
+}
+
+function alreadyRunning(commandLabel: string, pid: number): UserError {
+  return new UserError(
+    `another '${commandLabel}' (pid ${pid}) is already running on this export dir`,
+    `wait for it to finish or stop it (kill ${pid}) before starting another`,
+    'conflict',
+  );
+}
+
+function ageMs(file: string): number {
+  try {
+    return Date.now() - fs.statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }

@@ -28,6 +28,20 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (exporter_role, schema_name, table_name));
    CREATE TABLE exported_event_buckets (exporter_role TEXT NOT NULL, bucket INTEGER NOT NULL, events INTEGER NOT NULL,
      PRIMARY KEY (exporter_role, bucket));`,
+  // The snapshot (src/export-dir/snapshot-state.ts): one row per exported table and per chunk file of the
+  // current snapshot generation.
+  `CREATE TABLE snapshot_tables (schema_name TEXT NOT NULL, table_name TEXT NOT NULL, estimated_rows INTEGER NOT NULL DEFAULT 0,
+     exported_rows INTEGER NOT NULL DEFAULT 0, chunks_total INTEGER NOT NULL DEFAULT 0, chunks_done INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (schema_name, table_name));
+   CREATE TABLE snapshot_chunks (file_name TEXT PRIMARY KEY, generation INTEGER NOT NULL, schema_name TEXT NOT NULL,
+     table_name TEXT NOT NULL, source_schema TEXT NOT NULL, source_table TEXT NOT NULL, chunk_no INTEGER NOT NULL,
+     from_block INTEGER NOT NULL, to_block INTEGER, estimated_bytes INTEGER NOT NULL DEFAULT 0,
+     status TEXT NOT NULL DEFAULT 'pending', rows INTEGER, bytes INTEGER, done_at TEXT);
+   CREATE INDEX snapshot_chunks_by_table ON snapshot_chunks (schema_name, table_name);`,
+  // import schema progress (src/export-dir/schema-import-state.ts): each statement applied to a target
+  // database, keyed by that database and a hash of the statement text, so a rerun skips what is done.
+  `CREATE TABLE schema_import_statements (target_key TEXT NOT NULL, stmt_hash TEXT NOT NULL, status TEXT NOT NULL,
+     file TEXT NOT NULL, line INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (target_key, stmt_hash));`,
 ];
 
 export const STATE_SCHEMA_VERSION = MIGRATIONS.length;

@@ -74,3 +74,35 @@ export class NotImplementedError extends VoyagerError {
 export function exitCodeFor(err: unknown): number {
   return err instanceof VoyagerError ? EXIT_CODES[err.kind] : EXIT_CODES.internal;
 }
+
+/**
+ * File-system and SQLite failures the user can fix (permissions, a full disk, a busy or damaged meta.db)
+ * become UserErrors with a hint; anything else is returned unchanged.
+ */
+export function normalizeError(err: unknown): unknown {
+  if (err instanceof VoyagerError || err === null || typeof err !== 'object') return err;
+  const e = err as NodeJS.ErrnoException;
+  const on = e.path ? ` on ${e.path}` : '';
+  switch (e.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return new UserError(`permission denied${on}`, 'check the owner and permissions of the export dir and of the files named by flags', 'config');
+    case 'ENOSPC':
+    case 'SQLITE_FULL':
+      return new UserError(`no space left on device${on}`, 'free space on the export dir\'s file system (archive changes removes applied segments), then rerun', 'config');
+    case 'EROFS':
+    case 'SQLITE_READONLY':
+      return new UserError(`read-only file system${on}`, 'put the export dir on a writable file system', 'config');
+    case 'EMFILE':
+    case 'ENFILE':
+      return new UserError('too many open files', 'raise the limit (ulimit -n 65536) or lower --parallel-jobs', 'config');
+    case 'SQLITE_BUSY':
+      return new UserError('the state store metainfo/meta.db stayed locked by another process for 30 s', 'check for a hung yb-voyager process on this export dir and rerun', 'conflict');
+    case 'SQLITE_CORRUPT':
+    case 'SQLITE_NOTADB':
+      return new UserError('the state store metainfo/meta.db is damaged', 'restore the export dir from a backup or start over with a new --export-dir', 'config');
+    case 'SQLITE_CANTOPEN':
+      return new UserError('cannot open the state store metainfo/meta.db', 'check the permissions of <export-dir>/metainfo', 'config');
+  }
+  return err;
+}

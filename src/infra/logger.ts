@@ -16,10 +16,22 @@ export function registerSecret(value: string | undefined): void {
 
 export function redact(text: string): string {
   let out = text;
-  for (const s of secrets) out = out.split(s).join('***');
-  return out
-    .replace(/(password\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)/gi, '$1***')
-    .replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@');
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) {
+    out = out.split(s).join('***');
+    // Log lines are JSON: a secret with quotes or backslashes appears there escaped.
+    const escaped = JSON.stringify(s).slice(1, -1);
+    if (escaped !== s) out = out.split(escaped).join('***');
+  }
+  return (
+    out
+      // password=x, password: x, PGPASSWORD=x, and JSON "password":"x" (quotes kept so a JSON line stays JSON;
+      // a value already masked, like the option log's "*** (env)", is left as it is).
+      .replace(/(password["']?\s*[=:]\s*)(?!["']?\*\*\*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&"'}]+)/gi, (_m, key: string, value: string) =>
+        `${key}${value.startsWith('"') ? '"***"' : value.startsWith("'") ? "'***'" : '***'}`,
+      )
+      // Credentials inside a URL: postgres://user:secret@host, mysql://…
+      .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@')
+  );
 }
 
 export interface Logger {

@@ -135,6 +135,11 @@ export class PgCluster {
     return this.dir;
   }
 
+  /** The server's log (stderr) of a private cluster; with extraConf { log_connections: 'on' } it shows each login and whether it used SSL. */
+  serverLog(): string {
+    return this.dir ? fs.readFileSync(path.join(this.dir, 'server.log'), 'utf8') : '';
+  }
+
   async stop(): Promise<void> {
     if (this.child) {
       await stopServer(this.child, 'SIGQUIT');

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import type { ConnSecret, ConnSettings } from './conn-settings.js';
+import { DbError } from '../../infra/errors.js';
 import { mapConnectError } from './errors.js';
 
 /** Every value arrives as the server's text: we copy data, we do not interpret it. */
@@ -21,15 +22,28 @@ export interface ConnectOptions {
 
 function tlsOptions(s: ConnSettings): ConnectionOptions | false {
   if (s.sslMode === 'disable') return false;
-  const read = (f?: string) => (f ? fs.readFileSync(f, 'utf8') : undefined);
-  const base: ConnectionOptions = { cert: read(s.sslCert), key: read(s.sslKey) };
-  switch (s.sslMode) {
+  const base: ConnectionOptions = { cert: readSslFile(s, 'cert', s.sslCert), key: readSslFile(s, 'key', s.sslKey) };
+  const ca = readSslFile(s, 'root-cert', s.sslRootCert);
+  // As libpq: `require` with a root certificate given behaves like verify-ca.
+  const mode = s.sslMode === 'require' && ca ? 'verify-ca' : s.sslMode;
+  switch (mode) {
     case 'verify-full':
-      return { ...base, ca: read(s.sslRootCert), rejectUnauthorized: true };
+      return { ...base, ca, rejectUnauthorized: true };
     case 'verify-ca':
-      return { ...base, ca: read(s.sslRootCert), rejectUnauthorized: true, checkServerIdentity: () => undefined };
+      return { ...base, ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
     default:
       return { ...base, rejectUnauthorized: false };
+  }
+}
+
+/** Read an SSL file named by --<role>-ssl-<flag>; a missing or unreadable file is the user's to fix, so say which flag. */
+function readSslFile(s: ConnSettings, flag: 'root-cert' | 'cert' | 'key', file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    throw new DbError('connect', `cannot read --${s.role}-ssl-${flag} ${file} (${code})`, `check the path given to --${s.role}-ssl-${flag}`);
   }
 }
 
@@ -67,12 +81,7 @@ async function tryConnect(config: pg.ClientConfig): Promise<pg.Client> {
 export async function connect(s: ConnSettings, secret: ConnSecret, o: ConnectOptions = {}): Promise<pg.Client> {
   let client: pg.Client;
   try {
-    let ssl: ConnectionOptions | false;
-    try {
-      ssl = tlsOptions(s);
-    } catch (e) {
-      throw Object.assign(new Error(`ENOENT: ${(e as Error).message}`), { code: undefined });
-    }
+    const ssl = tlsOptions(s);
     const attempts: (ConnectionOptions | false)[] =
       s.sslMode === 'prefer' ? [ssl, false] : s.sslMode === 'allow' ? [false, { rejectUnauthorized: false }] : [ssl];
     let lastErr: unknown;
@@ -94,7 +103,12 @@ export async function connect(s: ConnSettings, secret: ConnSecret, o: ConnectOpt
     throw mapConnectError(e, s);
   }
   client.on('error', () => undefined); // errors surface on the next query; an idle socket error must not crash the process
-  for (const sql of o.sessionSetup ?? []) await client.query(sql);
+  try {
+    for (const sql of o.sessionSetup ?? []) await client.query(sql);
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw e;
+  }
   return client;
 }
 

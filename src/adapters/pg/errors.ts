@@ -13,6 +13,7 @@ interface PgLikeError {
 }
 
 export function mapConnectError(err: unknown, s: ConnSettings): DbError {
+  if (err instanceof DbError) return err;
   const e = (err ?? {}) as PgLikeError & NodeJS.ErrnoException;
   const f = `--${s.role}-db`;
   const where = `${s.host}:${s.port}`;
@@ -22,7 +23,7 @@ export function mapConnectError(err: unknown, s: ConnSettings): DbError {
       return new DbError('auth', `password authentication failed for user '${s.user}' on ${where}`, `check ${f}-password (or ${s.role.toUpperCase()}_DB_PASSWORD)`, e.code, err);
     case '28000':
       if (/no pg_hba\.conf entry/.test(msg)) {
-        return new DbError('auth', `the ${s.role} server refused user '${s.user}' (no pg_hba.conf entry for this host/user/database${/SSL off/.test(msg) ? ' without SSL' : ''})`, `add a matching host line to pg_hba.conf and reload the server, or use ${f.replace('-db', '-ssl')}-mode require`, e.code, err);
+        return new DbError('auth', `the ${s.role} server refused user '${s.user}' (no pg_hba.conf entry for this host/user/database${/SSL off|no encryption/.test(msg) ? ' without SSL' : ''})`, `add a matching host line to pg_hba.conf and reload the server, or use ${f.replace('-db', '-ssl')}-mode require`, e.code, err);
       }
       return new DbError('auth', `the ${s.role} server refused user '${s.user}': ${msg}`, `check ${f}-user and the role's LOGIN attribute`, e.code, err);
     case '3D000':

@@ -1,5 +1,7 @@
 import { endMigration, type BackupChoice } from '../../workflows/end-migration.js';
 import { loadConnSettings } from '../../export-dir/migration-state.js';
+import { readExportData } from '../../export-dir/snapshot-state.js';
+import { buildDataMigrationReport } from '../../workflows/data-migration-report.js';
 import { UserError } from '../../infra/errors.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,8 +32,14 @@ export async function run(ctx: CommandContext): Promise<void> {
   };
   const source = await side('source');
   const target = await side('target');
+  // --save-migration-reports: the data migration report as of now, while the metadata schemas still exist.
+  const writeReport = async () => {
+    if (!readExportData(ctx.state)) return;
+    const rows = await buildDataMigrationReport(ctx.state, { source, target });
+    fs.writeFileSync(ctx.exportDir.reportFile('data-migration-report.json'), JSON.stringify(rows, null, 2) + '\n');
+  };
   await endMigration(
-    { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, say: (l) => ctx.out.line(l), source, target },
+    { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, say: (l) => ctx.out.line(l), source, target, writeReport },
     choice,
   );
 }

@@ -1,0 +1,266 @@
+/**
+ * Live change streaming benchmark (not a test): PostgreSQL → PostgreSQL, on the same clusters in the same run.
+ *
+ * Workload: pgbench with a mixed script (per transaction: an UPDATE of a random account, a DELETE and an
+ * INSERT of a random key-value row: 3 row changes), and a heartbeat row updated every 100 ms.
+ *
+ * (1) Catch-up on a backlog of --txns transactions left in the slots while nothing consumed them:
+ *     (c) pg_recvlogical --endpos draining a copy of our slot into /dev/null: the walsender's decode ceiling;
+ *     (b) native logical replication (CREATE SUBSCRIPTION, enabled after the backlog) into a second target database;
+ *     (a) our `export data from source` + `import data to target` processes, started after the backlog.
+ *     Done = the backlog's last heartbeat value is visible on the target.
+ * (2) Sustained: pgbench at --rate-fraction (default 0.5) of (a)'s catch-up rate for --seconds, first with
+ *     our pipeline only, then with native only; lag p50/p99 from the heartbeat (source clock_timestamp() at
+ *     update → first seen on the target, same machine clock). Peak RSS of our two processes throughout.
+ *
+ *   node dist/bench/cdc-bench.js [--txns 200000] [--seconds 30] [--rate-fraction 0.5] [--clients 4]
+ */
+import { spawnSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type pg from 'pg';
+import { startCli, type RunningCli } from '../test/helpers/cli.js';
+import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
+import { asUser } from '../test/helpers/servers.js';
+import { tableDigest } from '../test/helpers/table-compare.js';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const TXNS = arg('txns', 200_000);
+const SECONDS = arg('seconds', 30);
+const RATE_FRACTION = arg('rate-fraction', 0.5);
+const CLIENTS = arg('clients', 4);
+const ACCOUNTS = 100_000;
+
+const DDL = `
+  CREATE TABLE acc (id int PRIMARY KEY, bal bigint NOT NULL, filler text);
+  CREATE TABLE kv (id int PRIMARY KEY, v int NOT NULL);
+  CREATE TABLE hb (id int PRIMARY KEY, n bigint NOT NULL, ts timestamptz NOT NULL);`;
+const DATA = `
+  INSERT INTO acc SELECT g, 0, repeat('x', 40) FROM generate_series(1, ${ACCOUNTS}) g;
+  INSERT INTO kv SELECT g, g FROM generate_series(1, ${ACCOUNTS}) g;
+  INSERT INTO hb VALUES (1, 0, clock_timestamp());`;
+const SCRIPT = `\\set a random(1, ${ACCOUNTS})
+\\set k random(1, ${ACCOUNTS})
+BEGIN;
+UPDATE acc SET bal = bal + 1 WHERE id = :a;
+DELETE FROM kv WHERE id = :k;
+INSERT INTO kv VALUES (:k, :a);
+END;
+`;
+
+const env = { SOURCE_DB_PASSWORD: MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_METRICS_INTERVAL_MS: '10000' };
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-cdc-bench-'));
+fs.chmodSync(tmp, 0o755);
+const scriptFile = path.join(tmp, 'mixed.sql');
+fs.writeFileSync(scriptFile, SCRIPT);
+fs.chmodSync(scriptFile, 0o644);
+
+const conf = { max_wal_size: "'8GB'", wal_sender_timeout: "'120s'", max_worker_processes: 16 };
+const [source, target] = await Promise.all([PgCluster.start({ extraConf: conf }), PgCluster.start({ extraConf: conf })]);
+const procs: RunningCli[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function pgbench(db: string, args: string[]): void {
+  const [cmd, a] = asUser('postgres', path.join(source.binDir, 'pgbench'), ['-h', source.socketDir!, '-p', String(source.port), '-U', 'postgres', '-n', '-f', scriptFile, ...args, db]);
+  const r = spawnSync(cmd, a, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`pgbench failed: ${r.stderr}`);
+}
+
+/** VmRSS peaks of our processes, sampled. */
+const rssPeak = new Map<string, number>();
+const rssTimer = setInterval(() => {
+  for (const p of procs) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'));
+      const name = p === procs[0] ? 'exporter' : 'importer';
+      if (m) rssPeak.set(name, Math.max(rssPeak.get(name) ?? 0, Number(m[1]) / 1024));
+    } catch {
+      /* exited */
+    }
+  }
+}, 500);
+
+let heartbeat = 0;
+async function beat(c: pg.Client): Promise<number> {
+  heartbeat++;
+  await c.query('UPDATE hb SET n = $1, ts = clock_timestamp() WHERE id = 1', [heartbeat]);
+  return heartbeat;
+}
+
+async function waitForHeartbeat(db: string, n: number, timeoutMs = 1_800_000): Promise<void> {
+  const c = await target.connectAdmin(db);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await c.query<{ n: string }>('SELECT n FROM hb WHERE id = 1');
+      if (Number(r.rows[0]?.n ?? 0) >= n) return;
+      if (Date.now() > deadline) throw new Error(`heartbeat ${n} never reached ${db}`);
+      await sleep(20);
+    }
+  } finally {
+    await c.end();
+  }
+}
+
+/** Lag of each heartbeat: source commit clock → first seen on the target. */
+async function measureLag(db: string, seconds: number, rate: number, srcClient: pg.Client): Promise<{ p50: number; p99: number; max: number; beats: number; txPerSec: number }> {
+  const seen: number[] = [];
+  const sentAt = new Map<number, number>();
+  const watcher = await target.connectAdmin(db);
+  let stop = false;
+  const watch = (async () => {
+    let last = 0;
+    while (!stop) {
+      const r = await watcher.query<{ n: string }>('SELECT n FROM hb WHERE id = 1');
+      const n = Number(r.rows[0].n);
+      if (n > last) {
+        const now = Date.now();
+        for (let k = last + 1; k <= n; k++) if (sentAt.has(k)) seen.push(now - sentAt.get(k)!);
+        last = n;
+      }
+      await sleep(10);
+    }
+  })();
+  const [cmd, a] = asUser('postgres', path.join(source.binDir, 'pgbench'), [
+    '-h', source.socketDir!, '-p', String(source.port), '-U', 'postgres', '-n', '-f', scriptFile, '-c', String(CLIENTS), '-j', '2',
+    '-R', String(Math.max(1, Math.round(rate))), '-T', String(seconds), srcDbName,
+  ]);
+  const bench = spawn(cmd, a, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  bench.stdout.on('data', (b) => (out += String(b)));
+  const benchDone = new Promise<void>((r) => bench.on('exit', () => r()));
+  const t0 = Date.now();
+  while (Date.now() - t0 < seconds * 1000) {
+    const t = Date.now();
+    const n = await beat(srcClient);
+    sentAt.set(n, t);
+    await sleep(100);
+  }
+  await benchDone;
+  const last = await beat(srcClient);
+  sentAt.set(last, Date.now());
+  await waitForHeartbeat(db, last, 120_000);
+  await sleep(50);
+  stop = true;
+  await watch;
+  await watcher.end();
+  const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 0);
+  seen.sort((x, y) => x - y);
+  const q = (p: number) => seen[Math.min(seen.length - 1, Math.floor(p * seen.length))] ?? NaN;
+  return { p50: q(0.5), p99: q(0.99), max: seen[seen.length - 1] ?? NaN, beats: seen.length, txPerSec: tps };
+}
+
+let srcDbName = '';
+try {
+  const srcDb = (srcDbName = await source.createDatabase('src'));
+  const oursDb = await target.createDatabase('ours');
+  const nativeDb = await target.createDatabase('native');
+  await source.query(DDL + DATA, [], srcDb);
+  await source.query(`ALTER TABLE acc OWNER TO ${MIGRATION_USER}; ALTER TABLE kv OWNER TO ${MIGRATION_USER}; ALTER TABLE hb OWNER TO ${MIGRATION_USER}`, [], srcDb);
+  await source.query('VACUUM ANALYZE', [], srcDb);
+  for (const db of [oursDb, nativeDb]) await target.query(DDL, [], db);
+  const src = await source.connectAdmin(srcDb);
+
+  // Our pipeline: snapshot, then streaming; stopped once caught up (the slot stays).
+  const dir = path.join(tmp, 'export');
+  fs.mkdirSync(dir);
+  const srcFlags = ['--export-dir', dir, ...source.flags('source', srcDb), '--source-db-schema', 'public'];
+  const tgtFlags = ['--export-dir', dir, ...target.flags('target', oursDb)];
+  const startOurs = async () => {
+    procs.length = 0;
+    const e = startCli(['export', 'data', 'from', 'source', ...srcFlags, '--export-type', 'snapshot-and-changes'], { env });
+    procs.push(e);
+    await e.waitForLine(/streaming changes from the source/, { timeoutMs: 600_000 });
+    const i = startCli(['import', 'data', 'to', 'target', ...tgtFlags], { env });
+    procs.push(i);
+    await i.waitForLine(/applying the streamed changes/, { timeoutMs: 600_000 });
+    return [e, i] as const;
+  };
+  const stopOurs = async ([e, i]: readonly [RunningCli, RunningCli]) => {
+    await i.stop('SIGINT');
+    await e.stop('SIGINT');
+  };
+  let ours = await startOurs();
+  await waitForHeartbeat(oursDb, await beat(src), 600_000);
+  await stopOurs(ours);
+  const slot = (await source.query<{ s: string }>(`SELECT slot_name AS s FROM pg_replication_slots WHERE slot_name LIKE 'voyager_%'`, [], srcDb)).rows[0].s;
+  const ourPub = (await source.query<{ p: string }>(`SELECT pubname AS p FROM pg_publication WHERE pubname LIKE 'voyager_pub_%'`, [], srcDb)).rows[0].p;
+
+  // Native: publication + subscription with the initial copy, then disabled.
+  await source.query('CREATE PUBLICATION bench_native FOR TABLE acc, kv, hb', [], srcDb);
+  await target.query(
+    `CREATE SUBSCRIPTION bench_native CONNECTION 'host=${source.host} port=${source.port} user=${MIGRATION_USER} password=''${MIGRATION_PASSWORD.replace(/'/g, "''''")}'' dbname=${srcDb}' PUBLICATION bench_native`,
+    [], nativeDb,
+  );
+  for (;;) {
+    const r = await target.query<{ n: string }>(`SELECT count(*) AS n FROM pg_subscription_rel WHERE srsubstate <> 'r'`, [], nativeDb);
+    if (r.rows[0].n === '0') break;
+    await sleep(200);
+  }
+  await waitForHeartbeat(nativeDb, await beat(src), 600_000);
+  await target.query('ALTER SUBSCRIPTION bench_native DISABLE', [], nativeDb);
+  await source.query(`SELECT pg_copy_logical_replication_slot($1, 'bench_copy')`, [slot], srcDb);
+
+  // The backlog.
+  let t = Date.now();
+  pgbench(srcDb, ['-c', String(CLIENTS), '-j', '2', '-t', String(Math.ceil(TXNS / CLIENTS))]);
+  const final = await beat(src);
+  const end = (await source.query<{ l: string }>('SELECT pg_current_wal_lsn() AS l', [], srcDb)).rows[0].l;
+  console.log(`backlog: ${TXNS} transactions (3 row changes each) in ${((Date.now() - t) / 1000).toFixed(1)} s; WAL up to ${end}`);
+
+  // (c) decode ceiling.
+  t = Date.now();
+  const [cmd, a] = asUser('postgres', path.join(source.binDir, 'pg_recvlogical'), [
+    '-h', source.socketDir!, '-p', String(source.port), '-U', 'postgres', '-d', srcDb, '-S', 'bench_copy', '--start',
+    '--endpos', end, '-o', 'proto_version=1', '-o', `publication_names=${ourPub}`, '-f', '/dev/null', '--no-loop',
+  ]);
+  spawnSync(cmd, a, { stdio: 'inherit' });
+  const cS = (Date.now() - t) / 1000;
+  await source.query(`SELECT pg_drop_replication_slot('bench_copy')`, [], srcDb);
+  console.log(`(c) pg_recvlogical → /dev/null: ${cS.toFixed(2)} s, ${Math.round(TXNS / cS)} tx/s`);
+
+  // (b) native.
+  t = Date.now();
+  await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
+  await waitForHeartbeat(nativeDb, final);
+  const bS = (Date.now() - t) / 1000;
+  await target.query('ALTER SUBSCRIPTION bench_native DISABLE', [], nativeDb);
+  console.log(`(b) native logical replication: ${bS.toFixed(2)} s, ${Math.round(TXNS / bS)} tx/s`);
+
+  // (a) ours: both processes start on the backlog.
+  t = Date.now();
+  const e = startCli(['export', 'data', 'from', 'source', ...srcFlags, '--export-type', 'snapshot-and-changes'], { env });
+  const i = startCli(['import', 'data', 'to', 'target', ...tgtFlags], { env });
+  procs.length = 0;
+  procs.push(e, i);
+  await waitForHeartbeat(oursDb, final);
+  const aS = (Date.now() - t) / 1000;
+  ours = [e, i];
+  console.log(`(a) ours (export + import processes): ${aS.toFixed(2)} s, ${Math.round(TXNS / aS)} tx/s, ${Math.round((TXNS * 3) / aS)} events/s`);
+  console.log(`catch-up ratios: (a)/(b) ${(bS / aS).toFixed(2)}, (b)/(c) ${(cS / bS).toFixed(2)}, (a)/(c) ${(cS / aS).toFixed(2)}`);
+  for (const tbl of ['acc', 'kv']) {
+    const [x, y] = await Promise.all([tableDigest(source, srcDb, tbl, 'id'), tableDigest(target, oursDb, tbl, 'id')]);
+    console.log(`check ${tbl}: source ${x.rows} rows ${x.md5}, target ${y.rows} rows ${y.md5} ${x.md5 === y.md5 ? 'EQUAL' : 'DIFFERENT'}`);
+  }
+
+  // (2) sustained, ours then native.
+  const rate = (TXNS / aS) * RATE_FRACTION;
+  const lagOurs = await measureLag(oursDb, SECONDS, rate, src);
+  console.log(`sustained ours at ${Math.round(rate)} tx/s target (${lagOurs.txPerSec} achieved) for ${SECONDS} s: lag p50 ${lagOurs.p50} ms, p99 ${lagOurs.p99} ms, max ${lagOurs.max} ms over ${lagOurs.beats} heartbeats`);
+  await stopOurs(ours);
+  await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
+  await waitForHeartbeat(nativeDb, await beat(src), 600_000);
+  const lagNative = await measureLag(nativeDb, SECONDS, rate, src);
+  console.log(`sustained native at the same rate (${lagNative.txPerSec} achieved): lag p50 ${lagNative.p50} ms, p99 ${lagNative.p99} ms, max ${lagNative.max} ms`);
+  console.log(`peak RSS: exporter ${Math.round(rssPeak.get('exporter') ?? 0)} MB, importer ${Math.round(rssPeak.get('importer') ?? 0)} MB`);
+  await src.end();
+} finally {
+  clearInterval(rssTimer);
+  for (const p of procs) await p.kill9().catch(() => undefined);
+  await Promise.all([source.stop(), target.stop()]);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}

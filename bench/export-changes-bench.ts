@@ -1,0 +1,77 @@
+/**
+ * Change export catch-up rate (not a test): a backlog of small source transactions already in the slot, then
+ *   (a) our exporter (streamChanges → queue, durable, confirmed) until it has passed the backlog's end;
+ *   (c) pg_recvlogical --endpos on a copy of the same slot into /dev/null: the walsender's decode ceiling.
+ * Prints transactions/s for both and the ratio. Same cluster, same run.
+ *
+ *   node dist/bench/export-changes-bench.js [--txns 200000] [--rows-per-txn 3]
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { QueueWriter } from '../src/export-dir/queue.js';
+import { createLogger } from '../src/infra/logger.js';
+import { streamChanges } from '../src/workflows/stream-changes.js';
+import { captureOutput, currentLsn, setupStreamingSource, waitForPosition } from '../test/helpers/change-stream-fixture.js';
+import { PgCluster } from '../test/helpers/pg-cluster.js';
+import { asUser } from '../test/helpers/servers.js';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const TXNS = arg('txns', 200_000);
+const ROWS = arg('rows-per-txn', 3);
+
+// Time spent making the queue durable (fsync of the segment + the SQLite commit), which blocks the loop.
+let commitMs = 0;
+let commits = 0;
+const originalCommit = QueueWriter.prototype.commit;
+QueueWriter.prototype.commit = function (this: QueueWriter, pos?: string) {
+  const t0 = performance.now();
+  originalCommit.call(this, pos);
+  commitMs += performance.now() - t0;
+  commits++;
+};
+
+const cluster = await PgCluster.start({ extraConf: { max_wal_size: "'4GB'", wal_sender_timeout: "'60s'" } });
+try {
+  const src = await setupStreamingSource(cluster, `CREATE TABLE acct (id int PRIMARY KEY, v bigint NOT NULL, note text);
+    INSERT INTO acct SELECT g, 0, 'x' FROM generate_series(1, 100000) g;`, [{ table: 'acct', pk: ['id'] }]);
+  await src.sql.query(`SELECT pg_copy_logical_replication_slot($1, 'bench_copy')`, [src.slot]);
+  let t = Date.now();
+  await src.sql.query(`DO $$ BEGIN FOR i IN 1..${TXNS} LOOP
+      FOR j IN 1..${ROWS} LOOP UPDATE acct SET v = v + 1 WHERE id = ((i * ${ROWS} + j) % 100000) + 1; END LOOP;
+      COMMIT; END LOOP; END $$`);
+  const end = await currentLsn(src.sql);
+  console.log(`backlog: ${TXNS} transactions × ${ROWS} updates generated in ${((Date.now() - t) / 1000).toFixed(1)} s, up to ${end}`);
+
+  t = Date.now();
+  const [cmd, args] = asUser('postgres', path.join(cluster.binDir, 'pg_recvlogical'), [
+    '-h', cluster.socketDir!, '-p', String(cluster.port), '-U', 'postgres', '-d', src.db, '-S', 'bench_copy', '--start',
+    '--endpos', end, '-o', 'proto_version=1', '-o', `publication_names=${src.publication}`, '-f', '/dev/null', '--no-loop',
+  ]);
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  const ceilingS = (Date.now() - t) / 1000;
+  if (r.status !== 0) console.log(`pg_recvlogical exited ${r.status}`);
+  console.log(`(c) pg_recvlogical → /dev/null: ${ceilingS.toFixed(2)} s, ${Math.round(TXNS / ceilingS)} tx/s`);
+
+  const log = createLogger(undefined, 'info');
+  const ac = new AbortController();
+  const rss: number[] = [];
+  const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 200);
+  t = Date.now();
+  const cpu0 = process.cpuUsage();
+  const running = streamChanges({ settings: src.settings, secret: src.secret, state: src.state, exportDir: src.exportDir, log, out: captureOutput() }, ac.signal);
+  await waitForPosition(src.state, end, 600_000);
+  const oursS = (Date.now() - t) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  ac.abort();
+  await running;
+  clearInterval(sampler);
+  console.log(`(a) our exporter → queue (durable): ${oursS.toFixed(2)} s, ${Math.round(TXNS / oursS)} tx/s, ${Math.round((TXNS * ROWS) / oursS)} events/s, peak RSS ${Math.round(Math.max(...rss) / 1048576)} MB, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, ${commits} durable commits taking ${(commitMs / 1000).toFixed(2)} s`);
+  console.log(`ratio (a)/(c): ${(ceilingS / oursS).toFixed(2)}`);
+  await src.sql.query(`SELECT pg_drop_replication_slot('bench_copy')`);
+  await src.cleanup();
+} finally {
+  await cluster.stop();
+}

@@ -1,0 +1,194 @@
+/**
+ * Snapshot benchmark: on one pair of private clusters, in one run, moves the same source database into a
+ * fresh target database three ways and prints rows/s and ratios:
+ *   (a) ours: export data + import data (snapshot-only), run sequentially, and overlapped (import started
+ *       right after export, as it may be);
+ *   (b) pg_dump -Fd -j N --data-only + pg_restore -j N --data-only (default compression, and -Z 0);
+ *   (c) a bare COPY … TO STDOUT | COPY … FROM STDIN pipe per table, N at a time.
+ * Peak RSS of our processes is read from /proc/<pid>/status (VmHWM) while they run.
+ *
+ *   node dist/bench/snapshot-bench.js [--rows 5000000] [--jobs 4] [--batch-size 100000] [--skip-b]
+ * Not a test: no assertion on time.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+const ROWS = arg('rows', 5_000_000);
+const JOBS = arg('jobs', 4);
+const BATCH = arg('batch-size', 100_000);
+const SKIP_B = process.argv.includes('--skip-b');
+const MAIN_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
+
+/** ~60 % of the rows in one wide table, the rest in medium and small tables. */
+const TABLES: { name: string; share: number; ddl: string; fill: (n: number) => string }[] = [
+  {
+    name: 'big', share: 0.6,
+    ddl: 'CREATE TABLE big (id bigint PRIMARY KEY, label text, amount numeric(14,4), created timestamptz, attrs jsonb)',
+    fill: (n) => `INSERT INTO big SELECT g, 'label-' || md5(g::text), (g % 100000) / 7.0, '2020-01-01'::timestamptz + g * interval '1.000001 second',
+      jsonb_build_object('k', g % 1000, 'tags', jsonb_build_array('a', g % 7), 'note', repeat('x', g % 40)) FROM generate_series(1, ${n}) g`,
+  },
+  {
+    name: 'mid1', share: 0.15,
+    ddl: 'CREATE TABLE mid1 (id bigint PRIMARY KEY, customer int, qty int, price numeric(10,2), note text)',
+    fill: (n) => `INSERT INTO mid1 SELECT g, g % 5000, g % 17, (g % 1000) / 3.0, 'note ' || g FROM generate_series(1, ${n}) g`,
+  },
+  {
+    name: 'mid2', share: 0.15,
+    ddl: 'CREATE TABLE mid2 (id uuid PRIMARY KEY, ts timestamptz, flag boolean, payload text)',
+    fill: (n) => `INSERT INTO mid2 SELECT md5(g::text)::uuid, now() - g * interval '1 minute', g % 2 = 0, repeat(chr(65 + g % 26), 30) FROM generate_series(1, ${n}) g`,
+  },
+  ...['s1', 's2', 's3', 's4'].map((name) => ({
+    name, share: 0.025,
+    ddl: `CREATE TABLE ${name} (id int PRIMARY KEY, v text)`,
+    fill: (n: number) => `INSERT INTO ${name} SELECT g, 'v' || g FROM generate_series(1, ${n}) g`,
+  })),
+];
+const DDL = TABLES.map((t) => t.ddl).join(';\n');
+
+interface Timed {
+  secs: number;
+  peakRssMb?: number;
+}
+
+/** Run a command to completion; polls VmHWM of the child for node processes (ours). */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, watchRss: boolean): Promise<Timed & { stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    let peak = 0;
+    const timer = watchRss
+      ? setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+          } catch {
+            /* exited */
+          }
+        }, 100)
+      : undefined;
+    child.on('close', (code) => {
+      if (timer) clearInterval(timer);
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code !== 0) reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')} failed (${code}): ${err.slice(-2000)}`));
+      else resolve({ secs, peakRssMb: watchRss ? Math.round(peak) : undefined, stdout: out });
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const [source, target] = await Promise.all([PgCluster.start(), PgCluster.start()]);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-snapbench-'));
+  try {
+    const sdb = await source.createDatabase('bench_src');
+    const t0 = Date.now();
+    await source.query(DDL, [], sdb);
+    await Promise.all(TABLES.map((t) => source.query(t.fill(Math.round(ROWS * t.share)), [], sdb)));
+    await source.query('VACUUM ANALYZE', [], sdb);
+    const size = (await source.query<{ s: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS s', [], sdb)).rows[0].s;
+    console.log(`source: ${ROWS} rows in ${TABLES.length} tables, ${size}, built in ${((Date.now() - t0) / 1000).toFixed(0)} s; jobs ${JOBS}, batch ${BATCH}, ${os.cpus().length} CPUs`);
+
+    const freshTarget = async () => {
+      const db = await target.createDatabase('bench_tgt');
+      await target.query(DDL, [], db);
+      return db;
+    };
+    const env = { SOURCE_DB_PASSWORD: MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, PGPASSWORD: MIGRATION_PASSWORD };
+    const results: [string, number, string][] = [];
+    const report = (label: string, secs: number, extra = '') => {
+      results.push([label, secs, extra]);
+      console.log(`${label.padEnd(44)} ${secs.toFixed(2).padStart(8)} s ${String(Math.round(ROWS / secs)).padStart(9)} rows/s ${extra}`);
+    };
+
+    // (a) ours, sequential: export, then import.
+    {
+      const dir = fs.mkdtempSync(path.join(work, 'a-'));
+      const tdb = await freshTarget();
+      const e = await run(process.execPath, [MAIN_JS, 'export', 'data', '--export-dir', dir, ...source.flags('source', sdb), '--parallel-jobs', String(JOBS)], env, true);
+      const i = await run(process.execPath, [MAIN_JS, 'import', 'data', '--export-dir', dir, ...target.flags('target', tdb), '--parallel-jobs', String(JOBS), '--batch-size', String(BATCH)], env, true);
+      report('(a) ours: export + import, sequential', e.secs + i.secs, `(export ${e.secs.toFixed(2)} s, peak RSS ${e.peakRssMb} MB; import ${i.secs.toFixed(2)} s, peak RSS ${i.peakRssMb} MB)`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    // (a') ours, overlapped: import starts as soon as export does and takes chunks as they are done.
+    let oursOverlapped: number;
+    {
+      const dir = fs.mkdtempSync(path.join(work, 'a2-'));
+      const tdb = await freshTarget();
+      const t = process.hrtime.bigint();
+      const ep = run(process.execPath, [MAIN_JS, 'export', 'data', '--export-dir', dir, ...source.flags('source', sdb), '--parallel-jobs', String(JOBS)], env, true);
+      await new Promise((r) => setTimeout(r, 300));
+      const ip = run(process.execPath, [MAIN_JS, 'import', 'data', '--export-dir', dir, ...target.flags('target', tdb), '--parallel-jobs', String(JOBS), '--batch-size', String(BATCH)], env, true);
+      const [e, i] = await Promise.all([ep, ip]);
+      oursOverlapped = Number(process.hrtime.bigint() - t) / 1e9;
+      report('(a) ours: export + import, overlapped', oursOverlapped, `(peak RSS export ${e.peakRssMb} MB, import ${i.peakRssMb} MB)`);
+      const n = (await target.query<{ n: string }>('SELECT count(*) AS n FROM big', [], tdb)).rows[0].n;
+      if (Number(n) !== Math.round(ROWS * 0.6)) throw new Error(`big has ${n} rows on the target`);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const ours = Math.min(...results.filter((r) => r[0].startsWith('(a)')).map((r) => r[1]));
+
+    // (b) pg_dump / pg_restore, directory format, N jobs.
+    let dumpRestore: number | undefined;
+    if (!SKIP_B) {
+      for (const z of [undefined, '0']) {
+        const dir = path.join(work, `dump-${z ?? 'default'}`);
+        const tdb = await freshTarget();
+        const bin = source.binDir;
+        const conn = (c: PgCluster, db: string) => ['-h', c.host, '-p', String(c.port), '-U', MIGRATION_USER, '-d', db];
+        const d = await run(path.join(bin, 'pg_dump'), [...conn(source, sdb), '-Fd', '-j', String(JOBS), '--data-only', ...(z ? ['-Z', z] : []), '-f', dir], env, false);
+        const r = await run(path.join(bin, 'pg_restore'), [...conn(target, tdb), '-j', String(JOBS), '--data-only', dir], env, false);
+        const label = z ? '(b) pg_dump -Fd -Z 0 + pg_restore' : '(b) pg_dump -Fd + pg_restore (default gzip)';
+        report(label, d.secs + r.secs, `(dump ${d.secs.toFixed(2)} s, restore ${r.secs.toFixed(2)} s)`);
+        if (!z) dumpRestore = d.secs + r.secs;
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    // (c) bare COPY pipes, one per table, N at a time.
+    let pipe: number;
+    {
+      const tdb = await freshTarget();
+      const order = [...TABLES].sort((x, y) => y.share - x.share).map((t) => t.name);
+      const t = process.hrtime.bigint();
+      const worker = async () => {
+        const s = new pg.Client({ ...source.settings(sdb), password: MIGRATION_PASSWORD, ssl: false } as pg.ClientConfig);
+        const d = new pg.Client({ ...target.settings(tdb), password: MIGRATION_PASSWORD, ssl: false } as pg.ClientConfig);
+        await Promise.all([s.connect(), d.connect()]);
+        try {
+          for (let name = order.shift(); name; name = order.shift()) {
+            await pipeline(s.query(copyStreams.to(`COPY ${name} TO STDOUT`)), d.query(copyStreams.from(`COPY ${name} FROM STDIN`)));
+          }
+        } finally {
+          await Promise.all([s.end(), d.end()]);
+        }
+      };
+      await Promise.all(Array.from({ length: JOBS }, worker));
+      pipe = Number(process.hrtime.bigint() - t) / 1e9;
+      report('(c) bare COPY pipe per table', pipe);
+    }
+
+    console.log('');
+    console.log(`ours (best of the two) / (c) bare COPY pipe = ${(ours / pipe).toFixed(2)}  (target ≤ 1.2)`);
+    if (dumpRestore) console.log(`ours (best of the two) / (b) pg_dump + pg_restore = ${(ours / dumpRestore).toFixed(2)}  (target ≤ 0.8)`);
+    console.log(`overlapped ours / (c) = ${(oursOverlapped / pipe).toFixed(2)}`);
+  } finally {
+    await Promise.all([source.stop(), target.stop()]);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

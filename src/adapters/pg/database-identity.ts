@@ -1,0 +1,33 @@
+/**
+ * Which PostgreSQL database a connection reaches, in a form that survives host renames and port changes:
+ * the cluster's system identifier plus the database name. The state store refuses a rerun against another one.
+ */
+import type pg from 'pg';
+import type { ConnSettings } from './conn-settings.js';
+import { mapQueryError } from './errors.js';
+
+/** Same shape as the state store's DbIdentity (adapters do not import the state store). */
+export interface DatabaseIdentity {
+  dbType: string;
+  systemId: string;
+  dbName: string;
+  host: string;
+  port: number;
+}
+
+export async function databaseIdentity(client: pg.Client, s: ConnSettings): Promise<DatabaseIdentity> {
+  try {
+    const r = await client.query<{ db: string }>('SELECT current_database() AS db');
+    let systemId: string;
+    try {
+      systemId = (await client.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0].id;
+    } catch (e) {
+      // pg_control_system() may be revoked (managed services): fall back to where the server is reached.
+      if ((e as { code?: string }).code !== '42501') throw e;
+      systemId = `${s.host}:${s.port}`;
+    }
+    return { dbType: 'postgresql', systemId, dbName: r.rows[0].db, host: s.host, port: s.port };
+  } catch (e) {
+    throw mapQueryError(e, `identifying the ${s.role} database`);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * PostgreSQL WAL positions (LSNs): 'X/Y' text as the server prints them, 64-bit unsigned integers on the
+ * wire. Kept as bigint so comparisons are exact.
+ */
+import { InternalError } from '../../../infra/errors.js';
+
+export const ZERO_LSN = 0n;
+
+export function parseLsn(text: string): bigint {
+  const m = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(text.trim());
+  if (!m) throw new InternalError(`not a PostgreSQL LSN: '${text}'`);
+  return (BigInt('0x' + m[1]) << 32n) | BigInt('0x' + m[2]);
+}
+
+export function formatLsn(lsn: bigint): string {
+  return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+}
+
+export function maxLsn(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+/** PostgreSQL timestamps on the replication protocol: microseconds since 2000-01-01 00:00:00 UTC. */
+const PG_EPOCH_MS = 946_684_800_000;
+
+export function pgTimestampToIso(micros: bigint): string {
+  // Number is exact here: 2^53 µs is 285 years.
+  const us = Number(micros);
+  const ms = Math.floor(us / 1000);
+  const iso = new Date(ms + PG_EPOCH_MS).toISOString(); // 2026-01-01T00:00:00.123Z
+  return `${iso.slice(0, -1)}${String(us - ms * 1000).padStart(3, '0')}Z`;
+}
+
+export function nowAsPgTimestamp(): bigint {
+  return BigInt(Date.now() - PG_EPOCH_MS) * 1000n;
+}

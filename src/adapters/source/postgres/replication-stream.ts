@@ -1,0 +1,231 @@
+/**
+ * A logical replication stream from a PostgreSQL slot (pgoutput, protocol version 1) over the CopyBoth
+ * sub-protocol: https://www.postgresql.org/docs/15/protocol-replication.html
+ *
+ * The one rule that makes the stream safe: the position we confirm to the server (standby status update,
+ * write = flush = apply) is only ever what the caller said is durable (`confirm()`), never what we merely
+ * received. (pg-logical-replication acks the last received LSN on a timer, which loses data on a crash.)
+ *
+ * Backpressure is structural: `onData` runs synchronously for each message, and the socket is read only as
+ * fast as the handlers return, so a slow disk slows the server down instead of filling memory.
+ */
+import type { Duplex } from 'node:stream';
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type { ConnSecret, ConnSettings } from '../../pg/conn-settings.js';
+import { connect, quoteIdent } from '../../pg/connection.js';
+import { DbError } from '../../../infra/errors.js';
+import type { Logger } from '../../../infra/logger.js';
+import { sleep } from '../../../infra/shutdown.js';
+import { formatLsn, nowAsPgTimestamp } from './lsn.js';
+
+/** pg-copy-streams@7 has `both` (CopyBoth duplex); its type definitions do not declare it. */
+type CopyBothStream = Duplex & pg.Submittable;
+const copyBoth = (copyStreams as unknown as { both(text: string, options?: object): CopyBothStream }).both;
+
+export interface ReplicationStreamOptions {
+  slot: string;
+  publication: string;
+  /**
+   * Ask the server to start here; 0n (or anything earlier than the slot's confirmed_flush_lsn) means "from
+   * the slot's confirmed position".
+   */
+  startLsn: bigint;
+  /** What is already durable on our side: the position our status updates report until confirm() moves it. */
+  confirmedLsn: bigint;
+  log: Logger;
+  /** Standby status updates at least this often, so wal_sender_timeout never drops us. */
+  statusIntervalMs?: number;
+  /** How long to wait for a slot still held by a previous (killed) walsender. */
+  slotBusyTimeoutMs?: number;
+  applicationName?: string;
+}
+
+export interface ReplicationHandlers {
+  /** One pgoutput message (an XLogData payload). Synchronous: nothing more is read until it returns. */
+  onData(payload: Buffer): void;
+  /** Primary keepalive: the server has sent every transaction that committed before `walEnd`. */
+  onKeepalive(walEnd: bigint): void;
+}
+
+export class ReplicationStream {
+  private durable: bigint;
+  private lastStatusAt = 0;
+  private closing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private settle!: { resolve: () => void; reject: (e: unknown) => void };
+  /** Settles when the stream ends: resolves after close(), rejects on any server or connection error. */
+  readonly done: Promise<void>;
+  messages = 0;
+
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly stream: CopyBothStream,
+    private readonly o: ReplicationStreamOptions,
+  ) {
+    this.durable = o.confirmedLsn;
+    this.done = new Promise<void>((resolve, reject) => (this.settle = { resolve, reject }));
+    this.done.catch(() => undefined); // observed by the caller; never an unhandled rejection
+  }
+
+  /** Open a replication connection and start streaming from the slot. */
+  static async open(settings: ConnSettings, secret: ConnSecret, o: ReplicationStreamOptions, handlers: ReplicationHandlers): Promise<ReplicationStream> {
+    const deadline = Date.now() + (o.slotBusyTimeoutMs ?? 60_000);
+    for (let attempt = 1; ; attempt++) {
+      const client = await connect(settings, secret, { replication: 'database', applicationName: o.applicationName ?? 'yb-voyager change export' });
+      try {
+        return await ReplicationStream.start(client, o, handlers);
+      } catch (e) {
+        await client.end().catch(() => undefined);
+        const code = (e as { code?: string }).code;
+        // After a crash the old walsender may hold the slot until it notices its client is gone.
+        if (code === '55006' && Date.now() < deadline) {
+          o.log.info(`replication slot ${o.slot} is still active (previous run?); retrying`, { attempt });
+          await sleep(Math.min(200 * attempt, 2000));
+          continue;
+        }
+        throw mapStreamError(e, o);
+      }
+    }
+  }
+
+  private static start(client: pg.Client, o: ReplicationStreamOptions, handlers: ReplicationHandlers): Promise<ReplicationStream> {
+    const sql =
+      `START_REPLICATION SLOT ${quoteIdent(o.slot)} LOGICAL ${formatLsn(o.startLsn)} ` +
+      `(proto_version '1', publication_names '${quoteIdent(o.publication).replace(/'/g, "''")}')`;
+    o.log.info('starting replication', { sql });
+    // One pushed chunk per CopyData message (object mode keeps them apart).
+    const stream = copyBoth(sql, { alignOnCopyDataFrame: true, readableObjectMode: true, readableHighWaterMark: 64 });
+    const rs = new ReplicationStream(client, stream, o);
+    return new Promise<ReplicationStream>((resolve, reject) => {
+      let started = false;
+      const fail = (e: unknown) => {
+        if (!started) return reject(e);
+        rs.fail(e);
+      };
+      stream.on('error', fail);
+      client.on('error', fail);
+      client.on('end', () => fail(new DbError('connect', 'the source server closed the replication connection', 'rerun the command; it resumes from the last durable position')));
+      stream.on('end', () => {
+        if (rs.closing) rs.settle.resolve();
+        else fail(new DbError('connect', 'the source server ended the replication stream', 'rerun the command; it resumes from the last durable position'));
+      });
+      stream.on('data', (chunk: Buffer) => {
+        if (rs.closing) return;
+        try {
+          rs.onMessage(chunk, handlers);
+        } catch (e) {
+          rs.fail(e);
+        }
+      });
+      client.query(stream);
+      // The write side is corked until the server answers CopyBothResponse: this callback says we are streaming.
+      stream.write(rs.statusMessage(false), (err) => {
+        if (err) return fail(err);
+        started = true;
+        rs.lastStatusAt = Date.now();
+        rs.timer = setInterval(() => rs.sendStatus(), o.statusIntervalMs ?? 10_000);
+        resolve(rs);
+      });
+    });
+  }
+
+  private onMessage(chunk: Buffer, handlers: ReplicationHandlers): void {
+    const type = chunk[0];
+    if (type === 0x77) {
+      // 'w' XLogData: walStart(8) walEnd(8) sendTime(8) payload
+      this.messages++;
+      handlers.onData(chunk.subarray(25));
+    } else if (type === 0x6b) {
+      // 'k' primary keepalive: walEnd(8) sendTime(8) replyRequested(1)
+      const walEnd = chunk.readBigUInt64BE(1);
+      handlers.onKeepalive(walEnd);
+      if (chunk[17] === 1) this.sendStatus();
+    } else {
+      this.o.log.debug('ignored replication message', { type: String.fromCharCode(type) });
+    }
+  }
+
+  /** The caller made everything up to `lsn` durable: the server may now forget it. */
+  confirm(lsn: bigint): void {
+    if (lsn <= this.durable) return;
+    this.durable = lsn;
+    // Timely but not per transaction: WAL is recycled soon enough at one update per second.
+    if (Date.now() - this.lastStatusAt >= 1000) this.sendStatus();
+  }
+
+  get confirmedLsn(): bigint {
+    return this.durable;
+  }
+
+  private statusMessage(replyRequested: boolean): Buffer {
+    const b = Buffer.alloc(34);
+    b[0] = 0x72; // 'r'
+    b.writeBigUInt64BE(this.durable, 1); // written
+    b.writeBigUInt64BE(this.durable, 9); // flushed
+    b.writeBigUInt64BE(this.durable, 17); // applied
+    b.writeBigInt64BE(nowAsPgTimestamp(), 25);
+    b[33] = replyRequested ? 1 : 0;
+    return b;
+  }
+
+  sendStatus(): void {
+    if (this.closing || this.stream.destroyed) return;
+    this.lastStatusAt = Date.now();
+    this.stream.write(this.statusMessage(false));
+  }
+
+  private fail(e: unknown): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.timer) clearInterval(this.timer);
+    this.settle.reject(mapStreamError(e, this.o));
+    this.stream.destroy();
+    this.client.end().catch(() => undefined);
+  }
+
+  /** Confirm the durable position one last time and disconnect. */
+  async close(): Promise<void> {
+    if (this.closing) return this.done.catch(() => undefined);
+    if (this.timer) clearInterval(this.timer);
+    this.sendStatus();
+    this.closing = true;
+    // The server reads our status update before it sees the connection end.
+    await new Promise<void>((resolve) => (this.stream.writableLength === 0 ? resolve() : this.stream.once('drain', () => resolve())));
+    await Promise.race([this.client.end().catch(() => undefined), sleep(5000)]);
+    this.stream.destroy();
+    this.settle.resolve();
+  }
+}
+
+function mapStreamError(e: unknown, o: ReplicationStreamOptions): unknown {
+  if (e instanceof DbError) return e;
+  const err = e as { code?: string; message?: string };
+  const msg = err.message ?? String(e);
+  switch (err.code) {
+    case '42704':
+      return new DbError('not-found', `replication slot ${o.slot} does not exist on the source`, 'the slot was dropped (end migration, or by hand); changes since then are lost: start the migration again with a new export dir', err.code, e);
+    case '55006':
+      return new DbError('conflict', `replication slot ${o.slot} is in use by another process: ${msg}`, 'stop the other export data from source process (or wait for it to exit) and rerun', err.code, e);
+    case '55000':
+      return new DbError('config', `cannot stream from replication slot ${o.slot}: ${msg}`, 'check the slot on the source (pg_replication_slots); if it is invalidated (max_slot_wal_keep_size), start the migration again', err.code, e);
+    case '42501':
+      return new DbError('privilege', `permission denied while streaming changes: ${msg}`, 'grant the REPLICATION attribute to the migration user: ALTER ROLE <user> REPLICATION', err.code, e);
+  }
+  if (/publication .* does not exist/i.test(msg)) {
+    return new DbError('not-found', `publication ${o.publication} does not exist on the source`, 'the publication was dropped; start the migration again with a new export dir', err.code, e);
+  }
+  if (err.code && /^(08|57P)/.test(err.code)) return new DbError('connect', `lost the replication connection: ${msg}`, 'rerun the command; it resumes from the last durable position', err.code, e);
+  return e instanceof Error && 'kind' in e ? e : new DbError('connect', `replication stream failed: ${msg}`, 'rerun the command; it resumes from the last durable position', err.code, e);
+}
+
+/** WAL the slot keeps on the source (bytes between the current WAL position and the slot's restart_lsn). */
+export async function slotRetainedWal(client: pg.Client, slot: string): Promise<{ retainedBytes: number; active: boolean; confirmedFlush: string | null } | undefined> {
+  const r = await client.query(
+    `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint AS retained, active, confirmed_flush_lsn::text AS confirmed
+       FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
+  if (!r.rows.length) return undefined;
+  return { retainedBytes: Number(r.rows[0].retained ?? 0), active: r.rows[0].active === true || r.rows[0].active === 't', confirmedFlush: r.rows[0].confirmed };
+}

@@ -1,0 +1,261 @@
+/**
+ * Applies compacted change events to a PostgreSQL-compatible database through one session: the target in
+ * the forward direction, the source in fall-back (the same code, pointed elsewhere).
+ *
+ * A target transaction holds one or more chunks and ends with the watermark statement, so the database
+ * always holds exactly the events up to its watermark. Each chunk is applied set-based per table; if a
+ * table's set-based statements hit a constraint (a unique swap between rows, a key shifted onto a key
+ * that is moved away later in the same statement), the chunk is rolled back (the whole transaction for
+ * the first chunk, a savepoint for later ones) and that table's events are applied one by one in source
+ * order, the way the source applied them. If that fails too, the data really conflicts: a DbError.
+ *
+ * The session runs with session_replication_role = replica: no user trigger and no foreign-key check fires.
+ */
+import type pg from 'pg';
+import type { EventCounts, TableChanges } from '../../../core/apply-batching.js';
+import { tableKey } from '../../../core/change-event.js';
+import { DbError, InternalError, UserError } from '../../../infra/errors.js';
+import { failpoint } from '../../../infra/failpoints.js';
+import type { Logger } from '../../../infra/logger.js';
+import type { ConnSecret, ConnSettings } from '../../pg/conn-settings.js';
+import { connect } from '../../pg/connection.js';
+import { mapQueryError } from '../../pg/errors.js';
+import { deleteMany, insertMany, loadTableInfo, oneEvent, settable, updateMany, writable, type TableInfo } from './change-sql.js';
+import { ensureEventMetadata, readAppliedState, watermarkStatement, type AppliedState, type TableCountDelta } from './event-metadata.js';
+
+export interface ChangeApplierOptions {
+  migrationUuid: string;
+  /** Which database this is, for messages: 'target' or 'source'. */
+  side: string;
+  log: Logger;
+  applicationName?: string;
+}
+
+/** SQLSTATE classes that a different statement order can cause, and the ordered fallback may avoid. */
+function isOrderSensitive(e: unknown): boolean {
+  const code = (e as { code?: string }).code ?? '';
+  return code.startsWith('23');
+}
+
+/** Connection-level failures: the transaction is gone, reconnect and resume from the watermark. */
+export function isConnectionLoss(e: unknown): boolean {
+  if (e instanceof DbError) return e.kind === 'connect';
+  const code = (e as { code?: string }).code ?? '';
+  if (/^(08|57P)/.test(code)) return true;
+  return ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code) || /Connection terminated|not queryable/i.test(String((e as Error)?.message));
+}
+
+export class ChangeApplier {
+  private readonly tables = new Map<string, TableInfo>();
+  private inTransaction = false;
+  private chunksInTransaction = 0;
+  private txnCounts = new Map<string, TableCountDelta>();
+  /** Tables whose set-based apply conflicted: how many later chunks still go one by one. */
+  private readonly orderedFor = new Map<string, number>();
+  /** Committed state: the watermark and totals in the database. */
+  applied: AppliedState;
+  /** Events applied one by one because set-based conflicted (for logs and tests). */
+  fallbackEvents = 0;
+
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly o: ChangeApplierOptions,
+    applied: AppliedState,
+  ) {
+    this.applied = applied;
+  }
+
+  static async open(settings: ConnSettings, secret: ConnSecret, o: ChangeApplierOptions): Promise<ChangeApplier> {
+    const client = await connect(settings, secret, { applicationName: o.applicationName ?? `yb-voyager apply changes (${o.side})` });
+    try {
+      await setUpSession(client, settings.user, o.side);
+      const applied = await ensureEventMetadata(client, o.migrationUuid);
+      return new ChangeApplier(client, o, applied);
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async query(q: pg.QueryConfig | string): Promise<pg.QueryResult> {
+    return this.client.query(q as pg.QueryConfig);
+  }
+
+  private async table(schema: string, table: string): Promise<TableInfo> {
+    const k = tableKey(schema, table);
+    let t = this.tables.get(k);
+    if (!t) this.tables.set(k, (t = await loadTableInfo(this.client, schema, table, this.o.side)));
+    return t;
+  }
+
+  /** Apply one chunk of compacted changes inside the open transaction (opening it if needed). */
+  async applyChunk(changes: readonly TableChanges[]): Promise<void> {
+    if (!this.inTransaction) {
+      await this.query('BEGIN');
+      this.inTransaction = true;
+      this.chunksInTransaction = 0;
+      this.txnCounts = new Map();
+    }
+    const savepoint = this.chunksInTransaction > 0;
+    const forced = new Set<string>();
+    for (const c of changes) {
+      const k = tableKey(c.schema, c.table);
+      if (c.orderedOnly || (this.orderedFor.get(k) ?? 0) > 0) forced.add(k);
+    }
+    for (;;) {
+      if (savepoint) await this.query('SAVEPOINT ybv_chunk');
+      let current: TableChanges | undefined;
+      try {
+        for (const c of changes) {
+          current = c;
+          if (forced.has(tableKey(c.schema, c.table))) await this.applyOrdered(c);
+          else await this.applySetBased(c);
+        }
+        current = undefined;
+        if (savepoint) await this.query('RELEASE SAVEPOINT ybv_chunk');
+        break;
+      } catch (e) {
+        const k = current && tableKey(current.schema, current.table);
+        if (!current || !k || forced.has(k) || !isOrderSensitive(e)) {
+          if (e instanceof DbError || e instanceof UserError || e instanceof InternalError) throw e;
+          throw mapQueryError(e, `applying changes to ${current ? `${current.schema}.${current.table}` : 'the database'}`);
+        }
+        this.o.log.info('set-based apply hit a constraint; applying this table\'s events one by one in source order', {
+          table: `${current.schema}.${current.table}`, sqlState: (e as { code?: string }).code, events: current.events.length,
+        });
+        forced.add(k);
+        // A table that conflicted once tends to again (hot unique values): stay ordered for a few chunks.
+        this.orderedFor.set(k, 8);
+        if (savepoint) {
+          await this.query('ROLLBACK TO SAVEPOINT ybv_chunk');
+        } else {
+          await this.query('ROLLBACK');
+          await this.query('BEGIN');
+        }
+      }
+    }
+    for (const k of this.orderedFor.keys()) {
+      const n = (this.orderedFor.get(k) ?? 1) - 1;
+      if (n <= 0) this.orderedFor.delete(k);
+      else this.orderedFor.set(k, n);
+    }
+    for (const c of changes) this.addCounts(c.schema, c.table, c.counts);
+    this.chunksInTransaction++;
+    failpoint('apply.after-chunk');
+  }
+
+  private addCounts(schema: string, table: string, counts: EventCounts): void {
+    const k = tableKey(schema, table);
+    let t = this.txnCounts.get(k);
+    if (!t) this.txnCounts.set(k, (t = { schema, table, counts: { c: 0, u: 0, d: 0 } }));
+    t.counts.c += counts.c;
+    t.counts.u += counts.u;
+    t.counts.d += counts.d;
+  }
+
+  private async applySetBased(c: TableChanges): Promise<void> {
+    const t = await this.table(c.schema, c.table);
+    if (c.deletes.length) await this.query(deleteMany(t, c.keyColumns, c.deletes));
+    for (const g of c.updates) {
+      const cols = settable(t, g.setColumns);
+      if (cols.length) await this.query(updateMany(t, c.keyColumns, cols, g.rows));
+    }
+    for (const g of c.inserts) await this.query(insertMany(t, writable(t, g.columns), g.rows));
+  }
+
+  private async applyOrdered(c: TableChanges): Promise<void> {
+    const t = await this.table(c.schema, c.table);
+    for (const e of c.events) {
+      const keyCols = Object.keys(e.key).sort();
+      const q = oneEvent(t, keyCols, e);
+      if (!q) continue;
+      try {
+        await this.query(q);
+      } catch (err) {
+        throw mapQueryError(err, `applying change event vsn ${e.vsn} (${opName(e.op)}) to ${t.qualified} in the ${this.o.side} database`);
+      }
+      this.fallbackEvents++;
+    }
+  }
+
+  /**
+   * Write the watermark (the vsn of the source commit that ends the group) and the counts, and commit.
+   * Also used with no open transaction to move the watermark past a marker or empty transactions.
+   */
+  async commit(watermark: number): Promise<void> {
+    if (watermark < this.applied.watermark) throw new InternalError(`watermark would move back from ${this.applied.watermark} to ${watermark}`);
+    if (!this.inTransaction) {
+      if (watermark === this.applied.watermark) return;
+      await this.query('BEGIN');
+      this.inTransaction = true;
+      this.txnCounts = new Map();
+    }
+    const deltas = [...this.txnCounts.values()];
+    const r = await this.query(watermarkStatement(this.o.migrationUuid, this.applied.watermark, watermark, deltas));
+    if (Number(r.rows[0]?.moved) !== 1) {
+      await this.rollback();
+      throw new UserError(
+        `the applied-changes watermark in the ${this.o.side} database is no longer ${this.applied.watermark}: another process is applying this migration's changes`,
+        'stop the other import (only one may run per migration) and rerun',
+        'conflict',
+      );
+    }
+    failpoint('apply.before-commit');
+    await this.query('COMMIT');
+    this.inTransaction = false;
+    const total = { ...this.applied.totals };
+    for (const d of deltas) {
+      total.c += d.counts.c;
+      total.u += d.counts.u;
+      total.d += d.counts.d;
+    }
+    this.applied = { watermark, totals: total };
+    failpoint('apply.after-commit');
+  }
+
+  /** Events of the open transaction (not yet committed). */
+  get openTransaction(): boolean {
+    return this.inTransaction;
+  }
+
+  async rollback(): Promise<void> {
+    if (!this.inTransaction) return;
+    this.inTransaction = false;
+    await this.query('ROLLBACK').catch(() => undefined);
+  }
+
+  /** Re-read the committed watermark (after a lost connection, the commit may or may not have happened). */
+  async reload(): Promise<AppliedState> {
+    const s = await readAppliedState(this.client, this.o.migrationUuid);
+    if (!s) throw new InternalError('the channel row of this migration is missing from the metadata schema');
+    this.applied = s;
+    return s;
+  }
+
+  async close(): Promise<void> {
+    await this.rollback();
+    await this.client.end().catch(() => undefined);
+  }
+}
+
+function opName(op: 'c' | 'u' | 'd'): string {
+  return op === 'c' ? 'insert' : op === 'u' ? 'update' : 'delete';
+}
+
+async function setUpSession(client: pg.Client, user: string, side: string): Promise<void> {
+  try {
+    await client.query('SET session_replication_role = replica');
+  } catch (e) {
+    if ((e as { code?: string }).code === '42501') {
+      throw new UserError(
+        `user '${user}' may not SET session_replication_role on the ${side} database, which applying changes needs (so triggers and foreign keys do not fire twice)`,
+        `run there as a superuser: GRANT SET ON PARAMETER session_replication_role TO ${user}; (PostgreSQL 15+), or make ${user} a superuser`,
+        'privilege',
+      );
+    }
+    throw mapQueryError(e, 'setting up the apply session');
+  }
+  // One plan per statement text: the statements are the same thousands of times, only the arrays change.
+  // Not every PostgreSQL-compatible database knows the setting; it is only an optimisation.
+  await client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
+}

@@ -1,0 +1,141 @@
+/**
+ * SQL for applying change events to a PostgreSQL-compatible database: column types read from the
+ * catalog of the database written to, and statement texts (set-based and one row at a time).
+ *
+ * Values travel as text and are cast to each column's exact type (`format_type`), so every type
+ * round-trips through its own input function, as in COPY. Set-based statements take one text[] per
+ * column and unnest them: one statement text per (table, column set), prepared once per session, no
+ * parameter-count limit, and the planner sees a join against the primary key.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { DataEvent, Row } from '../../../core/change-event.js';
+import { UserError } from '../../../infra/errors.js';
+import { qualified, quoteIdent } from '../../pg/connection.js';
+import { mapQueryError } from '../../pg/errors.js';
+
+export interface ColumnInfo {
+  /** format_type(): the type with its modifiers, e.g. numeric(10,2), character varying(20), public.mood[]. */
+  type: string;
+  /** GENERATED ALWAYS AS IDENTITY: inserts need OVERRIDING SYSTEM VALUE, updates never set it. */
+  identityAlways: boolean;
+  /** GENERATED ALWAYS AS (expr) STORED: computed by the database, never written. */
+  generated: boolean;
+}
+
+export interface TableInfo {
+  schema: string;
+  table: string;
+  qualified: string;
+  columns: Map<string, ColumnInfo>;
+}
+
+export async function loadTableInfo(client: pg.Client, schema: string, table: string, side: string): Promise<TableInfo> {
+  const name = qualified(schema, table);
+  try {
+    const r = await client.query<{ name: string; type: string; identity: string; generated: string }>(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attidentity AS identity, a.attgenerated AS generated
+       FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+      [name],
+    );
+    const columns = new Map<string, ColumnInfo>();
+    for (const c of r.rows) columns.set(c.name, { type: c.type, identityAlways: c.identity === 'a', generated: c.generated !== '' });
+    return { schema, table, qualified: name, columns };
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === '42P01' || code === '3F000') {
+      throw new UserError(`table ${name} does not exist in the ${side} database, but changes to it are queued`, `create it (yb-voyager import schema) and rerun`, 'not-found');
+    }
+    throw mapQueryError(e, `reading the columns of ${name}`);
+  }
+}
+
+function column(t: TableInfo, name: string): ColumnInfo {
+  const c = t.columns.get(name);
+  if (!c) {
+    throw new UserError(
+      `column ${quoteIdent(name)} of ${t.qualified} is in the change stream but not in the database being written to`,
+      'the table definitions differ (DDL during the migration is not supported); make them the same and rerun',
+      'config',
+    );
+  }
+  return c;
+}
+
+/** Columns an event may write: generated columns never are. */
+export function writable(t: TableInfo, names: readonly string[]): string[] {
+  return names.filter((n) => !column(t, n).generated);
+}
+
+/** Columns an UPDATE may set: neither generated nor identity ALWAYS (the source could not change those either). */
+export function settable(t: TableInfo, names: readonly string[]): string[] {
+  return names.filter((n) => {
+    const c = column(t, n);
+    return !c.generated && !c.identityAlways;
+  });
+}
+
+const cast = (t: TableInfo, col: string, expr: string) => `${expr}::${column(t, col).type}`;
+
+function overriding(t: TableInfo, cols: readonly string[]): string {
+  return cols.some((c) => column(t, c).identityAlways) ? ' OVERRIDING SYSTEM VALUE' : '';
+}
+
+function named(text: string): pg.QueryConfig {
+  return { name: 'ybv_' + createHash('sha1').update(text).digest('hex').slice(0, 20), text };
+}
+
+function keyMatch(t: TableInfo, keyCols: readonly string[], valueOf: (i: number) => string): string {
+  return keyCols.map((k, i) => `t.${quoteIdent(k)} = ${cast(t, k, valueOf(i))}`).join(' AND ');
+}
+
+const textArrays = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${from + i}::text[]`).join(', ');
+const aliases = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+// ---- set-based ----
+
+export function deleteMany(t: TableInfo, keyCols: readonly string[], keys: readonly Row[]): pg.QueryConfig {
+  const text = `DELETE FROM ${t.qualified} AS t USING unnest(${textArrays(keyCols.length)}) AS v(${aliases('k', keyCols.length).join(', ')})
+    WHERE ${keyMatch(t, keyCols, (i) => `v.k${i}`)}`;
+  return { ...named(text), values: keyCols.map((k) => keys.map((r) => r[k] ?? null)) };
+}
+
+/** `rows[i].key` matches the row (its original key); `rows[i].values` holds every column of setCols. */
+export function updateMany(t: TableInfo, keyCols: readonly string[], setCols: readonly string[], rows: readonly { key: Row; values: Row }[]): pg.QueryConfig {
+  const sets = setCols.map((c, i) => `${quoteIdent(c)} = ${cast(t, c, `v.c${i}`)}`).join(', ');
+  const text = `UPDATE ${t.qualified} AS t SET ${sets}
+    FROM unnest(${textArrays(keyCols.length + setCols.length)}) AS v(${[...aliases('k', keyCols.length), ...aliases('c', setCols.length)].join(', ')})
+    WHERE ${keyMatch(t, keyCols, (i) => `v.k${i}`)}`;
+  const values = [...keyCols.map((k) => rows.map((r) => r.key[k] ?? null)), ...setCols.map((c) => rows.map((r) => r.values[c] ?? null))];
+  return { ...named(text), values };
+}
+
+export function insertMany(t: TableInfo, cols: readonly string[], rows: readonly Row[]): pg.QueryConfig {
+  const text = `INSERT INTO ${t.qualified} (${cols.map(quoteIdent).join(', ')})${overriding(t, cols)}
+    SELECT ${cols.map((c, i) => cast(t, c, `v.c${i}`)).join(', ')} FROM unnest(${textArrays(cols.length)}) AS v(${aliases('c', cols.length).join(', ')})`;
+  return { ...named(text), values: cols.map((c) => rows.map((r) => r[c] ?? null)) };
+}
+
+// ---- one event at a time (the ordered fallback) ----
+
+/** The statement that does exactly what the source did for this event, or undefined when it changes nothing. */
+export function oneEvent(t: TableInfo, keyCols: readonly string[], e: DataEvent): pg.QueryConfig | undefined {
+  const key = keyCols.map((k) => e.key[k] ?? null);
+  if (e.op === 'd') {
+    const text = `DELETE FROM ${t.qualified} AS t WHERE ${keyMatch(t, keyCols, (i) => `$${i + 1}`)}`;
+    return { ...named(text), values: key };
+  }
+  const after = e.after ?? {};
+  if (e.op === 'c') {
+    const cols = writable(t, Object.keys(after).sort());
+    const text = `INSERT INTO ${t.qualified} (${cols.map(quoteIdent).join(', ')})${overriding(t, cols)}
+      VALUES (${cols.map((c, i) => cast(t, c, `$${i + 1}`)).join(', ')})`;
+    return { ...named(text), values: cols.map((c) => after[c]) };
+  }
+  const keyMoved = keyCols.some((k) => k in after && after[k] !== e.key[k]);
+  const cols = settable(t, Object.keys(after).filter((c) => keyMoved || !keyCols.includes(c)).sort());
+  if (!cols.length) return undefined;
+  const sets = cols.map((c, i) => `${quoteIdent(c)} = ${cast(t, c, `$${i + 1}`)}`).join(', ');
+  const text = `UPDATE ${t.qualified} AS t SET ${sets} WHERE ${keyMatch(t, keyCols, (i) => `$${cols.length + i + 1}`)}`;
+  return { ...named(text), values: [...cols.map((c) => after[c]), ...key] };
+}

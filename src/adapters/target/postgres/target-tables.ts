@@ -1,0 +1,65 @@
+/**
+ * Checks and chores on the target tables before a snapshot import: do they exist with the exported
+ * columns, are they empty, truncate them (--truncate-tables).
+ */
+import type pg from 'pg';
+import { qualified } from '../../pg/connection.js';
+import { mapQueryError } from '../../pg/errors.js';
+
+export interface TargetTableSpec {
+  schema: string;
+  table: string;
+  columns: readonly string[];
+}
+
+/** One line per missing table or column ([] when everything is there). */
+export async function missingOnTarget(client: pg.Client, tables: readonly TargetTableSpec[]): Promise<string[]> {
+  if (!tables.length) return [];
+  let rows: { q: string; col: string | null }[];
+  try {
+    const r = await client.query<{ q: string; col: string | null }>(
+      `SELECT r.q, a.attname AS col FROM unnest($1::text[]) AS r(q)
+       LEFT JOIN pg_attribute a ON a.attrelid = to_regclass(r.q) AND a.attnum > 0 AND NOT a.attisdropped`,
+      [tables.map((t) => qualified(t.schema, t.table))],
+    );
+    rows = r.rows;
+  } catch (e) {
+    throw mapQueryError(e, 'checking the target tables');
+  }
+  const problems: string[] = [];
+  for (const t of tables) {
+    const q = qualified(t.schema, t.table);
+    const cols = new Set(rows.filter((r) => r.q === q && r.col !== null).map((r) => r.col!));
+    if (!cols.size) {
+      problems.push(`table ${q} does not exist on the target`);
+      continue;
+    }
+    const missing = t.columns.filter((c) => !cols.has(c));
+    if (missing.length) problems.push(`table ${q} on the target lacks column(s) ${missing.join(', ')}`);
+  }
+  return problems;
+}
+
+/** Tables among these that hold at least one row. */
+export async function nonEmptyTables<T extends { schema: string; table: string }>(client: pg.Client, tables: readonly T[]): Promise<T[]> {
+  const out: T[] = [];
+  for (const t of tables) {
+    try {
+      const r = await client.query(`SELECT 1 FROM ${qualified(t.schema, t.table)} LIMIT 1`);
+      if (r.rows.length) out.push(t);
+    } catch (e) {
+      throw mapQueryError(e, `reading ${qualified(t.schema, t.table)} on the target`);
+    }
+  }
+  return out;
+}
+
+/** One TRUNCATE for all of them, so foreign keys among them do not get in the way. */
+export async function truncateTables(client: pg.Client, tables: readonly { schema: string; table: string }[]): Promise<void> {
+  if (!tables.length) return;
+  try {
+    await client.query(`TRUNCATE ${tables.map((t) => qualified(t.schema, t.table)).join(', ')}`);
+  } catch (e) {
+    throw mapQueryError(e, 'truncating the target tables (a table outside the import may reference them; truncate it too, by hand)');
+  }
+}

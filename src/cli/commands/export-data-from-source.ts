@@ -1,0 +1,53 @@
+/**
+ * export data from source: the snapshot, then (snapshot-and-changes) the change stream from the slot the
+ * snapshot created.
+ */
+import type { ExportType } from '../../export-dir/snapshot-state.js';
+import { readPgReplication } from '../../export-dir/snapshot-state.js';
+import { exportSnapshot } from '../../workflows/export-snapshot.js';
+import { afterSourceChangeExport, recordFallBackCapability, resumeSourceExporterCutover } from '../../workflows/fall-back.js';
+import { streamChanges } from '../../workflows/stream-changes.js';
+import { connectionFromOptions, requireSourceType } from '../connection-options.js';
+import type { CommandContext } from '../context.js';
+import { renderExportSummary } from '../render/snapshot-summary.js';
+import { createTableProgress } from '../render/table-progress.js';
+
+export async function run(ctx: CommandContext): Promise<void> {
+  const o = ctx.options;
+  requireSourceType(o, ['postgresql']);
+  const { settings, secret } = await connectionFromOptions(o, 'source');
+  const exportType = o.str('export-type') as ExportType;
+  const fallBack = { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal };
+  const restart = { configFile: o.str('config-file'), logLevel: o.str('log-level') };
+  if (exportType === 'snapshot-and-changes') {
+    // A rerun after the cutover began (crash, kill -9): finish it and go on; never export or stream again.
+    if (await resumeSourceExporterCutover(fallBack, { settings, secret }, restart)) return;
+    await recordFallBackCapability(fallBack, { settings, secret });
+  }
+  const progress = createTableProgress(ctx.out, o.bool('disable-pb') ?? false, { verb: 'exported', rate: false });
+  const result = await exportSnapshot(
+    { settings, secret, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, progress, say: (l) => ctx.out.line(l) },
+    {
+      exportType,
+      schemas: o.list('source-db-schema') ?? [],
+      tableList: o.list('table-list'),
+      excludeTableList: o.list('exclude-table-list'),
+      parallelJobs: o.int('parallel-jobs') ?? 4,
+      startClean: o.bool('start-clean') ?? false,
+    },
+    ctx.signal,
+  );
+  if (result.status === 'already-exported') {
+    ctx.out.line('the snapshot was already exported by an earlier run (use --start-clean true to export it again)');
+  } else {
+    ctx.out.line(`snapshot exported to ${ctx.exportDir.dataDir}`);
+  }
+  ctx.out.line(renderExportSummary(result.tables));
+  if (exportType === 'snapshot-and-changes') {
+    const repl = readPgReplication(ctx.state);
+    ctx.out.line(`streaming changes from replication slot ${repl?.slotName ?? '?'} (snapshot consistent at ${repl?.consistentLsn ?? '?'})`);
+    await streamChanges({ settings, secret, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, out: ctx.out }, ctx.signal);
+    // Stopped for the cutover to target: with fall-back this process carries on as import data to source.
+    await afterSourceChangeExport(fallBack, { settings, secret }, restart);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * import data to target: the snapshot (waiting for chunks while export data still runs), then, for a live
+ * migration, the change events.
+ */
+import { importChangesToTarget, resumeTargetImporterCutover } from '../../workflows/fall-back.js';
+import { importSnapshot } from '../../workflows/import-snapshot.js';
+import { UserError } from '../../infra/errors.js';
+import { connectionFromOptions } from '../connection-options.js';
+import type { CommandContext } from '../context.js';
+import { renderImportSummary } from '../render/snapshot-summary.js';
+import { createTableProgress } from '../render/table-progress.js';
+
+export async function run(ctx: CommandContext): Promise<void> {
+  const o = ctx.options;
+  const batchSize = o.int('batch-size') ?? 100000;
+  const parallelJobs = o.int('parallel-jobs') ?? 4;
+  if (batchSize < 1) throw new UserError(`--batch-size ${batchSize} is not a positive number of rows`, 'use --batch-size 100000 (the default) or another positive number');
+  if (parallelJobs < 1) throw new UserError(`--parallel-jobs ${parallelJobs} is not a positive number`, 'use --parallel-jobs 4 (the default) or another positive number');
+  if (o.bool('truncate-tables') && !o.bool('start-clean')) {
+    throw new UserError('--truncate-tables only works together with --start-clean', 'add --start-clean true, or drop --truncate-tables');
+  }
+  const { settings, secret } = await connectionFromOptions(o, 'target');
+  const fallBack = { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal };
+  const restart = { configFile: o.str('config-file'), logLevel: o.str('log-level') };
+  // A rerun after this importer completed the cutover: go straight to what follows (export data from target).
+  if (await resumeTargetImporterCutover(fallBack, { settings, secret }, restart)) return;
+  const progress = createTableProgress(ctx.out, o.bool('disable-pb') ?? false, { verb: 'imported', rate: true });
+  const result = await importSnapshot(
+    { settings, secret, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, progress, say: (l) => ctx.out.line(l) },
+    {
+      parallelJobs,
+      batchSize,
+      tableList: o.list('table-list'),
+      excludeTableList: o.list('exclude-table-list'),
+      startClean: o.bool('start-clean') ?? false,
+      truncateTables: o.bool('truncate-tables') ?? false,
+    },
+    ctx.signal,
+  );
+  ctx.out.line(result.status === 'already-imported' ? 'the snapshot was already imported by an earlier run' : 'snapshot imported');
+  ctx.out.line(renderImportSummary(result.tables));
+  if (result.exportType === 'snapshot-and-changes') {
+    ctx.out.line('applying the streamed changes');
+    // Until the cutover marker; then (fall-back) this process carries on as export data from target.
+    await importChangesToTarget(fallBack, { settings, secret }, restart);
+  }
+}

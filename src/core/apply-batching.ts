@@ -1,0 +1,327 @@
+/**
+ * Planning the application of queued changes (pure, no I/O).
+ *
+ * Many source transactions are applied in one target transaction that always ends on a source commit
+ * (so the target only ever shows states the source really had). Inside such a group the events are
+ * compacted per row, following each row by its key even when the key changes, into the net effect of
+ * the group on the rows that existed before it:
+ *
+ *   insert → update(s)            one insert with the merged values
+ *   insert → … → delete           nothing
+ *   update → update               one update; later values win; columns absent from every event (unchanged
+ *                                 TOASTed values) stay absent, so they are never overwritten
+ *   update(s) → delete            a delete of the row's ORIGINAL key
+ *   delete → insert (same key)    a delete, then an insert with the full new values
+ *   key update                    the row moves; an update that matches the original key and sets the new one
+ *
+ * The net effect is then applied set-based, per table: all deletes, then updates grouped by the set of
+ * columns they set, then inserts grouped by their columns. That order never breaks the primary key by
+ * itself except when keys move in cycles or shifts, and unique constraints between different rows (swaps,
+ * a unique value freed and taken in the same group) may still be hit: the applier then re-applies that
+ * table's events one by one in exact source order (see `events`), which is exactly what the source did.
+ */
+import type { DataEvent, QueueEvent, Row } from './change-event.js';
+import { isDataEvent, tableKey } from './change-event.js';
+
+export interface UpdateGroup {
+  /** Columns set by every row of the group, sorted; includes the key columns when the key moves. */
+  setColumns: string[];
+  rows: { key: Row; values: Row }[];
+}
+
+export interface InsertGroup {
+  /** Columns of every row of the group, sorted. */
+  columns: string[];
+  rows: Row[];
+}
+
+export interface EventCounts {
+  c: number;
+  u: number;
+  d: number;
+}
+
+/** The net effect of a chunk of events on one table. */
+export interface TableChanges {
+  schema: string;
+  table: string;
+  /** Key columns, sorted (from the events' `key`). */
+  keyColumns: string[];
+  /** Original keys of rows that no longer exist (or are replaced by a full insert). Applied first. */
+  deletes: Row[];
+  updates: UpdateGroup[];
+  inserts: InsertGroup[];
+  /** The raw events in vsn order: what the ordered fallback applies one by one. */
+  events: DataEvent[];
+  counts: EventCounts;
+  /**
+   * The events make no sense as a sequence on unique keys (an insert of a key that exists, a key moved onto
+   * an existing row): compaction could hide that, so apply this table's events one by one and let the
+   * database decide.
+   */
+  orderedOnly: boolean;
+}
+
+/** One row followed through the chunk, from its key at the start to its key now. */
+interface Chain {
+  /** Key before the chunk (only meaningful when `existed`). */
+  origKey: Row;
+  /** The row existed on the target before the chunk (its first event was an update or a delete). */
+  existed: boolean;
+  present: boolean;
+  curKey: Row;
+  /** Known column values: every column when `full`, else only those the updates carried. */
+  values: Row;
+  /** An insert happened in this chain since it was last deleted: `values` is the whole row. */
+  full: boolean;
+}
+
+class TableCompactor {
+  readonly keyColumns: string[];
+  private readonly chains: Chain[] = [];
+  /** Current key → the chain whose row is (or was last, for tombstones) at that key. */
+  private readonly byKey = new Map<string, Chain>();
+  readonly events: DataEvent[] = [];
+  readonly counts: EventCounts = { c: 0, u: 0, d: 0 };
+  orderedOnly = false;
+
+  constructor(
+    readonly schema: string,
+    readonly table: string,
+    first: DataEvent,
+  ) {
+    this.keyColumns = Object.keys(first.key).sort();
+  }
+
+  private keyString(key: Row): string {
+    let s = '';
+    for (const c of this.keyColumns) {
+      const v = key[c];
+      s += v === null || v === undefined ? '\u0000N' : '\u0001' + v;
+      s += '\u0002';
+    }
+    return s;
+  }
+
+  private pickKey(from: Row, overlay?: Row): Row {
+    const k: Row = {};
+    for (const c of this.keyColumns) k[c] = overlay && c in overlay ? overlay[c] : from[c];
+    return k;
+  }
+
+  add(e: DataEvent): void {
+    this.events.push(e);
+    this.counts[e.op]++;
+    if (this.orderedOnly) return;
+    if (Object.keys(e.key).length !== this.keyColumns.length || this.keyColumns.some((c) => !(c in e.key))) {
+      // The table's replica identity changed mid-stream: rows cannot be followed by key.
+      this.orderedOnly = true;
+      return;
+    }
+    switch (e.op) {
+      case 'c':
+        return this.insert(e);
+      case 'u':
+        return this.update(e);
+      case 'd':
+        return this.delete(e);
+    }
+  }
+
+  private insert(e: DataEvent): void {
+    const after = e.after ?? {};
+    const key = this.pickKey(e.key, after);
+    const ks = this.keyString(key);
+    const ch = this.byKey.get(ks);
+    if (ch?.present) {
+      this.orderedOnly = true; // insert of a key that exists: the source could not have done that
+      return;
+    }
+    if (ch) {
+      // The row at this key was deleted earlier in the chunk; the same chain now holds the new row.
+      ch.present = true;
+      ch.curKey = key;
+      ch.values = { ...after };
+      ch.full = true;
+      return;
+    }
+    const fresh: Chain = { origKey: key, existed: false, present: true, curKey: key, values: { ...after }, full: true };
+    this.chains.push(fresh);
+    this.byKey.set(ks, fresh);
+  }
+
+  private update(e: DataEvent): void {
+    const after = e.after ?? {};
+    const oldKs = this.keyString(e.key);
+    const newKey = this.pickKey(e.key, after);
+    const newKs = this.keyString(newKey);
+    let ch = this.byKey.get(oldKs);
+    if (ch && !ch.present) return; // updates a row deleted earlier in the chunk: matches nothing, like on the source
+    if (!ch) {
+      ch = { origKey: e.key, existed: true, present: true, curKey: e.key, values: {}, full: false };
+      this.chains.push(ch);
+      this.byKey.set(oldKs, ch);
+    }
+    Object.assign(ch.values, after);
+    if (newKs !== oldKs) {
+      const there = this.byKey.get(newKs);
+      if (there?.present) {
+        this.orderedOnly = true; // key moved onto a live row
+        return;
+      }
+      // A tombstone at the new key keeps its own delete; it just no longer owns the key.
+      this.byKey.delete(oldKs);
+      this.byKey.set(newKs, ch);
+      ch.curKey = newKey;
+    }
+  }
+
+  private delete(e: DataEvent): void {
+    const ks = this.keyString(e.key);
+    const ch = this.byKey.get(ks);
+    if (ch && !ch.present) return; // already gone
+    if (!ch) {
+      const gone: Chain = { origKey: e.key, existed: true, present: false, curKey: e.key, values: {}, full: false };
+      this.chains.push(gone);
+      this.byKey.set(ks, gone);
+      return;
+    }
+    ch.present = false;
+    ch.values = {};
+    ch.full = false;
+  }
+
+  result(): TableChanges {
+    const base = { schema: this.schema, table: this.table, keyColumns: this.keyColumns, events: this.events, counts: this.counts };
+    if (this.orderedOnly) return { ...base, deletes: [], updates: [], inserts: [], orderedOnly: true };
+    const deletes: Row[] = [];
+    const updates = new Map<string, UpdateGroup>();
+    const inserts = new Map<string, InsertGroup>();
+    const addInsert = (values: Row) => {
+      const columns = Object.keys(values).sort();
+      const sig = columns.join('\u0000');
+      let g = inserts.get(sig);
+      if (!g) inserts.set(sig, (g = { columns, rows: [] }));
+      g.rows.push(values);
+    };
+    for (const ch of this.chains) {
+      if (!ch.present) {
+        if (ch.existed) deletes.push(this.pickKey(ch.origKey));
+        continue;
+      }
+      const values = { ...ch.values, ...ch.curKey };
+      if (!ch.existed) {
+        addInsert(values);
+      } else if (ch.full) {
+        deletes.push(this.pickKey(ch.origKey));
+        addInsert(values);
+      } else {
+        const keyMoved = this.keyString(ch.curKey) !== this.keyString(ch.origKey);
+        const set: Row = {};
+        for (const [c, v] of Object.entries(values)) if (keyMoved || !this.keyColumns.includes(c)) set[c] = v;
+        const setColumns = Object.keys(set).sort();
+        if (!setColumns.length) continue; // nothing to change (an update of a key-only row that kept its key)
+        const sig = setColumns.join('\u0000');
+        let g = updates.get(sig);
+        if (!g) updates.set(sig, (g = { setColumns, rows: [] }));
+        g.rows.push({ key: this.pickKey(ch.origKey), values: set });
+      }
+    }
+    return { ...base, deletes, updates: [...updates.values()], inserts: [...inserts.values()], orderedOnly: false };
+  }
+}
+
+/** Compact a chunk of events (any mix of tables, in vsn order) into per-table net effects. */
+export function compactChunk(events: readonly QueueEvent[]): TableChanges[] {
+  const tables = new Map<string, TableCompactor>();
+  for (const e of events) {
+    if (!isDataEvent(e)) continue;
+    const k = tableKey(e.schema, e.table);
+    let t = tables.get(k);
+    if (!t) tables.set(k, (t = new TableCompactor(e.schema, e.table, e)));
+    t.add(e);
+  }
+  return [...tables.values()].map((t) => t.result());
+}
+
+export function sumCounts(tables: readonly { counts: EventCounts }[]): EventCounts {
+  const total = { c: 0, u: 0, d: 0 };
+  for (const t of tables) {
+    total.c += t.counts.c;
+    total.u += t.counts.u;
+    total.d += t.counts.d;
+  }
+  return total;
+}
+
+export interface GroupLimits {
+  /** Commit at the first source commit boundary once the group holds this many events. */
+  maxGroupEvents: number;
+  /** Commit at the first boundary once the group has been open this long, even if more input is waiting. */
+  maxGroupMs: number;
+  /**
+   * A single source transaction bigger than this is applied in chunks inside one target transaction,
+   * so memory stays bounded whatever the transaction's size.
+   */
+  maxChunkEvents: number;
+}
+
+export const DEFAULT_GROUP_LIMITS: GroupLimits = {
+  maxGroupEvents: Number(process.env.YB_VOYAGER_APPLY_GROUP_EVENTS ?? 10_000),
+  maxGroupMs: Number(process.env.YB_VOYAGER_APPLY_GROUP_MS ?? 200),
+  maxChunkEvents: Number(process.env.YB_VOYAGER_APPLY_CHUNK_EVENTS ?? 50_000),
+};
+
+/** What the applier does next with the events it has gathered. */
+export type GroupStep =
+  /** Apply `take` events and commit the target transaction (they end on a commit boundary). */
+  | { kind: 'commit'; take: number }
+  /** Apply `take` events inside the open transaction without committing (a huge source transaction). */
+  | { kind: 'chunk'; take: number }
+  /** Commit what is pending (if anything), then hand the marker at index `at` to the cutover handler. */
+  | { kind: 'marker'; at: number }
+  /** Wait for more input. */
+  | { kind: 'wait' };
+
+/**
+ * Decide where the current group ends. `pending` are events gathered but not yet applied (the group's open
+ * transaction may already hold earlier chunks: `groupEvents` counts all of them, `groupAgeMs` since its
+ * first event). `inputIdle` is true when no more input is buffered right now.
+ */
+export function nextGroupStep(
+  pending: readonly QueueEvent[],
+  groupEvents: number,
+  groupAgeMs: number,
+  inputIdle: boolean,
+  limits: GroupLimits,
+): GroupStep {
+  // Look no further than one chunk ahead: a group never takes more than maxChunkEvents at once, so a huge
+  // source transaction is applied in pieces and memory stays bounded.
+  const cap = Math.max(1, limits.maxChunkEvents);
+  const scan = Math.min(pending.length, cap);
+  let lastBoundary = -1;
+  let boundaryAtLimit = -1;
+  for (let i = 0; i < scan; i++) {
+    const op = pending[i].op;
+    if (op === 'commit') {
+      lastBoundary = i;
+      if (groupEvents + i + 1 >= limits.maxGroupEvents) {
+        boundaryAtLimit = i;
+        break;
+      }
+    } else if (op === 'cutover.target' || op === 'cutover.source') {
+      // Everything before the marker is committed first; the marker is handled once it is at the front.
+      // (A marker inside a source transaction comes back as { at > 0 } once the complete transactions
+      // before it are committed: the applier refuses it rather than split a source transaction.)
+      if (lastBoundary >= 0) return { kind: 'commit', take: lastBoundary + 1 };
+      return { kind: 'marker', at: i };
+    }
+  }
+  if (boundaryAtLimit >= 0) return { kind: 'commit', take: boundaryAtLimit + 1 };
+  if (lastBoundary >= 0 && (inputIdle || groupAgeMs >= limits.maxGroupMs || pending.length >= cap)) {
+    return { kind: 'commit', take: lastBoundary + 1 };
+  }
+  // No source commit within one chunk: apply a chunk of the big transaction, keep the target transaction open.
+  if (pending.length >= cap) return { kind: 'chunk', take: cap };
+  return { kind: 'wait' };
+}

@@ -1,0 +1,271 @@
+/**
+ * Applying the change queue to a database, continuously, exactly once: `import data to target` after its
+ * snapshot (direction TO_TARGET), and `import data to source` in fall-back (TO_SOURCE, issue 5).
+ *
+ * Loop: read ahead (EventPrefetcher) → decide where the group ends (nextGroupStep: on a source commit,
+ * up to ~10k events) → compact (compactChunk) → apply set-based in one target transaction whose last
+ * statement moves the watermark → commit → acknowledge the queue segments. A lost connection reconnects
+ * and resumes from the committed watermark (the database says what it holds, not our memory). SIGINT/
+ * SIGTERM: commit what is buffered up to the last source commit, roll back a half-applied big
+ * transaction, return. A cutover marker: commit everything before it, call the marker handler, move the
+ * watermark past it.
+ */
+import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
+import { ChangeApplier, isConnectionLoss } from '../adapters/target/postgres/change-applier.js';
+import { renderMetricsTable } from '../cli/render/metrics-table.js';
+import type { Output } from '../cli/render/output.js';
+import { compactChunk, DEFAULT_GROUP_LIMITS, nextGroupStep, type GroupLimits } from '../core/apply-batching.js';
+import type { ExporterRole, MarkerEvent, QueueEvent } from '../core/change-event.js';
+import { ImportProgress, importMetricRows } from '../core/import-metrics.js';
+import type { ExportDir } from '../export-dir/layout.js';
+import { exportedEventTotal, QueueReader } from '../export-dir/queue.js';
+import type { StateStore } from '../export-dir/state-store.js';
+import { InternalError } from '../infra/errors.js';
+import type { Logger } from '../infra/logger.js';
+import { sleep } from '../infra/shutdown.js';
+import { EventPrefetcher } from './event-prefetch.js';
+
+/** Called once every event before the marker is committed. 'stop' ends the run, 'continue' goes on reading. */
+export type MarkerHandler = (marker: MarkerEvent) => Promise<'stop' | 'continue'>;
+
+export interface ApplyChangesDeps {
+  settings: ConnSettings;
+  secret: ConnSecret;
+  state: StateStore;
+  exportDir: ExportDir;
+  log: Logger;
+  out: Output;
+  /** Cutover hook (issue 5). Default: say so and stop. */
+  onMarker?: MarkerHandler;
+}
+
+/** Who applies what where. */
+export interface ApplyDirection {
+  /** The database written to, for messages. */
+  side: 'target' | 'source';
+  /** Consumer name recorded on finished queue segments. */
+  consumer: string;
+  /** Exporter roles whose events this consumer applies. */
+  roles: readonly ExporterRole[];
+}
+
+export const TO_TARGET: ApplyDirection = { side: 'target', consumer: 'target_db_importer', roles: ['source_db_exporter'] };
+export const TO_SOURCE: ApplyDirection = { side: 'source', consumer: 'source_db_importer', roles: ['target_db_exporter_fb'] };
+
+export interface ApplyOptions {
+  limits?: GroupLimits;
+  metricsIntervalMs?: number;
+  /** Consecutive connection losses tolerated before giving up. */
+  maxReconnects?: number;
+}
+
+export interface ApplyResult {
+  stoppedBy: 'signal' | 'marker';
+  /** Last vsn applied. */
+  watermark: number;
+  /** Events applied by this run. */
+  runEvents: number;
+  marker?: MarkerEvent;
+}
+
+const METRICS_INTERVAL_MS = Number(process.env.YB_VOYAGER_METRICS_INTERVAL_MS ?? 10_000);
+
+/** `import data to target`, changes part: apply the forward stream until a cutover marker or a signal. */
+export async function applyChanges(deps: ApplyChangesDeps, signal: AbortSignal): Promise<void> {
+  await runChangeApply(deps, TO_TARGET, signal);
+}
+
+export async function runChangeApply(deps: ApplyChangesDeps, direction: ApplyDirection, signal: AbortSignal, options: ApplyOptions = {}): Promise<ApplyResult> {
+  const limits = options.limits ?? DEFAULT_GROUP_LIMITS;
+  const maxReconnects = options.maxReconnects ?? 10;
+  const uuid = deps.state.migration().uuid;
+  const onMarker = deps.onMarker ?? defaultMarkerHandler(deps, direction);
+  const metrics = new MetricsReporter(deps, direction, options.metricsIntervalMs ?? METRICS_INTERVAL_MS);
+  let failures = 0;
+  let lastWatermark = 0;
+  try {
+    for (;;) {
+      let applier: ChangeApplier | undefined;
+      try {
+        applier = await ChangeApplier.open(deps.settings, deps.secret, { migrationUuid: uuid, side: direction.side, log: deps.log });
+        lastWatermark = applier.applied.watermark;
+        metrics.start(totalOf(applier.applied.totals));
+        deps.log.info('applying changes', { side: direction.side, consumer: direction.consumer, fromVsn: lastWatermark });
+        const result = await applyLoop(applier, deps, direction, limits, onMarker, signal, () => {
+          failures = 0;
+          lastWatermark = applier!.applied.watermark;
+          metrics.imported(totalOf(applier!.applied.totals));
+        });
+        return { ...result, runEvents: metrics.runEvents };
+      } catch (e) {
+        // Only a connection lost after a good start is worth waiting for; a wrong host fails at once.
+        if (!isConnectionLoss(e) || !metrics.started || signal.aborted || ++failures > maxReconnects) throw e;
+        const wait = Math.min(30_000, 1000 * 2 ** (failures - 1));
+        deps.log.warn('lost the connection while applying changes; resuming from the committed watermark', { err: e, attempt: failures, waitMs: wait });
+        deps.out.warn(`lost the connection to the ${direction.side} database (${(e as Error).message}); reconnecting in ${Math.round(wait / 1000)}s`);
+        await sleep(wait, signal);
+        if (signal.aborted) return { stoppedBy: 'signal', watermark: lastWatermark, runEvents: metrics.runEvents };
+      } finally {
+        await applier?.close();
+      }
+    }
+  } finally {
+    metrics.stop();
+  }
+}
+
+function totalOf(c: { c: number; u: number; d: number }): number {
+  return c.c + c.u + c.d;
+}
+
+async function applyLoop(
+  applier: ChangeApplier,
+  deps: ApplyChangesDeps,
+  direction: ApplyDirection,
+  limits: GroupLimits,
+  onMarker: MarkerHandler,
+  signal: AbortSignal,
+  committed: () => void,
+): Promise<Omit<ApplyResult, 'runEvents'>> {
+  // 1 MiB reads: parsed events are the bulk of our memory, so read ahead in small steps.
+  const reader = new QueueReader(deps.exportDir, deps.state, { consumer: direction.consumer, roles: direction.roles, afterVsn: applier.applied.watermark, readChunkBytes: 1 << 20 });
+  const prefetch = new EventPrefetcher(reader, signal, Math.max(limits.maxChunkEvents, 2 * limits.maxGroupEvents));
+  let pending: QueueEvent[] = [];
+  let groupEvents = 0;
+  let groupStartedAt = 0;
+  let waitingInTransactionSince = 0;
+  try {
+    for (;;) {
+      if (prefetch.buffered) {
+        const more = prefetch.takeAll();
+        pending = pending.length ? pending.concat(more) : more;
+      }
+      if (prefetch.error) throw prefetch.error;
+      if (pending.length && !groupStartedAt) groupStartedAt = Date.now();
+      // Input is "idle" whenever nothing more is buffered: the group commits at the last complete source
+      // transaction instead of waiting, so latency stays low; under a backlog groups grow by themselves.
+      const step = nextGroupStep(pending, groupEvents, Date.now() - groupStartedAt, true, limits);
+
+      if (step.kind === 'wait') {
+        if (prefetch.finished) {
+          // Stopped (signal): what is half-applied of a big source transaction goes back; it is re-read next time.
+          await applier.rollback();
+          return { stoppedBy: 'signal', watermark: applier.applied.watermark };
+        }
+        if (applier.openTransaction) {
+          waitingInTransactionSince ||= Date.now();
+          if (Date.now() - waitingInTransactionSince > 30_000) {
+            deps.log.warn('waiting for the rest of a large source transaction; the target transaction stays open meanwhile', { groupEvents });
+            waitingInTransactionSince = Date.now();
+          }
+        }
+        await prefetch.waitForData(1000);
+        continue;
+      }
+      waitingInTransactionSince = 0;
+
+      if (step.kind === 'marker') {
+        const marker = pending[step.at];
+        if (step.at > 0 || applier.openTransaction) {
+          throw new InternalError(`cutover marker (vsn ${marker.vsn}) arrived inside a source transaction; the queue is not in commit order`);
+        }
+        pending = pending.slice(1);
+        deps.log.info('cutover marker reached: every change before it is applied', { vsn: marker.vsn, op: marker.op });
+        const next = await onMarker(marker as MarkerEvent);
+        await applier.commit(marker.vsn);
+        reader.acknowledge(marker.vsn);
+        committed();
+        if (next === 'stop') return { stoppedBy: 'marker', watermark: marker.vsn, marker: marker as MarkerEvent };
+        continue;
+      }
+
+      const events = pending.length === step.take ? pending : pending.slice(0, step.take);
+      pending = pending.length === step.take ? [] : pending.slice(step.take);
+      const changes = compactChunk(events);
+      if (changes.length) await applier.applyChunk(changes);
+      groupEvents += events.length;
+      if (step.kind === 'commit') {
+        const watermark = events[events.length - 1].vsn;
+        await applier.commit(watermark);
+        reader.acknowledge(watermark);
+        groupEvents = 0;
+        groupStartedAt = 0;
+        committed();
+      }
+    }
+  } finally {
+    prefetch.stop();
+    await prefetch.done;
+  }
+}
+
+function defaultMarkerHandler(deps: ApplyChangesDeps, direction: ApplyDirection): MarkerHandler {
+  return async (marker) => {
+    deps.out.line(`cutover marker reached (vsn ${marker.vsn}): every change before it is applied to the ${direction.side} database`);
+    return 'stop';
+  };
+}
+
+/** The spec's metrics table every ~10 s (redrawn in place on a terminal), and the same numbers in the log. */
+class MetricsReporter {
+  private progress: ImportProgress | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private importedAtStart = 0;
+  private importedNow = 0;
+
+  constructor(
+    private readonly deps: ApplyChangesDeps,
+    private readonly direction: ApplyDirection,
+    private readonly intervalMs: number,
+  ) {}
+
+  get started(): boolean {
+    return this.progress !== undefined;
+  }
+
+  get runEvents(): number {
+    return this.importedNow - this.importedAtStart;
+  }
+
+  start(importedTotal: number): void {
+    if (this.progress) {
+      // A reconnect: the database's totals are the truth (a commit whose reply was lost may have happened).
+      this.imported(importedTotal);
+      return;
+    }
+    this.importedAtStart = this.importedNow = importedTotal;
+    this.progress = new ImportProgress(Date.now(), importedTotal, this.exportedTotal());
+    this.render();
+    this.timer = setInterval(() => this.render(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  imported(importedTotal: number): void {
+    this.importedNow = importedTotal;
+    this.progress?.recordImported(Date.now(), importedTotal);
+  }
+
+  private exportedTotal(): number {
+    return exportedEventTotal(this.deps.state, this.direction.roles);
+  }
+
+  private render(): void {
+    if (!this.progress) return;
+    const now = Date.now();
+    try {
+      this.progress.recordExported(now, this.exportedTotal());
+    } catch (e) {
+      this.deps.log.warn('could not read the exported event total', { err: e });
+    }
+    this.progress.recordImported(now, this.importedNow);
+    const m = this.progress.metrics(now);
+    this.deps.out.block(renderMetricsTable(importMetricRows(m)));
+    this.deps.log.info('change import metrics', { ...m, etaSeconds: m.etaSeconds === Infinity ? 'never' : m.etaSeconds });
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.render();
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * The heart of the change export: decoded replication messages in, queue transactions out.
+ *
+ *  - Every source transaction's data events are appended as they arrive (a 1 M-row transaction streams to
+ *    the segment file, never held in memory), followed by a CommitEvent carrying its end LSN and time.
+ *  - Group commit: the queue is made durable (writer.commit) only at a transaction boundary, at most every
+ *    `groupCommitMs` or when `groupCommitEvents` are pending, never per transaction. Only then is the
+ *    position confirmed upstream (onDurable).
+ *  - Restart: the server resends from the slot's confirmed position, which may be behind what the queue
+ *    holds (a crash between commit and confirmation). A transaction whose commit record lies before the
+ *    durable position is already in the queue: it is skipped, so nothing is appended twice.
+ *  - Stops (SIGINT, cutover) happen only at a transaction boundary, after a final commit.
+ */
+import type { PgOutputTranslator } from '../adapters/source/postgres/pgoutput-events.js';
+import { decodePgOutput } from '../adapters/source/postgres/pgoutput-decoder.js';
+import { formatLsn } from '../adapters/source/postgres/lsn.js';
+import type { QueueWriter } from '../export-dir/queue.js';
+import { failpoint } from '../infra/failpoints.js';
+import type { Logger } from '../infra/logger.js';
+
+export interface ChangeExporterOptions {
+  writer: QueueWriter;
+  translator: PgOutputTranslator;
+  /** The position recorded with the last durable commit (exporter_position), or where the slot starts. */
+  durableLsn: bigint;
+  log: Logger;
+  /** A console warning (TRUNCATE). */
+  warn: (text: string) => void;
+  /** Called after each durable commit: the caller confirms the position upstream. */
+  onDurable: (lsn: bigint) => void;
+  groupCommitMs?: number;
+  groupCommitEvents?: number;
+}
+
+export type StopReason = 'signal' | 'position';
+
+export class ChangeExporter {
+  /** Inside a source transaction (between Begin and Commit). */
+  inTransaction = false;
+  /** Every source transaction that committed before this position has been received (appended or skipped). */
+  receivedUpTo: bigint;
+  /** The last position made durable in the queue. */
+  durableLsn: bigint;
+  /** Transactions skipped because the queue already had them (restart after a crash). */
+  skippedTransactions = 0;
+  stopped: StopReason | undefined;
+
+  private skipping = false;
+  private txnEvents = 0;
+  private dirty = false;
+  private lastCommitAt = Date.now();
+  private lastCommitCostMs = 0;
+  private stopRequested: StopReason | undefined;
+  private stopAtLsn: bigint | undefined;
+  private readonly notes = new Set<string>();
+  private resolveStopped!: () => void;
+  /** Resolves once the exporter stopped at a transaction boundary, everything before it durable. */
+  readonly whenStopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
+  private readonly groupCommitMs: number;
+  private readonly groupCommitEvents: number;
+
+  constructor(private readonly o: ChangeExporterOptions) {
+    this.durableLsn = o.durableLsn;
+    this.receivedUpTo = o.durableLsn;
+    this.groupCommitMs = o.groupCommitMs ?? 50;
+    this.groupCommitEvents = o.groupCommitEvents ?? 20_000;
+  }
+
+  /** One pgoutput message (XLogData payload). */
+  onData(payload: Buffer): void {
+    if (this.stopped) return;
+    const t = this.o.translator.translate(decodePgOutput(payload));
+    switch (t.kind) {
+      case 'begin':
+        this.inTransaction = true;
+        this.txnEvents = 0;
+        // finalLsn is where the commit record starts; a durable position past it means the queue has it.
+        this.skipping = t.finalLsn < this.durableLsn;
+        return;
+      case 'change':
+        if (this.skipping) return;
+        this.o.writer.append(t.event);
+        this.txnEvents++;
+        failpoint('stream-changes.after-append');
+        return;
+      case 'commit':
+        this.inTransaction = false;
+        if (this.skipping) {
+          this.skippedTransactions++;
+          this.o.log.debug('skipped a transaction already in the queue', { endLsn: formatLsn(t.endLsn) });
+        } else if (this.txnEvents > 0) {
+          this.o.writer.append({ op: 'commit', pos: formatLsn(t.endLsn), ts: t.ts });
+        }
+        this.skipping = false;
+        if (t.endLsn > this.receivedUpTo) {
+          this.receivedUpTo = t.endLsn;
+          this.dirty = true;
+        }
+        this.atBoundary(false);
+        return;
+      case 'truncate': {
+        const names = t.tables.map((x) => `${x.schema}.${x.table}`).join(', ');
+        this.o.log.warn('TRUNCATE on the source is not replicated', { tables: names });
+        this.o.warn(`TRUNCATE of ${names} on the source is not replicated (as in the reference tool); truncate the same table(s) on the target yourself, or rows will differ`);
+        return;
+      }
+      case 'none':
+        if (t.note && !this.notes.has(t.note)) {
+          this.notes.add(t.note);
+          this.o.log.debug(t.note);
+        }
+        return;
+    }
+  }
+
+  /**
+   * A keepalive: the server has sent every transaction that committed before walEnd. Between transactions
+   * that is a position we may record (an idle or filtered-out source still advances, so the slot does not
+   * retain WAL forever and a cutover sees the stream pass its stop position).
+   */
+  onKeepalive(walEnd: bigint): void {
+    if (this.stopped || this.inTransaction) return;
+    if (walEnd > this.receivedUpTo) {
+      this.receivedUpTo = walEnd;
+      this.dirty = true;
+    }
+    this.atBoundary(false);
+  }
+
+  /** Timer tick (every few ms): commit what is due when between transactions; carry out a pending stop. */
+  tick(): void {
+    if (!this.stopped && !this.inTransaction) this.atBoundary(false);
+  }
+
+  /** Stop at the next transaction boundary (now, when between transactions). Resolves once stopped. */
+  requestStop(reason: StopReason = 'signal'): Promise<void> {
+    this.stopRequested ??= reason;
+    if (!this.inTransaction) this.atBoundary(true);
+    return this.whenStopped;
+  }
+
+  /** Stop once every transaction committed before `lsn` is durable in the queue (cutover). */
+  stopWhenPassed(lsn: bigint): void {
+    this.stopAtLsn = lsn;
+    if (!this.inTransaction) this.atBoundary(false);
+  }
+
+  private atBoundary(force: boolean): void {
+    if (this.stopped) return;
+    const passedStop = this.stopAtLsn !== undefined && this.receivedUpTo >= this.stopAtLsn;
+    const stopping = this.stopRequested !== undefined || passedStop;
+    // A slow disk makes each commit (fsyncs) expensive and it blocks the loop: commit less often then, so
+    // at most about a quarter of the time goes to it (bounded, so a transaction is durable within ~1 s).
+    const interval = Math.max(this.groupCommitMs, Math.min(1000, 3 * this.lastCommitCostMs));
+    if (this.dirty && (force || stopping || Date.now() - this.lastCommitAt >= interval || this.o.writer.pendingEvents >= this.groupCommitEvents)) {
+      this.commit();
+    }
+    if (stopping && !this.dirty) {
+      this.stopped = this.stopRequested ?? 'position';
+      this.resolveStopped();
+    }
+  }
+
+  private commit(): void {
+    const pos = this.receivedUpTo;
+    const t0 = performance.now();
+    this.o.writer.commit(formatLsn(pos));
+    this.lastCommitCostMs = performance.now() - t0;
+    failpoint('stream-changes.after-commit-before-ack');
+    this.durableLsn = pos;
+    this.dirty = false;
+    this.lastCommitAt = Date.now();
+    this.o.onDurable(pos);
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The importer's half of a cutover (DESIGN.md §3). Called when the apply loop reaches the cutover marker
+ * with everything before it applied and committed:
+ *
+ *  1. restore the sequences on the database being applied to, from the values that travelled with the
+ *     marker (never behind the data there), then mark importerDone;
+ *  2. cutover to target with fall-back only: create the target's publication and slot — after everything
+ *     forward is applied, so the slot carries only the application's new target writes — then mark the
+ *     fall-back stream ready, which makes the cutover COMPLETED: the application may now write to the target.
+ *
+ * Idempotent: sequence restore never moves a sequence back, publication and slot are created if missing.
+ */
+import type pg from 'pg';
+import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
+import { connect } from '../adapters/pg/connection.js';
+import { createLogicalSlotIfMissing, createPublicationIfMissing } from '../adapters/pg/replication-objects.js';
+import { restoreSequences } from '../adapters/pg/sequences.js';
+import type { MarkerEvent } from '../core/change-event.js';
+import { markFallBackReady, markStep, statusOf, type Direction } from '../core/cutover.js';
+import { publicationName, slotName } from '../core/names.js';
+import { modifyCutover, readCutover } from '../export-dir/migration-state.js';
+import type { StateStore } from '../export-dir/state-store.js';
+import { InternalError } from '../infra/errors.js';
+import { failpoint } from '../infra/failpoints.js';
+import type { Logger } from '../infra/logger.js';
+import type { Side } from './cutover-export.js';
+
+/** What a cutover means for the importer applying to `side`. */
+export const IMPORTER_CUTOVER: Record<Side, { direction: Direction; marker: MarkerEvent['op'] }> = {
+  target: { direction: 'toTarget', marker: 'cutover.target' },
+  source: { direction: 'toSource', marker: 'cutover.source' },
+};
+
+export interface ImporterCutoverDeps {
+  state: StateStore;
+  log: Logger;
+  say: (line: string) => void;
+  /** The database this importer applies to. */
+  side: Side;
+  conn: { settings: ConnSettings; secret: ConnSecret };
+  /** The migrated tables as named on this side: the fall-back publication lists exactly these. */
+  tables: () => Promise<readonly { schema: string; table: string }[]>;
+  /** Schema on this side for a schema of the exporting side (identity by default). */
+  mapSchema?: (schema: string) => string;
+}
+
+export type ImporterCutoverOutcome =
+  /** Cutover done; with fall-back this process carries on as `export data from target`. */
+  { carryOnAsFallBackExporter: boolean };
+
+/** True once this importer has done all of its cutover work (a rerun goes straight to what comes next). */
+export function importerCutoverDone(state: StateStore, side: Side): boolean {
+  const c = readCutover(state);
+  const d = c[IMPORTER_CUTOVER[side].direction];
+  if (!d.importerDone) return false;
+  return side === 'source' || !c.prepareForFallBack || Boolean(c.fallBackStreamReady);
+}
+
+export function importerCarriesOn(state: StateStore, side: Side): boolean {
+  return side === 'target' && Boolean(readCutover(state).prepareForFallBack);
+}
+
+export async function finishImporterCutover(deps: ImporterCutoverDeps, marker: Pick<MarkerEvent, 'op' | 'sequences'> | undefined): Promise<ImporterCutoverOutcome> {
+  const { direction, marker: expected } = IMPORTER_CUTOVER[deps.side];
+  if (marker && marker.op !== expected) throw new InternalError(`the ${deps.side} importer met a ${marker.op} marker; it expects ${expected}`);
+  const client = await connect(deps.conn.settings, deps.conn.secret, { applicationName: 'yb-voyager cutover' });
+  try {
+    let state = readCutover(deps.state);
+    if (!state[direction].importerDone) {
+      const sequences = marker?.sequences ?? state[direction].sequences;
+      if (!sequences) throw new InternalError(`cutover ${direction}: no sequence values came with the marker nor are recorded`);
+      const restored = await restoreSequences(client, sequences, { mapSchema: deps.mapSchema });
+      const set = restored.filter((r) => r.setTo !== undefined);
+      const missing = restored.filter((r) => r.skipped === 'missing');
+      deps.log.info('sequences restored', { direction, restored });
+      deps.say(`restored ${set.length} sequence(s) on the ${deps.side}${missing.length ? `; not found here: ${missing.map((m) => `${m.schema}.${m.name}`).join(', ')}` : ''}`);
+      failpoint('cutover.importer.after-sequences');
+      state = modifyCutover(deps.state, (cur) => markStep(cur, direction, { importerDone: true }, new Date().toISOString()));
+    }
+    if (deps.side === 'target' && state.prepareForFallBack && !state.fallBackStreamReady) {
+      await prepareFallBackStream(deps, client);
+      state = modifyCutover(deps.state, (cur) => markFallBackReady(cur, new Date().toISOString()));
+    }
+    if (statusOf(state, direction) === 'COMPLETED') {
+      deps.say(direction === 'toTarget'
+        ? `cutover to target COMPLETED: the application may now write to the target${state.prepareForFallBack ? '; its changes stream back to the source' : ''}`
+        : 'cutover to source COMPLETED: the application may now write to the source');
+    }
+    return { carryOnAsFallBackExporter: importerCarriesOn(deps.state, deps.side) };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function prepareFallBackStream(deps: ImporterCutoverDeps, client: pg.Client): Promise<void> {
+  const uuid = deps.state.migration().uuid;
+  const publication = publicationName(uuid, 'target');
+  const slot = slotName(uuid, 'target');
+  const tables = await deps.tables();
+  if (!tables.length) throw new InternalError('no migrated tables known: cannot create the fall-back publication');
+  if (await createPublicationIfMissing(client, publication, tables)) deps.say(`created publication ${publication} on the target (${tables.length} tables)`);
+  failpoint('cutover.importer.after-publication');
+  if (await createLogicalSlotIfMissing(client, slot)) deps.say(`created replication slot ${slot} on the target`);
+  failpoint('cutover.importer.after-slot');
+}

@@ -1,0 +1,125 @@
+/**
+ * export schema: read the source's schema and write it as PostgreSQL DDL, one file per object type,
+ * under <export-dir>/schema. Files are written whole (temp file, then rename) so a crash never leaves
+ * half a file; an earlier export is replaced only with --start-clean.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
+import { connect } from '../adapters/pg/connection.js';
+import { databaseIdentity } from '../adapters/pg/database-identity.js';
+import { introspectSchema, resolveSchemas } from '../adapters/source/postgres/schema-introspector.js';
+import { renderSchemaFile, SCHEMA_DIRS, type SchemaDir } from '../core/schema-files.js';
+import type { ExportDir } from '../export-dir/layout.js';
+import { saveConnSettings } from '../export-dir/migration-state.js';
+import type { StateStore } from '../export-dir/state-store.js';
+import { UserError } from '../infra/errors.js';
+import type { Logger } from '../infra/logger.js';
+
+export interface ExportSchemaDeps {
+  readonly exportDir: ExportDir;
+  readonly state: StateStore;
+  readonly log: Logger;
+}
+
+export interface ExportSchemaOptions {
+  readonly settings: ConnSettings;
+  readonly secret: ConnSecret;
+  /** --source-db-schema as given (quoted names keep their quotes). */
+  readonly schemas: readonly string[];
+  readonly startClean: boolean;
+}
+
+export interface ExportedFile {
+  readonly dir: SchemaDir;
+  /** Relative to the export dir. */
+  readonly file: string;
+  /** Statements per header object type, in first-seen order. */
+  readonly counts: ReadonlyMap<string, number>;
+}
+
+export interface ExportSchemaResult {
+  readonly database: string;
+  readonly serverVersion: string;
+  readonly schemas: readonly string[];
+  readonly files: readonly ExportedFile[];
+  readonly warnings: readonly string[];
+  readonly roles: readonly string[];
+}
+
+/** What import schema needs to know about the export (kv 'export_schema'). */
+export interface ExportSchemaRecord {
+  schemas: string[];
+  serverVersion: string;
+  exportedAt: string;
+}
+
+export async function exportSchema(deps: ExportSchemaDeps, opts: ExportSchemaOptions, signal: AbortSignal): Promise<ExportSchemaResult> {
+  const { exportDir, state, log } = deps;
+  if (!opts.schemas.length) throw new UserError('required flag --source-db-schema is missing', 'add --source-db-schema <schema>[,<schema>…]');
+  const leftovers = listFiles(exportDir.schemaDir);
+  if (leftovers.length && !opts.startClean) {
+    throw new UserError(
+      `${exportDir.schemaDir} is not empty (${leftovers.length} file${leftovers.length > 1 ? 's' : ''} from an earlier export schema)`,
+      'rerun with --start-clean true to replace them, or use a new --export-dir',
+      'conflict',
+    );
+  }
+
+  const client = await connect(opts.settings, opts.secret, { applicationName: 'yb-voyager export schema' });
+  try {
+    const identity = await databaseIdentity(client, opts.settings);
+    state.bindDatabase('source', identity);
+    saveConnSettings(state, opts.settings);
+    const schemas = await resolveSchemas(client, opts.schemas, opts.settings.user, identity.dbName);
+    log.info('exporting schema', { schemas: schemas.map((s) => s.name) });
+    signal.throwIfAborted();
+    const result = await introspectSchema(client, schemas);
+    signal.throwIfAborted();
+
+    if (opts.startClean) for (const f of leftovers) fs.rmSync(f, { force: true });
+    const preambleBase = `source: PostgreSQL ${result.serverVersion}, database ${identity.dbName}, schemas ${schemas.map((s) => s.ident).join(', ')}`;
+    const files: ExportedFile[] = [];
+    for (const dir of SCHEMA_DIRS) {
+      const statements = result.files.get(dir);
+      if (!statements?.length) continue;
+      const file = exportDir.schemaFile(dir);
+      writeWhole(file, renderSchemaFile(`yb-voyager export schema: ${dir}\n${preambleBase}`, statements));
+      const counts = new Map<string, number>();
+      for (const s of statements) counts.set(s.objectType, (counts.get(s.objectType) ?? 0) + 1);
+      files.push({ dir, file: path.relative(exportDir.root, file), counts });
+      log.info('wrote schema file', { file, statements: statements.length });
+    }
+    for (const w of result.warnings) log.warn(w);
+    const record: ExportSchemaRecord = { schemas: schemas.map((s) => s.name), serverVersion: result.serverVersion, exportedAt: new Date().toISOString() };
+    state.update(() => state.setJson('export_schema', record));
+    return { database: identity.dbName, serverVersion: result.serverVersion, schemas: record.schemas, files, warnings: result.warnings, roles: result.roles };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function writeWhole(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+/** Every file under dir (recursively); directories themselves do not count. */
+function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...listFiles(p));
+    else out.push(p);
+  }
+  return out;
+}

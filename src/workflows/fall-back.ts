@@ -1,0 +1,253 @@
+/**
+ * The fall-back pair, after a cutover to target with --prepare-for-fall-back true:
+ *
+ *   import data to target  --(cutover marker applied)-->  export data from target  (target → queue)
+ *   export data from source --(marker written)-->         import data to source    (queue → source)
+ *
+ * Each long-running process carries on as its fall-back counterpart in the same process (as the spec
+ * says), under that counterpart's lock, and prints the command that restarts it if it dies. The same
+ * functions back the commands `export data from target` / `import data to source`, so a user can restart
+ * either by hand. Every entry first looks at the cutover state: work already done is skipped (the
+ * reference tool's #2321: resumed processes ignored an already-initiated cutover).
+ */
+import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
+import { connect } from '../adapters/pg/connection.js';
+import { checkReplicationRolePrivilege, grantHint } from '../adapters/pg/replication-role.js';
+import type { Output } from '../cli/render/output.js';
+import type { ExportDir } from '../export-dir/layout.js';
+import { acquireLock } from '../export-dir/lock.js';
+import { readCutover } from '../export-dir/migration-state.js';
+import type { StateStore } from '../export-dir/state-store.js';
+import { UserError } from '../infra/errors.js';
+import type { Logger } from '../infra/logger.js';
+import { runChangeApply, TO_SOURCE, TO_TARGET } from './apply-changes.js';
+import { exporterCutoverDeps, exporterCutoverDone, exporterMarkerWritten, finishExporterCutover } from './cutover-export.js';
+import { finishImporterCutover, importerCarriesOn, importerCutoverDone, type ImporterCutoverDeps } from './cutover-import.js';
+import { migratedTables } from './migrated-tables.js';
+import { streamChanges } from './stream-changes.js';
+
+export interface Conn {
+  settings: ConnSettings;
+  secret: ConnSecret;
+}
+
+export interface FallBackDeps {
+  exportDir: ExportDir;
+  state: StateStore;
+  log: Logger;
+  out: Output;
+  signal: AbortSignal;
+}
+
+/** What the printed restart command repeats of the current invocation. */
+export interface RestartHint {
+  configFile?: string;
+  logLevel?: string;
+}
+
+/** What a user types to restart a fall-back process: the password is never printed. */
+export function restartCommand(words: 'import data to source' | 'export data from target', exportDir: ExportDir, extra: RestartHint = {}): string {
+  const side = words === 'import data to source' ? 'source' : 'target';
+  const parts = [`yb-voyager ${words}`, `--export-dir ${shellQuote(exportDir.root)}`];
+  if (extra.configFile) parts.push(`--config-file ${shellQuote(extra.configFile)}`);
+  if (extra.logLevel && extra.logLevel !== 'info') parts.push(`--log-level ${extra.logLevel}`);
+  parts.push(`--${side}-db-password '***'`);
+  return parts.join(' ');
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Refuse the fall-back commands until there is something for them to do. */
+export function assertFallBackStarted(state: StateStore, command: string): void {
+  const c = readCutover(state);
+  if (!c.toTarget.requestedAt || !c.prepareForFallBack) {
+    throw new UserError(
+      `${command} runs only after a cutover to target with fall-back`,
+      'run yb-voyager initiate cutover to target --prepare-for-fall-back true; the running export and import processes then start the fall-back themselves',
+    );
+  }
+}
+
+/**
+ * `import data to source`: apply the target's changes (exporter role target_db_exporter_fb) to the source,
+ * with session_replication_role = replica, until the cutover-to-source marker; then restore the sequences on
+ * the source and complete the cutover. Returns 'stopped' on a signal.
+ */
+export async function importDataToSource(deps: FallBackDeps, source: Conn): Promise<'completed' | 'stopped'> {
+  const importerDeps = importerCutoverDeps(deps, 'source', source);
+  if (importerCutoverDone(deps.state, 'source')) {
+    deps.out.line('cutover to source is already complete: nothing left to import to the source');
+    return 'completed';
+  }
+  // The marker handler runs before the watermark moves past the marker: a run that died inside it gets the
+  // marker again and reruns the (idempotent) handler.
+  deps.out.line('importing the target\'s changes to the source (fall-back); triggers and foreign-key checks do not fire for these sessions only');
+  const result = await runChangeApply(
+    {
+      settings: source.settings,
+      secret: source.secret,
+      state: deps.state,
+      exportDir: deps.exportDir,
+      log: deps.log,
+      out: deps.out,
+      onMarker: async (marker) => {
+        await finishImporterCutover(importerDeps, marker);
+        return 'stop';
+      },
+    },
+    TO_SOURCE,
+    deps.signal,
+  );
+  return result.stoppedBy === 'marker' ? 'completed' : 'stopped';
+}
+
+/** The forward exporter's process goes on as `import data to source`, under that command's lock. */
+export async function continueAsImportDataToSource(deps: FallBackDeps, source: Conn, restart: RestartHint): Promise<'completed' | 'stopped'> {
+  const lock = acquireLock(deps.exportDir.lockFile('import-data-to-source'), 'import data to source');
+  try {
+    deps.out.line('this process now continues as: import data to source');
+    deps.out.line(`if it stops, restart it with: ${restartCommand('import data to source', deps.exportDir, restart)}`);
+    deps.log.info('continuing as import data to source');
+    return await importDataToSource(deps, source);
+  } finally {
+    lock.release();
+  }
+}
+
+function importerCutoverDeps(deps: FallBackDeps, side: 'source' | 'target', conn: Conn): ImporterCutoverDeps {
+  return { state: deps.state, log: deps.log, say: (l) => deps.out.line(l), side, conn, tables: async () => migratedTables(deps.state) };
+}
+
+/**
+ * `export data from target`: stream the target's changes (slot created by the cutover) into the queue until
+ * the cutover to source, then write its marker and drop the target's slot and publication.
+ */
+export async function exportDataFromTarget(deps: FallBackDeps, target: Conn): Promise<'completed' | 'stopped'> {
+  const streamDeps = { settings: target.settings, secret: target.secret, state: deps.state, exportDir: deps.exportDir, log: deps.log, out: deps.out };
+  const exporterDeps = exporterCutoverDeps(streamDeps, 'target');
+  if (exporterCutoverDone(deps.state, 'target')) {
+    deps.out.line('the export from the target already finished its part of the cutover to source: nothing left to export');
+    return 'completed';
+  }
+  if (exporterMarkerWritten(exporterDeps)) {
+    // Died after writing the cutover-to-source marker: streaming now would put changes after it.
+    await finishExporterCutover(exporterDeps);
+    return 'completed';
+  }
+  if (!readCutover(deps.state).fallBackStreamReady) {
+    throw new UserError(
+      "the target's fall-back stream is not ready yet: import data to target creates it once every change before the cutover marker is applied",
+      'wait until yb-voyager cutover status shows source → target COMPLETED (keep import data to target running)',
+      'config',
+    );
+  }
+  await streamChanges({ ...streamDeps, side: 'target' }, deps.signal);
+  return exporterCutoverDone(deps.state, 'target') ? 'completed' : 'stopped';
+}
+
+/** The forward importer's process goes on as `export data from target`, under that command's lock. */
+export async function continueAsExportDataFromTarget(deps: FallBackDeps, target: Conn, restart: RestartHint): Promise<'completed' | 'stopped'> {
+  const lock = acquireLock(deps.exportDir.lockFile('export-data-from-target'), 'export data from target');
+  try {
+    deps.out.line('this process now continues as: export data from target');
+    deps.out.line(`if it stops, restart it with: ${restartCommand('export data from target', deps.exportDir, restart)}`);
+    deps.log.info('continuing as export data from target');
+    return await exportDataFromTarget(deps, target);
+  } finally {
+    lock.release();
+  }
+}
+
+// ---- Entry points for the forward commands --------------------------------------------------------------
+
+/**
+ * export data from source (live): can the source user apply a fall-back stream without triggers and FK
+ * checks firing (session_replication_role = replica)? Recorded as kv 'source_fallback_capabilities', which
+ * `initiate cutover to target --prepare-for-fall-back true` checks, so a missing privilege is reported
+ * before the cutover, not after it.
+ */
+export async function recordFallBackCapability(deps: Pick<FallBackDeps, 'state' | 'log' | 'out'>, source: Conn): Promise<void> {
+  const client = await connect(source.settings, source.secret, { applicationName: 'yb-voyager privilege check' });
+  try {
+    const cap = await checkReplicationRolePrivilege(client);
+    deps.state.setJson('source_fallback_capabilities', cap);
+    deps.log.info('fall-back capability of the source user', { ...cap });
+    if (!cap.canDisableTriggers) {
+      deps.out.warn(`the source user '${cap.user}' cannot SET session_replication_role, so a cutover with fall-back will be refused; to allow it, ${grantHint(cap.user)}`);
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * export data from source, live part, before anything else: if this exporter's cutover work had begun (marker
+ * written, or done), finish it and go on with what follows; never export a snapshot or stream again.
+ * Returns true when it handled the run.
+ */
+export async function resumeSourceExporterCutover(deps: FallBackDeps, source: Conn, restart: RestartHint): Promise<boolean> {
+  const exporterDeps = exporterCutoverDeps({ ...source, state: deps.state, exportDir: deps.exportDir, log: deps.log, out: deps.out }, 'source');
+  if (exporterCutoverDone(deps.state, 'source')) {
+    deps.out.line('export data from source already finished its part of the cutover to target');
+  } else if (exporterMarkerWritten(exporterDeps)) {
+    await finishExporterCutover(exporterDeps);
+  } else {
+    return false;
+  }
+  await afterSourceChangeExport(deps, source, restart);
+  return true;
+}
+
+/** After the change stream returned: if it stopped for the cutover, carry on as import data to source (fall-back). */
+export async function afterSourceChangeExport(deps: FallBackDeps, source: Conn, restart: RestartHint): Promise<void> {
+  if (!exporterCutoverDone(deps.state, 'source')) return; // stopped by a signal
+  if (!readCutover(deps.state).prepareForFallBack) {
+    deps.out.line('cutover to target: export data from source has exported every change; done');
+    return;
+  }
+  await continueAsImportDataToSource(deps, source, restart);
+}
+
+/**
+ * import data to target, before anything else: if this importer's cutover work is complete, go on with what
+ * follows (export data from target with fall-back). Returns true when it handled the run.
+ */
+export async function resumeTargetImporterCutover(deps: FallBackDeps, target: Conn, restart: RestartHint): Promise<boolean> {
+  if (!importerCutoverDone(deps.state, 'target')) return false;
+  if (!importerCarriesOn(deps.state, 'target')) {
+    deps.out.line('cutover to target is already complete: nothing left to import');
+    return true;
+  }
+  await continueAsExportDataFromTarget(deps, target, restart);
+  return true;
+}
+
+/**
+ * import data to target, changes part: apply the forward stream until the cutover marker, complete the
+ * importer's side of the cutover, then (fall-back) carry on as export data from target.
+ */
+export async function importChangesToTarget(deps: FallBackDeps, target: Conn, restart: RestartHint): Promise<void> {
+  if (!importerCutoverDone(deps.state, 'target')) {
+    const importerDeps = importerCutoverDeps(deps, 'target', target);
+    const result = await runChangeApply(
+      {
+        settings: target.settings,
+        secret: target.secret,
+        state: deps.state,
+        exportDir: deps.exportDir,
+        log: deps.log,
+        out: deps.out,
+        onMarker: async (marker) => {
+          await finishImporterCutover(importerDeps, marker);
+          return 'stop';
+        },
+      },
+      TO_TARGET,
+      deps.signal,
+    );
+    if (result.stoppedBy !== 'marker') return;
+  }
+  if (importerCarriesOn(deps.state, 'target')) await continueAsExportDataFromTarget(deps, target, restart);
+}

@@ -1,0 +1,368 @@
+/**
+ * import data to target, snapshot part: every chunk file the exporter finished is read in batches of
+ * --batch-size rows and COPYed into the target by --parallel-jobs connections, each batch committed with
+ * its bookkeeping row (bulk-loader.ts), so a rerun after kill -9 neither loses nor duplicates a row.
+ *
+ * One worker owns a file at a time and commits its batches in order; parallelism comes from the files
+ * (big tables are exported in several chunks). Chunks are importable as soon as the exporter records them
+ * done, so an import may run while the export is still going: it waits for more chunks until the export
+ * says the snapshot is complete.
+ */
+import type pg from 'pg';
+import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
+import { connect } from '../adapters/pg/connection.js';
+import { databaseIdentity } from '../adapters/pg/database-identity.js';
+import { deleteBatches, ensureBatchMetadata, importedByFile, importedRowsByTable, type FileImportState } from '../adapters/target/postgres/batch-metadata.js';
+import { loadBatch, openLoaderSession } from '../adapters/target/postgres/bulk-loader.js';
+import { missingOnTarget, nonEmptyTables, truncateTables } from '../adapters/target/postgres/target-tables.js';
+import { tableKey } from '../core/change-event.js';
+import { parseDataFileName } from '../core/snapshot-plan.js';
+import { displayName, filterTables, TablePatternError } from '../core/table-filter.js';
+import { ChunkReader } from '../export-dir/chunk-reader.js';
+import type { ExportDir } from '../export-dir/layout.js';
+import { pidAlive, readLockPid } from '../export-dir/lock.js';
+import { saveConnSettings } from '../export-dir/migration-state.js';
+import { allChunks, doneChunks, readExportData, tableProgress, type ChunkRow, type ExportDataRecord, type ExportedTable } from '../export-dir/snapshot-state.js';
+import type { StateStore } from '../export-dir/state-store.js';
+import { InternalError, UserError } from '../infra/errors.js';
+import { failpoint } from '../infra/failpoints.js';
+import type { Logger } from '../infra/logger.js';
+import { sleep } from '../infra/shutdown.js';
+import type { TableProgress } from './table-progress.js';
+
+const POLL_MS = Number(process.env.YB_VOYAGER_IMPORT_POLL_MS ?? 500);
+const MAX_ATTEMPTS = 5;
+export const IMPORT_DATA_KEY = 'import_data';
+
+export interface ImportDataRecord {
+  /** Snapshot generation the import works on (see export data). */
+  generation: number;
+  /** Tables (tableKey) whose snapshot import finished. */
+  completedTables: string[];
+  /** Every exported table's snapshot is imported: changes may be applied. */
+  snapshotComplete: boolean;
+  completedAt?: string;
+}
+
+export interface ImportSnapshotDeps {
+  settings: ConnSettings;
+  secret: ConnSecret;
+  state: StateStore;
+  exportDir: ExportDir;
+  log: Logger;
+  progress: TableProgress;
+  say: (line: string) => void;
+}
+
+export interface ImportSnapshotOptions {
+  parallelJobs: number;
+  batchSize: number;
+  tableList?: readonly string[];
+  excludeTableList?: readonly string[];
+  startClean: boolean;
+  truncateTables: boolean;
+}
+
+export interface ImportedTableSummary {
+  schema: string;
+  table: string;
+  imported: number;
+  errored: number;
+}
+
+export interface ImportSnapshotResult {
+  status: 'imported' | 'already-imported';
+  exportType: ExportDataRecord['exportType'];
+  tables: ImportedTableSummary[];
+}
+
+export function readImportData(state: StateStore): ImportDataRecord | undefined {
+  return state.getJson<ImportDataRecord>(IMPORT_DATA_KEY);
+}
+
+function exporterAlive(exportDir: ExportDir): boolean {
+  const pid = readLockPid(exportDir.lockFile('export-data-from-source'));
+  return pid !== undefined && pidAlive(pid);
+}
+
+/** Wait for the exporter to record what it exports; refuse at once when no exporter is there to do it. */
+async function waitForExport(deps: ImportSnapshotDeps, signal: AbortSignal): Promise<ExportDataRecord> {
+  let said = false;
+  for (;;) {
+    const rec = readExportData(deps.state);
+    if (rec) return rec;
+    if (!exporterAlive(deps.exportDir)) {
+      throw new UserError('no exported snapshot in this export dir', 'run yb-voyager export data from source first (import data can also start while it runs)', 'config');
+    }
+    if (!said) deps.say('waiting for export data from source to start its snapshot');
+    said = true;
+    if (signal.aborted) throw interrupted();
+    await sleep(POLL_MS, signal);
+  }
+}
+
+function interrupted(): UserError {
+  return new UserError('import data was interrupted', 'rerun the same command: it resumes where it stopped', 'interrupted');
+}
+
+export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnapshotOptions, signal: AbortSignal): Promise<ImportSnapshotResult> {
+  const { state, log } = deps;
+  const uuid = state.migration().uuid;
+  const admin = await connect(deps.settings, deps.secret, { applicationName: 'yb-voyager import data' });
+  try {
+    state.bindDatabase('target', await databaseIdentity(admin, deps.settings));
+    saveConnSettings(state, deps.settings);
+    let rec = await waitForExport(deps, signal);
+    if ((opts.tableList?.length || opts.excludeTableList?.length) && rec.exportType === 'snapshot-and-changes') {
+      throw new UserError('--table-list and --exclude-table-list are not supported in a live migration (snapshot-and-changes)', 'drop them; choose the tables when exporting instead');
+    }
+    const tables = selectTables(rec.tables, opts);
+    const prior = readImportData(state);
+    const done = new Set(prior?.generation === rec.generation ? prior.completedTables : []);
+    if (!opts.startClean && tables.every((t) => done.has(tableKey(t.schema, t.table)))) {
+      return { status: 'already-imported', exportType: rec.exportType, tables: await summary(admin, uuid, tables) };
+    }
+    await ensureBatchMetadata(admin);
+    const missing = await missingOnTarget(admin, tables);
+    if (missing.length) {
+      throw new UserError(missing.length === 1 ? missing[0] : `${missing.length} problems: ${missing.join(' | ')}`, 'create the schema on the target first (yb-voyager import schema)', 'config');
+    }
+    if (opts.startClean) await startClean(deps, admin, uuid, tables, opts.truncateTables);
+    const imported = await importedByFile(admin, uuid);
+    await checkResumable(state, admin, imported, rec, tables);
+    state.modifyJson<ImportDataRecord>(IMPORT_DATA_KEY, (cur) =>
+      cur?.generation === rec.generation ? cur : { generation: rec.generation, completedTables: [], snapshotComplete: false });
+
+    await runImport(deps, opts, uuid, rec, tables, imported, signal);
+    state.modifyJson<ImportDataRecord>(IMPORT_DATA_KEY, (cur) => {
+      const completed = new Set([...(cur?.completedTables ?? []), ...tables.map((t) => tableKey(t.schema, t.table))]);
+      const all = (readExportData(state)?.tables ?? []).every((t) => completed.has(tableKey(t.schema, t.table)));
+      return { generation: rec.generation, completedTables: [...completed], snapshotComplete: all, completedAt: all ? new Date().toISOString() : undefined };
+    });
+    return { status: 'imported', exportType: rec.exportType, tables: await summary(admin, uuid, tables) };
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+}
+
+function selectTables(all: ExportedTable[], opts: ImportSnapshotOptions): ExportedTable[] {
+  try {
+    const f = filterTables(all, opts.tableList, opts.excludeTableList);
+    if (f.unmatchedIncludes.length) {
+      throw new UserError(`--table-list entr${f.unmatchedIncludes.length > 1 ? 'ies' : 'y'} ${f.unmatchedIncludes.map((p) => p.entry).join(', ')} match no exported table`, 'name tables that export data exported (see the summary it printed)');
+    }
+    return f.selected;
+  } catch (e) {
+    if (e instanceof TablePatternError) throw new UserError(e.message, 'quote names with double quotes: "Schema"."Table"');
+    throw e;
+  }
+}
+
+async function startClean(deps: ImportSnapshotDeps, admin: pg.Client, uuid: string, tables: ExportedTable[], truncate: boolean): Promise<void> {
+  if (truncate) {
+    await truncateTables(admin, tables);
+    deps.say(`truncated ${tables.length} target table(s)`);
+  } else {
+    const full = await nonEmptyTables(admin, tables);
+    if (full.length) {
+      throw new UserError(
+        `--start-clean: target table(s) ${full.map(displayName).join(', ')} already hold rows`,
+        'add --truncate-tables true to empty them first, or empty them yourself',
+        'conflict',
+      );
+    }
+  }
+  const n = await deleteBatches(admin, uuid, tables);
+  deps.state.db.prepare('DELETE FROM kv WHERE key = ?').run(IMPORT_DATA_KEY);
+  deps.log.info('start-clean: import bookkeeping removed', { batches: n, truncated: truncate });
+}
+
+/** Refuse what cannot be resumed: rows of an abandoned snapshot, or rows that were there before us. */
+async function checkResumable(state: StateStore, admin: pg.Client, imported: Map<string, FileImportState>, rec: ExportDataRecord, tables: ExportedTable[]): Promise<void> {
+  const stale = [...imported.keys()].filter((f) => parseDataFileName(f)?.generation !== rec.generation);
+  if (stale.length) {
+    throw new UserError(
+      'the target holds rows of an earlier snapshot of this migration (export data started its snapshot again since)',
+      'rerun import data with --start-clean true --truncate-tables true',
+      'conflict',
+    );
+  }
+  const tablesWithBatches = new Set<string>();
+  for (const c of allChunks(state)) if (imported.has(c.file_name)) tablesWithBatches.add(tableKey(c.schema_name, c.table_name));
+  const full = await nonEmptyTables(admin, tables.filter((t) => !tablesWithBatches.has(tableKey(t.schema, t.table))));
+  if (full.length) {
+    throw new UserError(
+      `target table(s) ${full.map(displayName).join(', ')} already hold rows this import did not write`,
+      'rerun with --start-clean true --truncate-tables true to empty them, or empty them yourself',
+      'conflict',
+    );
+  }
+}
+
+async function summary(admin: pg.Client, uuid: string, tables: readonly { schema: string; table: string }[]): Promise<ImportedTableSummary[]> {
+  const rows = await importedRowsByTable(admin, uuid);
+  return tables.map((t) => ({
+    schema: t.schema,
+    table: t.table,
+    imported: rows.find((r) => r.schema === t.schema && r.table === t.table)?.rows ?? 0,
+    errored: 0,
+  }));
+}
+
+function isTransient(e: unknown): boolean {
+  const err = e as { sqlState?: string; code?: string; cause?: { code?: string }; message?: string };
+  const code = err.sqlState ?? err.code ?? err.cause?.code;
+  if (code && (code === '40001' || code === '40P01' || code === '57P01' || /^08/.test(code))) return true;
+  if (code && ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'].includes(code)) return true;
+  return /Connection terminated|connection.*closed/i.test(String(err.message ?? ''));
+}
+
+async function runImport(
+  deps: ImportSnapshotDeps,
+  opts: ImportSnapshotOptions,
+  uuid: string,
+  rec: ExportDataRecord,
+  tables: ExportedTable[],
+  imported: Map<string, FileImportState>,
+  signal: AbortSignal,
+): Promise<void> {
+  const { state, log, progress } = deps;
+  const selected = new Map(tables.map((t) => [tableKey(t.schema, t.table), t]));
+  const taken = new Set<string>();
+  const queue: ChunkRow[] = [];
+  const importedRows = new Map<string, number>();
+  for (const c of doneChunks(state)) {
+    const k = tableKey(c.schema_name, c.table_name);
+    importedRows.set(k, (importedRows.get(k) ?? 0) + (imported.get(c.file_name)?.rows ?? 0));
+  }
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const finishedTables = new Set<string>();
+  const finishedFiles = new Set<string>();
+
+  const totals = () => new Map(tableProgress(state).map((r) => [tableKey(r.schema_name, r.table_name), r]));
+  progress.begin(tables.map((t) => {
+    const k = tableKey(t.schema, t.table);
+    const tp = totals().get(k);
+    return { key: k, label: displayName(t), total: Math.max(tp?.exported_rows ?? 0, t.estimatedRows), done: importedRows.get(k) ?? 0 };
+  }));
+
+  /** Tables whose every chunk is exported and imported are reported finished. */
+  const reportFinished = (exportComplete: boolean) => {
+    const t = totals();
+    const chunks = doneChunks(state);
+    for (const [k] of selected) {
+      if (finishedTables.has(k)) continue;
+      const tp = t.get(k);
+      if (!tp) continue;
+      const tableDone = tp.chunks_done === tp.chunks_total && (exportComplete || tp.chunks_total > 0);
+      if (!tableDone) {
+        progress.setTotal(k, Math.max(tp.exported_rows, tp.estimated_rows));
+        continue;
+      }
+      const files = chunks.filter((c) => tableKey(c.schema_name, c.table_name) === k);
+      if (files.every((c) => finishedFiles.has(c.file_name))) {
+        finishedTables.add(k);
+        progress.finish(k, importedRows.get(k) ?? 0);
+      }
+    }
+  };
+
+  /** Next chunk to import, waiting for the exporter when needed; undefined when everything is done. */
+  const nextChunk = async (): Promise<ChunkRow | undefined> => {
+    for (;;) {
+      if (stop.signal.aborted) return undefined;
+      const cur = readExportData(state);
+      if (!cur || cur.generation !== rec.generation) {
+        throw new UserError('export data started its snapshot again while this import was running', 'rerun import data with --start-clean true --truncate-tables true', 'conflict');
+      }
+      const fresh = doneChunks(state).filter((c) => !taken.has(c.file_name) && selected.has(tableKey(c.schema_name, c.table_name)));
+      fresh.sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0));
+      for (const c of fresh) {
+        taken.add(c.file_name);
+        queue.push(c);
+      }
+      const c = queue.shift();
+      if (c) return c;
+      if (cur.snapshotStatus === 'complete') return undefined;
+      if (!exporterAlive(deps.exportDir)) {
+        throw new UserError('export data from source stopped before its snapshot was complete', 'rerun export data from source (it starts the snapshot again), then rerun import data with --start-clean true --truncate-tables true', 'config');
+      }
+      await sleep(POLL_MS, stop.signal);
+    }
+  };
+
+  const importChunk = async (session: { client: pg.Client }, c: ChunkRow) => {
+    const k = tableKey(c.schema_name, c.table_name);
+    const t = selected.get(k)!;
+    const st = imported.get(c.file_name) ?? { rows: 0, lastBatch: 0 };
+    const expected = c.rows ?? 0;
+    if (st.rows > expected) throw new InternalError(`target holds ${st.rows} rows of data/${c.file_name}, which has ${expected}`);
+    if (st.rows === expected) {
+      finishedFiles.add(c.file_name);
+      return;
+    }
+    const reader = await ChunkReader.open(deps.exportDir.dataFile(c.file_name));
+    try {
+      await reader.skipRows(st.rows);
+      let batchNumber = st.lastBatch;
+      while (await reader.hasMore()) {
+        if (stop.signal.aborted) return;
+        batchNumber++;
+        const mark = reader.mark();
+        const batch = { migrationUuid: uuid, fileName: c.file_name, batchNumber, schema: t.schema, table: t.table, columns: t.columns, firstLine: mark.rows + 1 };
+        for (let attempt = 1; ; attempt++) {
+          try {
+            reader.rewind(mark);
+            await loadBatch(session.client, batch, reader.batch(opts.batchSize));
+            break;
+          } catch (e) {
+            if (!isTransient(e) || attempt >= MAX_ATTEMPTS || stop.signal.aborted) throw e;
+            log.warn('batch failed; retrying', { file: c.file_name, batch: batchNumber, attempt, err: e });
+            await session.client.end().catch(() => undefined);
+            await sleep(1000 * attempt, stop.signal);
+            session.client = await openLoaderSession(deps.settings, deps.secret);
+          }
+        }
+        const rows = reader.rowsRead - mark.rows;
+        importedRows.set(k, (importedRows.get(k) ?? 0) + rows);
+        progress.advance(k, rows);
+      }
+      if (reader.rowsRead !== expected) {
+        throw new InternalError(`data/${c.file_name} holds ${reader.rowsRead} rows but export data recorded ${expected}`);
+      }
+      finishedFiles.add(c.file_name);
+      failpoint('import.file_done');
+    } finally {
+      await reader.close();
+    }
+  };
+
+  const jobs = Math.max(1, opts.parallelJobs);
+  const sessions: { client: pg.Client }[] = [];
+  try {
+    for (let i = 0; i < jobs; i++) sessions.push({ client: await openLoaderSession(deps.settings, deps.secret) });
+    const worker = async (session: { client: pg.Client }) => {
+      for (;;) {
+        const c = await nextChunk();
+        if (!c) return;
+        await importChunk(session, c);
+        reportFinished(readExportData(state)?.snapshotStatus === 'complete');
+      }
+    };
+    const results = await Promise.allSettled(sessions.map((s) => worker(s).catch((e) => {
+      stop.abort(e);
+      throw e;
+    })));
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (failed) throw failed.reason;
+    if (signal.aborted) throw interrupted();
+    reportFinished(true);
+    log.info('snapshot import complete', { files: finishedFiles.size });
+  } finally {
+    progress.end();
+    signal.removeEventListener('abort', onAbort);
+    for (const s of sessions) await s.client.end().catch(() => undefined);
+  }
+}

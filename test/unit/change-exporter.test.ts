@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, test } from 'node:test';
+import { PgOutputTranslator } from '../../src/adapters/source/postgres/pgoutput-events.js';
+import { ExportDir } from '../../src/export-dir/layout.js';
+import { exporterPosition, QueueWriter } from '../../src/export-dir/queue.js';
+import { StateStore } from '../../src/export-dir/state-store.js';
+import { nullLogger } from '../../src/infra/logger.js';
+import { ChangeExporter } from '../../src/workflows/change-exporter.js';
+import { readQueue } from '../helpers/change-stream-fixture.js';
+import { B, relation } from '../helpers/pgoutput-builder.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!();
+});
+
+function setup(o: { durableLsn?: bigint; groupCommitMs?: number } = {}) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-exporter-'));
+  const dir = ExportDir.open(root);
+  const state = StateStore.open(dir.stateDb);
+  const writer = QueueWriter.open(dir, state, 'source_db_exporter');
+  const confirmed: bigint[] = [];
+  const warnings: string[] = [];
+  const ex = new ChangeExporter({
+    writer,
+    translator: new PgOutputTranslator([{ schema: 'public', table: 't', pk: ['id'] }]),
+    durableLsn: o.durableLsn ?? 0n,
+    log: nullLogger,
+    warn: (w) => warnings.push(w),
+    onDurable: (lsn) => confirmed.push(lsn),
+    groupCommitMs: o.groupCommitMs ?? 0,
+  });
+  ex.onData(relation(1, 'public', 't', 'd', [['id', true], ['v', false]]));
+  cleanups.push(() => {
+    writer.close();
+    state.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  return { ex, dir, state, confirmed, warnings, queue: () => readQueue(dir, state) };
+}
+
+const begin = (finalLsn: bigint) => new B().ch('B').u64(finalLsn).u64(0n).i32(1).buf;
+const commit = (commitLsn: bigint, endLsn: bigint) => new B().ch('C').u8(0).u64(commitLsn).u64(endLsn).u64(1_000_000n).buf;
+const insert = (id: number) => new B().ch('I').i32(1).ch('N').tuple([String(id), 'v']).buf;
+
+function txn(ex: ChangeExporter, finalLsn: bigint, ids: number[]) {
+  ex.onData(begin(finalLsn));
+  for (const id of ids) ex.onData(insert(id));
+  ex.onData(commit(finalLsn, finalLsn + 0x30n));
+}
+
+test('transactions committed before the durable position are skipped (the server resent them)', () => {
+  const s = setup({ durableLsn: 0x230n });
+  txn(s.ex, 0x100n, [1]); // ends at 0x130: in the queue already
+  txn(s.ex, 0x200n, [2]); // its commit record starts before 0x230, the end of its own commit: in the queue
+  txn(s.ex, 0x230n, [3]); // starts at the durable position: new
+  assert.equal(s.ex.skippedTransactions, 2);
+  const q = s.queue();
+  assert.deepEqual(q.map((e) => e.op), ['c', 'commit']);
+  assert.deepEqual((q[0] as { key: object }).key, { id: '3' });
+  assert.deepEqual(q[1], { vsn: 2, op: 'commit', pos: '0/260', ts: '2000-01-01T00:00:01.000000Z' });
+  assert.equal(exporterPosition(s.state, 'source_db_exporter'), '0/260');
+  assert.deepEqual(s.confirmed, [0x260n], 'skipped transactions add nothing to commit');
+});
+
+test('group commit: nothing is durable or confirmed until the interval passed; a stop commits at the boundary', async () => {
+  const s = setup({ groupCommitMs: 60_000 });
+  txn(s.ex, 0x100n, [1, 2]);
+  txn(s.ex, 0x200n, [3]);
+  s.ex.tick();
+  assert.deepEqual(s.queue(), [], 'not committed yet');
+  assert.deepEqual(s.confirmed, []);
+  await s.ex.requestStop();
+  assert.equal(s.ex.stopped, 'signal');
+  assert.deepEqual(s.queue().map((e) => e.op), ['c', 'c', 'commit', 'c', 'commit']);
+  assert.deepEqual(s.confirmed, [0x230n]);
+  txn(s.ex, 0x300n, [4]);
+  assert.equal(s.queue().length, 5, 'nothing is taken after the stop');
+});
+
+test('a stop requested inside a transaction waits for its commit', async () => {
+  const s = setup({ groupCommitMs: 60_000 });
+  s.ex.onData(begin(0x100n));
+  s.ex.onData(insert(1));
+  let stopped = false;
+  const p = s.ex.requestStop().then(() => (stopped = true));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(stopped, false);
+  assert.deepEqual(s.queue(), []);
+  s.ex.onData(insert(2));
+  s.ex.onData(commit(0x100n, 0x130n));
+  await p;
+  assert.deepEqual(s.queue().map((e) => e.op), ['c', 'c', 'commit']);
+  assert.equal(exporterPosition(s.state, 'source_db_exporter'), '0/130');
+});
+
+test('keepalives advance the position only between transactions; stopWhenPassed stops once durable past it', async () => {
+  const s = setup();
+  s.ex.onData(begin(0x100n));
+  s.ex.onKeepalive(0x500n); // inside a transaction: transactions before 0x500 may still be coming
+  assert.equal(s.ex.receivedUpTo, 0n);
+  s.ex.onData(insert(1));
+  s.ex.onData(commit(0x100n, 0x130n));
+  assert.equal(s.ex.durableLsn, 0x130n);
+  s.ex.stopWhenPassed(0x400n);
+  assert.equal(s.ex.stopped, undefined);
+  s.ex.onKeepalive(0x450n); // idle source: everything before 0x450 has been sent
+  await s.ex.whenStopped;
+  assert.equal(s.ex.stopped, 'position');
+  assert.equal(exporterPosition(s.state, 'source_db_exporter'), '0/450');
+  assert.deepEqual(s.confirmed, [0x130n, 0x450n]);
+});
+
+test('a transaction with no exported change leaves no commit event but advances the position; truncate warns', () => {
+  const s = setup();
+  s.ex.onData(relation(2, 'public', 'other', 'd', [['id', true]]));
+  s.ex.onData(begin(0x100n));
+  s.ex.onData(new B().ch('I').i32(2).ch('N').tuple(['1']).buf);
+  s.ex.onData(commit(0x100n, 0x130n));
+  assert.deepEqual(s.queue(), []);
+  assert.equal(exporterPosition(s.state, 'source_db_exporter'), '0/130');
+  s.ex.onData(new B().ch('T').i32(1).u8(0).i32(1).buf);
+  assert.match(s.warnings[0], /TRUNCATE of public\.t on the source is not replicated/);
+});
