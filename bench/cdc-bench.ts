@@ -2,7 +2,8 @@
  * Live change streaming benchmark (not a test): PostgreSQL → PostgreSQL, on the same clusters in the same run.
  *
  * Workload: pgbench with a mixed script (per transaction: an UPDATE of a random account, a DELETE and an
- * INSERT of a random key-value row: 3 row changes), and a heartbeat row updated every 100 ms.
+ * INSERT of a random key-value row: 3 row changes; the INSERT is an upsert because concurrent clients may
+ * re-insert the same key first), and a heartbeat row updated every 100 ms.
  *
  * (1) Catch-up on a backlog of --txns transactions left in the slots while nothing consumed them:
  *     (c) pg_recvlogical --endpos draining a copy of our slot into /dev/null: the walsender's decode ceiling;
@@ -19,6 +20,7 @@ import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { startCli, type RunningCli } from '../test/helpers/cli.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
@@ -48,7 +50,7 @@ const SCRIPT = `\\set a random(1, ${ACCOUNTS})
 BEGIN;
 UPDATE acc SET bal = bal + 1 WHERE id = :a;
 DELETE FROM kv WHERE id = :k;
-INSERT INTO kv VALUES (:k, :a);
+INSERT INTO kv VALUES (:k, :a) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v;
 END;
 `;
 
@@ -84,6 +86,16 @@ const rssTimer = setInterval(() => {
   }
 }, 500);
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 let heartbeat = 0;
 async function beat(c: pg.Client): Promise<number> {
   heartbeat++;
@@ -107,11 +119,32 @@ async function waitForHeartbeat(db: string, n: number, timeoutMs = 1_800_000): P
 }
 
 /** Lag of each heartbeat: source commit clock → first seen on the target. */
-async function measureLag(db: string, seconds: number, rate: number, srcClient: pg.Client): Promise<{ p50: number; p99: number; max: number; beats: number; txPerSec: number }> {
+const quantile = (xs: number[], p: number) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
+};
+
+async function measureLag(db: string, seconds: number, rate: number, srcClient: pg.Client, queueDb?: string): Promise<{ p50: number; p99: number; max: number; beats: number; txPerSec: number; queue?: string }> {
   const seen: number[] = [];
   const sentAt = new Map<number, number>();
   const watcher = await target.connectAdmin(db);
   let stop = false;
+  // Ours only: when each heartbeat reached the queue (every heartbeat is one exported update of hb).
+  const queued: number[] = [];
+  const meta = queueDb ? new Database(queueDb, { readonly: true, fileMustExist: true }) : undefined;
+  const queueWatch = meta
+    ? (async () => {
+        const q = meta.prepare(`SELECT updates FROM exported_event_counts WHERE exporter_role = 'source_db_exporter' AND table_name = 'hb'`);
+        let last = Number((q.get() as { updates: number } | undefined)?.updates ?? 0);
+        while (!stop) {
+          const n = Number((q.get() as { updates: number } | undefined)?.updates ?? 0);
+          const now = Date.now();
+          for (let k = last + 1; k <= n; k++) if (sentAt.has(k)) queued.push(now - sentAt.get(k)!);
+          last = Math.max(last, n);
+          await sleep(5);
+        }
+      })()
+    : undefined;
   const watch = (async () => {
     let last = 0;
     while (!stop) {
@@ -147,11 +180,14 @@ async function measureLag(db: string, seconds: number, rate: number, srcClient: 
   await sleep(50);
   stop = true;
   await watch;
+  await queueWatch;
+  meta?.close();
   await watcher.end();
   const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 0);
   seen.sort((x, y) => x - y);
   const q = (p: number) => seen[Math.min(seen.length - 1, Math.floor(p * seen.length))] ?? NaN;
-  return { p50: q(0.5), p99: q(0.99), max: seen[seen.length - 1] ?? NaN, beats: seen.length, txPerSec: tps };
+  const queue = meta ? `; of which source → queue (exporter) p50 ${quantile(queued, 0.5)} ms, p99 ${quantile(queued, 0.99)} ms` : undefined;
+  return { p50: q(0.5), p99: q(0.99), max: seen[seen.length - 1] ?? NaN, beats: seen.length, txPerSec: tps, queue };
 }
 
 let srcDbName = '';
@@ -164,6 +200,11 @@ try {
   await source.query('VACUUM ANALYZE', [], srcDb);
   for (const db of [oursDb, nativeDb]) await target.query(DDL, [], db);
   const src = await source.connectAdmin(srcDb);
+  src.on('error', (e) => {
+    console.log(`source admin connection: ${e.message}; source server log:`);
+    console.log(fs.readFileSync(path.join(source.socketDir!, 'server.log'), 'utf8').split('\n').slice(-30).join('\n'));
+  });
+  const step = (what: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${what}`);
 
   // Our pipeline: snapshot, then streaming; stopped once caught up (the slot stays).
   const dir = path.join(tmp, 'export');
@@ -184,12 +225,14 @@ try {
     await i.stop('SIGINT');
     await e.stop('SIGINT');
   };
+  step('snapshot + streaming with our processes');
   let ours = await startOurs();
   await waitForHeartbeat(oursDb, await beat(src), 600_000);
   await stopOurs(ours);
   const slot = (await source.query<{ s: string }>(`SELECT slot_name AS s FROM pg_replication_slots WHERE slot_name LIKE 'voyager_%'`, [], srcDb)).rows[0].s;
   const ourPub = (await source.query<{ p: string }>(`SELECT pubname AS p FROM pg_publication WHERE pubname LIKE 'voyager_pub_%'`, [], srcDb)).rows[0].p;
 
+  step('native subscription: initial copy');
   // Native: publication + subscription with the initial copy, then disabled.
   await source.query('CREATE PUBLICATION bench_native FOR TABLE acc, kv, hb', [], srcDb);
   await target.query(
@@ -205,6 +248,7 @@ try {
   await target.query('ALTER SUBSCRIPTION bench_native DISABLE', [], nativeDb);
   await source.query(`SELECT pg_copy_logical_replication_slot($1, 'bench_copy')`, [slot], srcDb);
 
+  step('backlog');
   // The backlog.
   let t = Date.now();
   pgbench(srcDb, ['-c', String(CLIENTS), '-j', '2', '-t', String(Math.ceil(TXNS / CLIENTS))]);
@@ -237,10 +281,22 @@ try {
   const i = startCli(['import', 'data', 'to', 'target', ...tgtFlags], { env });
   procs.length = 0;
   procs.push(e, i);
+  // Where the CPU goes: our two processes, the walsender feeding our exporter, the target backend applying.
+  const serverPids = async () => {
+    const w = await source.query<{ p: string }>(`SELECT active_pid AS p FROM pg_replication_slots WHERE slot_name = $1`, [slot], srcDb);
+    const b = await target.query<{ p: string }>(`SELECT pid AS p FROM pg_stat_activity WHERE application_name LIKE 'yb-voyager apply changes%'`, [], oursDb);
+    return { walsender: Number(w.rows[0]?.p), backend: Number(b.rows[0]?.p) };
+  };
+  let pids = { walsender: NaN, backend: NaN };
+  while (!(pids.walsender > 0 && pids.backend > 0) && Date.now() - t < 60_000) {
+    pids = await serverPids();
+    await sleep(50);
+  }
   await waitForHeartbeat(oursDb, final);
   const aS = (Date.now() - t) / 1000;
   ours = [e, i];
   console.log(`(a) ours (export + import processes): ${aS.toFixed(2)} s, ${Math.round(TXNS / aS)} tx/s, ${Math.round((TXNS * 3) / aS)} events/s`);
+  console.log(`    CPU during (a): exporter ${cpuSeconds(e.pid).toFixed(1)} s, importer ${cpuSeconds(i.pid).toFixed(1)} s, walsender ${cpuSeconds(pids.walsender).toFixed(1)} s, target backend ${cpuSeconds(pids.backend).toFixed(1)} s`);
   console.log(`catch-up ratios: (a)/(b) ${(bS / aS).toFixed(2)}, (b)/(c) ${(cS / bS).toFixed(2)}, (a)/(c) ${(cS / aS).toFixed(2)}`);
   for (const tbl of ['acc', 'kv']) {
     const [x, y] = await Promise.all([tableDigest(source, srcDb, tbl, 'id'), tableDigest(target, oursDb, tbl, 'id')]);
@@ -249,8 +305,8 @@ try {
 
   // (2) sustained, ours then native.
   const rate = (TXNS / aS) * RATE_FRACTION;
-  const lagOurs = await measureLag(oursDb, SECONDS, rate, src);
-  console.log(`sustained ours at ${Math.round(rate)} tx/s target (${lagOurs.txPerSec} achieved) for ${SECONDS} s: lag p50 ${lagOurs.p50} ms, p99 ${lagOurs.p99} ms, max ${lagOurs.max} ms over ${lagOurs.beats} heartbeats`);
+  const lagOurs = await measureLag(oursDb, SECONDS, rate, src, path.join(dir, 'metainfo', 'meta.db'));
+  console.log(`sustained ours at ${Math.round(rate)} tx/s target (${lagOurs.txPerSec} achieved) for ${SECONDS} s: lag p50 ${lagOurs.p50} ms, p99 ${lagOurs.p99} ms, max ${lagOurs.max} ms over ${lagOurs.beats} heartbeats${lagOurs.queue}`);
   await stopOurs(ours);
   await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
   await waitForHeartbeat(nativeDb, await beat(src), 600_000);

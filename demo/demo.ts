@@ -19,7 +19,7 @@ import { compareTables, rowCount } from './verify.js';
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
-const env = { SOURCE_DB_PASSWORD: MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_METRICS_INTERVAL_MS: '5000' };
+const env = { SOURCE_DB_PASSWORD: MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD };
 
 let step = 0;
 const clusters: PgCluster[] = [];
@@ -27,6 +27,7 @@ const processes = new Set<RunningCli>();
 const workloads = new Set<Workload>();
 let exportDir: string | undefined;
 let cleaningUp: Promise<void> | undefined;
+let interrupted = false;
 
 function heading(text: string): void {
   console.log(`\n${bold(`== ${++step}. ${text}`)}`);
@@ -43,6 +44,7 @@ function indent(text: string, label = ''): string {
 
 /** Run a command to completion, print its output; a failure stops the demo. */
 async function run(args: string[]): Promise<string> {
+  if (interrupted) throw new Error('interrupted');
   show(args);
   const r = await runCli(args, { env, timeoutMs: 300_000 });
   const out = (r.stdout + r.stderr).trim();
@@ -52,9 +54,11 @@ async function run(args: string[]): Promise<string> {
 }
 
 /** Start a long-running command in the background; its output is printed as it comes, labelled. */
-function background(label: string, args: string[]): RunningCli {
+function background(initialLabel: string, args: string[]): RunningCli {
+  let label = initialLabel;
+  if (interrupted) throw new Error('interrupted');
   show(args);
-  console.log(dim(`  (running in the background as [${label}])`));
+  console.log(dim(`  (running in the background; its output is shown as [${label}])`));
   const p = startCli(args, { env });
   processes.add(p);
   void p.wait().finally(() => processes.delete(p));
@@ -63,7 +67,12 @@ function background(label: string, args: string[]): RunningCli {
     const text = carry + chunk;
     const cut = text.lastIndexOf('\n');
     carry = text.slice(cut + 1);
-    if (cut >= 0) console.log(indent(text.slice(0, cut), `[${label}] `));
+    for (const line of cut >= 0 ? text.slice(0, cut).split('\n') : []) {
+      console.log(indent(line, `[${label}] `));
+      // After cutover the process carries on as its fall-back counterpart: label it so.
+      const m = /now continues as: (.+)$/.exec(line);
+      if (m) label = m[1].trim();
+    }
   };
   p.child.stdout!.on('data', print);
   p.child.stderr!.on('data', print);
@@ -152,8 +161,10 @@ async function main(): Promise<void> {
   await run(['import', 'schema', ...tgtFlags]);
 
   heading('Live data migration: export data from source (snapshot + changes) and import data to target');
-  const exporter = background('export', ['export', 'data', 'from', 'source', ...srcFlags, '--export-type', 'snapshot-and-changes', '--disable-pb', 'true']);
-  const importer = background('import', ['import', 'data', 'to', 'target', ...tgtFlags, '--disable-pb', 'true']);
+  const exporter = background('export data from source', ['export', 'data', 'from', 'source', ...srcFlags, '--export-type', 'snapshot-and-changes', '--disable-pb', 'true']);
+  // import data waits for a running exporter, which it recognises by its lock file.
+  await until('export data to start', async () => (fs.existsSync(path.join(exportDir!, '.export-data-from-source.lck')) ? true : undefined));
+  const importer = background('import data to target', ['import', 'data', 'to', 'target', ...tgtFlags, '--disable-pb', 'true']);
   await importer.waitForLine(/applying the streamed changes/, { timeoutMs: 300_000 });
 
   heading('Indexes and triggers on the target, once the snapshot is in');
@@ -188,10 +199,14 @@ async function main(): Promise<void> {
   const [e, i] = await Promise.all([exporter.wait(), importer.wait()]);
   console.log(`  both processes finished: import data to source exited ${e.code}, export data from target exited ${i.code}`);
   await run(['cutover', 'status', '--export-dir', exportDir]);
-  await verify(srcCfg, tgtCfg, 'after cutover to source');
+
+  heading('Final check: every table, row by row, source against target');
+  await verify(srcCfg, tgtCfg, 'after the round trip');
+
+  heading('The application writes to the source again');
   const back = new Workload(srcCfg, 'app-back-on-source');
   await back.run(50);
-  console.log('  the application writes to the source again: 50 transactions with default sequence values succeeded');
+  console.log('  50 transactions with default sequence values succeeded: the source\'s sequences are beyond every id the target handed out');
 
   heading('End migration');
   const backupDir = path.join(exportDir, '..', `${path.basename(exportDir)}-backup`);
@@ -207,9 +222,6 @@ async function main(): Promise<void> {
     console.log(`  ${name}: ${r.slots} replication slots, ${r.pubs} publications, ${r.meta} metadata schemas left`);
     if (r.slots + r.pubs + r.meta !== 0) throw new Error(`end migration left objects on the ${name}`);
   }
-
-  heading('Final check: every table, row by row');
-  await verify(srcCfg, tgtCfg, 'at the end');
   console.log(`\n${bold('Demo complete.')} Cleaning up the clusters and the export dir.`);
 }
 
@@ -236,7 +248,6 @@ async function leftovers(c: pg.ClientConfig): Promise<{ slots: number; pubs: num
   }
 }
 
-let interrupted = false;
 process.on('SIGINT', () => {
   if (interrupted) process.exit(130);
   interrupted = true;

@@ -16,6 +16,7 @@ const RAW = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTyp
 
 async function rows(config: pg.ClientConfig, schema: string, table: string, key: string): Promise<string[]> {
   const c = new pg.Client({ ...config, types: RAW });
+  c.on('error', () => undefined); // surfaces as the failing query's error
   await c.connect();
   try {
     await c.query(`SET TimeZone = 'UTC'; SET extra_float_digits = 3`);
@@ -54,6 +55,7 @@ export async function compareTables(
 
 export async function rowCount(config: pg.ClientConfig, schema: string, table: string): Promise<number> {
   const c = new pg.Client(config);
+  c.on('error', () => undefined);
   await c.connect();
   try {
     return Number((await c.query(`SELECT count(*) AS n FROM "${schema}"."${table}"`)).rows[0].n);

@@ -87,6 +87,8 @@ export class Workload {
 
   async start(): Promise<void> {
     this.client = new pg.Client(this.config);
+    // A server going away (Ctrl-C reaches it too) must end the loop, not crash the process.
+    this.client.on('error', (e) => (this.error ??= e));
     await this.client.connect();
     this.stopRequested = false;
     this.running = this.loop();
@@ -95,6 +97,7 @@ export class Workload {
   /** Run exactly n transactions (for a deterministic amount of writes). */
   async run(n: number): Promise<void> {
     const c = new pg.Client(this.config);
+    c.on('error', () => undefined); // surfaces as the failing query's error
     await c.connect();
     try {
       for (let i = 0; i < n; i++) await this.transaction(c, i);

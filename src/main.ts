@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
         : `unexpected error: ${(err as Error)?.message ?? String(err)}; this is a bug in yb-voyager: rerun with --log-level debug and report the output and the log file in <export-dir>/logs`;
     process.stderr.write(redact(`Error: ${message}`) + '\n');
     if (debug && err instanceof Error && err.stack) process.stderr.write(redact(err.stack) + '\n');
-    log.error(message, { err });
+    log.error(message, { err: thrown }); // the original error, with its stack and cause, for the log
     if (state && commandLogId !== undefined) {
       try { state.logCommandEnd(commandLogId, code); } catch { /* the store may be the thing that failed */ }
     }

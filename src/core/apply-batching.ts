@@ -94,6 +94,11 @@ class TableCompactor {
   }
 
   private keyString(key: Row): string {
+    if (this.keyColumns.length === 1) {
+      // The common case (one key column) without building a string.
+      const v = key[this.keyColumns[0]];
+      return v === null || v === undefined ? '\u0000N' : v;
+    }
     let s = '';
     for (const c of this.keyColumns) {
       const v = key[c];
@@ -197,11 +202,20 @@ class TableCompactor {
     const deletes: Row[] = [];
     const updates = new Map<string, UpdateGroup>();
     const inserts = new Map<string, InsertGroup>();
+    // Rows of one table mostly have the same columns in the same order: the group is found by the
+    // columns as they come, and sorted once per distinct order.
+    const insertsByShape = new Map<string, InsertGroup>();
     const addInsert = (values: Row) => {
-      const columns = Object.keys(values).sort();
-      const sig = columns.join('\u0000');
-      let g = inserts.get(sig);
-      if (!g) inserts.set(sig, (g = { columns, rows: [] }));
+      const keys = Object.keys(values);
+      const shape = keys.join('\u0000');
+      let g = insertsByShape.get(shape);
+      if (!g) {
+        const columns = keys.sort();
+        const sig = columns.join('\u0000');
+        g = inserts.get(sig);
+        if (!g) inserts.set(sig, (g = { columns, rows: [] }));
+        insertsByShape.set(shape, g);
+      }
       g.rows.push(values);
     };
     for (const ch of this.chains) {
@@ -209,7 +223,9 @@ class TableCompactor {
         if (ch.existed) deletes.push(this.pickKey(ch.origKey));
         continue;
       }
-      const values = { ...ch.values, ...ch.curKey };
+      // `values` carries the current key already when the events carried it (they do: full rows); else add it.
+      let values = ch.values;
+      if (this.keyColumns.some((c) => values[c] !== ch.curKey[c])) values = { ...values, ...ch.curKey };
       if (!ch.existed) {
         addInsert(values);
       } else if (ch.full) {
@@ -234,12 +250,16 @@ class TableCompactor {
 /** Compact a chunk of events (any mix of tables, in vsn order) into per-table net effects. */
 export function compactChunk(events: readonly QueueEvent[]): TableChanges[] {
   const tables = new Map<string, TableCompactor>();
+  let last: TableCompactor | undefined;
   for (const e of events) {
     if (!isDataEvent(e)) continue;
-    const k = tableKey(e.schema, e.table);
-    let t = tables.get(k);
-    if (!t) tables.set(k, (t = new TableCompactor(e.schema, e.table, e)));
-    t.add(e);
+    // Consecutive events are often of the same table: skip the lookup then.
+    if (!last || last.table !== e.table || last.schema !== e.schema) {
+      const k = tableKey(e.schema, e.table);
+      last = tables.get(k);
+      if (!last) tables.set(k, (last = new TableCompactor(e.schema, e.table, e)));
+    }
+    last.add(e);
   }
   return [...tables.values()].map((t) => t.result());
 }
@@ -269,7 +289,7 @@ export interface GroupLimits {
 export const DEFAULT_GROUP_LIMITS: GroupLimits = {
   maxGroupEvents: Number(process.env.YB_VOYAGER_APPLY_GROUP_EVENTS ?? 10_000),
   maxGroupMs: Number(process.env.YB_VOYAGER_APPLY_GROUP_MS ?? 200),
-  maxChunkEvents: Number(process.env.YB_VOYAGER_APPLY_CHUNK_EVENTS ?? 50_000),
+  maxChunkEvents: Number(process.env.YB_VOYAGER_APPLY_CHUNK_EVENTS ?? 20_000),
 };
 
 /** What the applier does next with the events it has gathered. */

@@ -26,6 +26,19 @@ export function renameSchema(sql: string, from: string, to: string): string {
     while (j < tokens.length && isTrivia(tokens[j])) j++;
     return j;
   };
+  // `SCHEMA x`, `SCHEMA IF NOT EXISTS x`
+  const afterSchemaKeyword = (k: number): boolean => {
+    let j = k;
+    for (;;) {
+      let p = j - 1;
+      while (p >= 0 && isTrivia(tokens[p])) p--;
+      if (p < 0 || tokens[p].kind !== 'word') return false;
+      const w = tokens[p].text.toUpperCase();
+      if (w === 'SCHEMA') return true;
+      if (w !== 'IF' && w !== 'NOT' && w !== 'EXISTS') return false;
+      j = p;
+    }
+  };
   let inSearchPath = false;
   let out = '';
   for (let k = 0; k < tokens.length; k++) {
@@ -33,8 +46,7 @@ export function renameSchema(sql: string, from: string, to: string): string {
     let text = t.text;
     if ((t.kind === 'word' || t.kind === 'qident') && identValue(t) === from) {
       const next = tokens[k + 1];
-      const prev = significant(k, -1);
-      if ((next && next.kind === 'punct' && next.text === '.') || (prev?.kind === 'word' && prev.text.toUpperCase() === 'SCHEMA')) text = toIdent;
+      if ((next && next.kind === 'punct' && next.text === '.') || afterSchemaKeyword(k)) text = toIdent;
     } else if (t.kind === 'string') {
       const value = stringValue(t)!;
       const j = nextIndex(k);

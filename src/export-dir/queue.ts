@@ -34,6 +34,17 @@ export interface SegmentRow {
 
 type NewEvent = QueueEvent extends infer E ? (E extends { vsn: number } ? Omit<E, 'vsn'> : never) : never;
 
+interface CommitSnapshot {
+  segNo: number;
+  size: number;
+  firstVsn: number;
+  lastVsn: number;
+  dataEvents: number;
+  counts: { schema: string; table: string; c: number; u: number; d: number }[];
+  bucket: number;
+  sourcePos?: string;
+}
+
 interface OpenSegment {
   no: number;
   fd: number;
@@ -50,6 +61,10 @@ export class QueueWriter {
   private pendingCounts = new Map<string, { schema: string; table: string; c: number; u: number; d: number }>();
   /** Events committed by this process (the metrics' "Current Run"). */
   runEvents = 0;
+  /** commitAsync() steps, chained so they complete in order. */
+  private pending: Promise<void> = Promise.resolve();
+  private inflight = 0;
+  private failure: unknown;
 
   private constructor(
     private readonly dir: ExportDir,
@@ -145,40 +160,122 @@ export class QueueWriter {
    * `sourcePos` is the position the caller may confirm upstream once this returns.
    */
   commit(sourcePos?: string): void {
-    if (this.firstPendingVsn === undefined) {
+    this.assertNoAsync('commit()');
+    const snap = this.takeSnapshot(sourcePos);
+    if (!snap) {
       if (sourcePos !== undefined) this.savePosition(sourcePos);
       return;
     }
-    this.flushBuffer();
     fs.fsyncSync(this.seg.fd);
-    const lastVsn = this.nextVsn - 1;
-    const firstVsn = this.firstPendingVsn;
-    const nowBucket = Math.floor(Date.now() / 1000 / BUCKET_SECONDS) * BUCKET_SECONDS;
+    this.record(snap);
+    this.runEvents += snap.dataEvents;
+    if (this.seg.size >= this.segmentMaxBytes) this.rotate();
+  }
+
+  /**
+   * commit() without blocking the event loop on the fsync: what was appended so far is written now and
+   * fsynced in the thread pool while the caller goes on appending (later transactions); then the committed
+   * size, counts and position are recorded. Commits complete in call order; the promise resolves when this
+   * one is durable and recorded (only then may `sourcePos` be confirmed upstream). After a failure every
+   * later commit fails too. Call at a source transaction boundary, like commit().
+   */
+  commitAsync(sourcePos?: string): Promise<void> {
+    const snap = this.takeSnapshot(sourcePos);
+    let step: () => Promise<void>;
+    if (!snap) {
+      if (sourcePos === undefined) return this.drain();
+      step = async () => this.savePosition(sourcePos);
+    } else {
+      const fd = this.seg.fd;
+      let next: number | undefined;
+      if (this.seg.size >= this.segmentMaxBytes) {
+        // Rotate now: later appends go to the next segment's file at once. Its row is created in the same
+        // transaction that closes this segment with its final committed size, once the data is durable
+        // (until then a crash leaves the file without a row, reused and truncated when the row is created).
+        next = this.seg.no + 1;
+        this.seg = this.openFile(next, 0);
+      }
+      step = async () => {
+        await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
+        if (next !== undefined) await fsyncDirAsync(path.dirname(this.dir.segmentFile(next)));
+        this.record(snap, next);
+        if (next !== undefined) fs.closeSync(fd);
+        this.runEvents += snap.dataEvents;
+      };
+    }
+    this.inflight++;
+    const run = this.pending.then(async () => {
+      if (this.failure !== undefined) throw this.failure;
+      try {
+        await step();
+      } catch (e) {
+        this.failure = e;
+        throw e;
+      }
+    });
+    this.pending = run.then(
+      () => void this.inflight--,
+      () => void this.inflight--,
+    );
+    return run;
+  }
+
+  /** Resolves once every commitAsync() so far has completed (rejects if one failed). */
+  async drain(): Promise<void> {
+    await this.pending;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private assertNoAsync(what: string): void {
+    if (this.inflight > 0) throw new InternalError(`${what} while commitAsync() is in flight; await drain() first`);
+  }
+
+  /** Write out the buffer and take what the next commit records; the writer then starts a new group. */
+  private takeSnapshot(sourcePos: string | undefined): CommitSnapshot | undefined {
+    if (this.firstPendingVsn === undefined) return undefined;
+    this.flushBuffer();
+    const snap: CommitSnapshot = {
+      segNo: this.seg.no,
+      size: this.seg.size,
+      firstVsn: this.firstPendingVsn,
+      lastVsn: this.nextVsn - 1,
+      dataEvents: this.pendingDataEvents,
+      counts: [...this.pendingCounts.values()],
+      bucket: Math.floor(Date.now() / 1000 / BUCKET_SECONDS) * BUCKET_SECONDS,
+      sourcePos,
+    };
+    this.firstPendingVsn = undefined;
+    this.pendingDataEvents = 0;
+    this.pendingCounts = new Map();
+    return snap;
+  }
+
+  /** One SQLite transaction: committed size, counts, rate bucket, position; with `rotateTo`, the segment closes. */
+  private record(snap: CommitSnapshot, rotateTo?: number): void {
     const db = this.state.db;
     this.state.update(() => {
       db.prepare(
         `UPDATE queue_segments SET committed_bytes = ?, events = events + ?, first_vsn = COALESCE(first_vsn, ?), last_vsn = ?
          WHERE segment_no = ?`,
-      ).run(this.seg.size, this.pendingDataEvents, firstVsn, lastVsn, this.seg.no);
+      ).run(snap.size, snap.dataEvents, snap.firstVsn, snap.lastVsn, snap.segNo);
       const upsert = db.prepare(
         `INSERT INTO exported_event_counts (exporter_role, schema_name, table_name, inserts, updates, deletes) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (exporter_role, schema_name, table_name) DO UPDATE SET inserts = inserts + excluded.inserts,
            updates = updates + excluded.updates, deletes = deletes + excluded.deletes`,
       );
-      for (const c of this.pendingCounts.values()) upsert.run(this.role, c.schema, c.table, c.c, c.u, c.d);
-      if (this.pendingDataEvents) {
+      for (const c of snap.counts) upsert.run(this.role, c.schema, c.table, c.c, c.u, c.d);
+      if (snap.dataEvents) {
         db.prepare(
           `INSERT INTO exported_event_buckets (exporter_role, bucket, events) VALUES (?, ?, ?)
            ON CONFLICT (exporter_role, bucket) DO UPDATE SET events = events + excluded.events`,
-        ).run(this.role, nowBucket, this.pendingDataEvents);
+        ).run(this.role, snap.bucket, snap.dataEvents);
       }
-      if (sourcePos !== undefined) this.savePosition(sourcePos);
+      if (snap.sourcePos !== undefined) this.savePosition(snap.sourcePos);
+      if (rotateTo !== undefined) {
+        db.prepare('UPDATE queue_segments SET closed = 1 WHERE segment_no = ?').run(snap.segNo);
+        db.prepare('INSERT OR IGNORE INTO queue_segments (segment_no, exporter_role) VALUES (?, ?)').run(rotateTo, this.role);
+      }
     });
-    this.runEvents += this.pendingDataEvents;
-    this.firstPendingVsn = undefined;
-    this.pendingDataEvents = 0;
-    this.pendingCounts.clear();
-    if (this.seg.size >= this.segmentMaxBytes) this.rotate();
   }
 
   private savePosition(sourcePos: string): void {
@@ -192,6 +289,7 @@ export class QueueWriter {
 
   /** Close the current segment (after a cutover marker): readers then know nothing more comes after it. */
   closeSegment(): void {
+    this.assertNoAsync('closeSegment()');
     if (this.firstPendingVsn !== undefined) throw new InternalError('closeSegment() with uncommitted events');
     this.state.db.prepare('UPDATE queue_segments SET closed = 1 WHERE segment_no = ?').run(this.seg.no);
     fs.closeSync(this.seg.fd);
@@ -210,6 +308,13 @@ export class QueueWriter {
 
   /** Release the file without committing (uncommitted events are dropped on the next open). */
   close(): void {
+    // An fsync in flight still uses the descriptor: close once it is done (the process may also just exit).
+    if (this.inflight > 0) {
+      const fd = this.seg.fd;
+      this.seg.fd = -1;
+      void this.pending.then(() => fd >= 0 && fs.closeSync(fd));
+      return;
+    }
     if (this.seg.fd >= 0) fs.closeSync(this.seg.fd);
     this.seg.fd = -1;
   }
@@ -219,6 +324,15 @@ export class QueueWriter {
 export function exporterPosition(state: StateStore, role: ExporterRole): string | undefined {
   const r = state.db.prepare('SELECT source_pos FROM exporter_position WHERE exporter_role = ?').get(role) as { source_pos: string | null } | undefined;
   return r?.source_pos ?? undefined;
+}
+
+async function fsyncDirAsync(dir: string): Promise<void> {
+  const h = await fs.promises.open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
 }
 
 function fsyncDir(dir: string): void {

@@ -127,16 +127,29 @@ async function applyLoop(
   signal: AbortSignal,
   committed: () => void,
 ): Promise<Omit<ApplyResult, 'runEvents'>> {
-  // 1 MiB reads: parsed events are the bulk of our memory, so read ahead in small steps.
-  const reader = new QueueReader(deps.exportDir, deps.state, { consumer: direction.consumer, roles: direction.roles, afterVsn: applier.applied.watermark, readChunkBytes: 1 << 20 });
+  // 1 MiB reads: parsed events are the bulk of our memory, so read ahead in small steps. A short poll
+  // when caught up: it is one SQLite read, and it is most of the lag under a steady load.
+  const reader = new QueueReader(deps.exportDir, deps.state, {
+    consumer: direction.consumer, roles: direction.roles, afterVsn: applier.applied.watermark, readChunkBytes: 1 << 20, pollMs: 20,
+  });
   const prefetch = new EventPrefetcher(reader, signal, Math.max(limits.maxChunkEvents, 2 * limits.maxGroupEvents));
   let pending: QueueEvent[] = [];
   let groupEvents = 0;
   let groupStartedAt = 0;
   let waitingInTransactionSince = 0;
+  // The database applies one group while we compact the next: `inflight` is the group being applied.
+  // The next one starts only once it has settled, and a failure surfaces here before anything else runs.
+  let inflight: Promise<void> | undefined;
+  const settle = async () => {
+    const p = inflight;
+    inflight = undefined;
+    await p;
+  };
   try {
     for (;;) {
-      if (prefetch.buffered) {
+      // Take more only while little is pending: what stays in the prefetcher holds the reader back, so
+      // memory stays bounded however large the backlog is.
+      if (prefetch.buffered && pending.length < limits.maxChunkEvents) {
         const more = prefetch.takeAll();
         pending = pending.length ? pending.concat(more) : more;
       }
@@ -147,7 +160,9 @@ async function applyLoop(
       const step = nextGroupStep(pending, groupEvents, Date.now() - groupStartedAt, true, limits);
 
       if (step.kind === 'wait') {
+        await settle();
         if (prefetch.finished) {
+          if (prefetch.error) throw prefetch.error;
           // Stopped (signal): what is half-applied of a big source transaction goes back; it is re-read next time.
           await applier.rollback();
           return { stoppedBy: 'signal', watermark: applier.applied.watermark };
@@ -165,12 +180,14 @@ async function applyLoop(
       waitingInTransactionSince = 0;
 
       if (step.kind === 'marker') {
+        await settle();
         const marker = pending[step.at];
         if (step.at > 0 || applier.openTransaction) {
           throw new InternalError(`cutover marker (vsn ${marker.vsn}) arrived inside a source transaction; the queue is not in commit order`);
         }
         pending = pending.slice(1);
         deps.log.info('cutover marker reached: every change before it is applied', { vsn: marker.vsn, op: marker.op });
+        // The handler runs before the watermark passes the marker: a run that dies inside it meets the marker again.
         const next = await onMarker(marker as MarkerEvent);
         await applier.commit(marker.vsn);
         reader.acknowledge(marker.vsn);
@@ -182,18 +199,27 @@ async function applyLoop(
       const events = pending.length === step.take ? pending : pending.slice(0, step.take);
       pending = pending.length === step.take ? [] : pending.slice(step.take);
       const changes = compactChunk(events);
-      if (changes.length) await applier.applyChunk(changes);
       groupEvents += events.length;
-      if (step.kind === 'commit') {
-        const watermark = events[events.length - 1].vsn;
-        await applier.commit(watermark);
-        reader.acknowledge(watermark);
+      const watermark = step.kind === 'commit' ? events[events.length - 1].vsn : undefined;
+      if (watermark !== undefined) {
         groupEvents = 0;
         groupStartedAt = 0;
-        committed();
       }
+      await settle();
+      inflight = (async () => {
+        if (changes.length) await applier.applyChunk(changes);
+        if (watermark !== undefined) {
+          await applier.commit(watermark);
+          reader.acknowledge(watermark);
+          committed();
+        }
+      })();
+      // Handled when settled; this only keeps an early failure from being reported as unhandled meanwhile.
+      inflight.catch(() => undefined);
     }
   } finally {
+    // Never leave a statement running behind us (the caller closes the session next).
+    await inflight?.catch(() => undefined);
     prefetch.stop();
     await prefetch.done;
   }

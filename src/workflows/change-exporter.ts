@@ -3,9 +3,10 @@
  *
  *  - Every source transaction's data events are appended as they arrive (a 1 M-row transaction streams to
  *    the segment file, never held in memory), followed by a CommitEvent carrying its end LSN and time.
- *  - Group commit: the queue is made durable (writer.commit) only at a transaction boundary, at most every
- *    `groupCommitMs` or when `groupCommitEvents` are pending, never per transaction. Only then is the
- *    position confirmed upstream (onDurable).
+ *  - Group commit: the queue is made durable only at a transaction boundary, one commit at a time, at most
+ *    every `groupCommitMs` or when `groupCommitEvents` are pending, never per transaction. The fsync runs
+ *    off the event loop (writer.commitAsync) while later transactions keep streaming in, so a slow disk does
+ *    not stall the walsender. Only once a commit is durable is its position confirmed upstream (onDurable).
  *  - Restart: the server resends from the slot's confirmed position, which may be behind what the queue
  *    holds (a crash between commit and confirmation). A transaction whose commit record lies before the
  *    durable position is already in the queue: it is skipped, so nothing is appended twice.
@@ -48,34 +49,43 @@ export class ChangeExporter {
   private skipping = false;
   private txnEvents = 0;
   private dirty = false;
+  private committing = false;
   private lastCommitAt = Date.now();
-  private lastCommitCostMs = 0;
   private stopRequested: StopReason | undefined;
+  /** Set at the first transaction boundary after a stop was asked for: no message is taken after it. */
+  private halted: StopReason | undefined;
+  /** Transactions whose commit record lies before this are already in the queue (from the last run). */
+  private readonly skipBelow: bigint;
   private stopAtLsn: bigint | undefined;
   private readonly notes = new Set<string>();
-  private resolveStopped!: () => void;
-  /** Resolves once the exporter stopped at a transaction boundary, everything before it durable. */
-  readonly whenStopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
+  private settleStopped!: { resolve: () => void; reject: (e: unknown) => void };
+  /**
+   * Resolves once the exporter stopped at a transaction boundary with everything before it durable and
+   * confirmed; rejects if making the queue durable failed (the process must stop: nothing was confirmed).
+   */
+  readonly whenStopped = new Promise<void>((resolve, reject) => (this.settleStopped = { resolve, reject }));
   private readonly groupCommitMs: number;
   private readonly groupCommitEvents: number;
 
   constructor(private readonly o: ChangeExporterOptions) {
     this.durableLsn = o.durableLsn;
+    this.skipBelow = o.durableLsn;
     this.receivedUpTo = o.durableLsn;
+    this.whenStopped.catch(() => undefined); // observed by the caller; never an unhandled rejection
     this.groupCommitMs = o.groupCommitMs ?? 50;
     this.groupCommitEvents = o.groupCommitEvents ?? 20_000;
   }
 
   /** One pgoutput message (XLogData payload). */
   onData(payload: Buffer): void {
-    if (this.stopped) return;
+    if (this.halted) return;
     const t = this.o.translator.translate(decodePgOutput(payload));
     switch (t.kind) {
       case 'begin':
         this.inTransaction = true;
         this.txnEvents = 0;
         // finalLsn is where the commit record starts; a durable position past it means the queue has it.
-        this.skipping = t.finalLsn < this.durableLsn;
+        this.skipping = t.finalLsn < this.skipBelow;
         return;
       case 'change':
         if (this.skipping) return;
@@ -96,7 +106,7 @@ export class ChangeExporter {
           this.receivedUpTo = t.endLsn;
           this.dirty = true;
         }
-        this.atBoundary(false);
+        this.atBoundary();
         return;
       case 'truncate': {
         const names = t.tables.map((x) => `${x.schema}.${x.table}`).join(', ');
@@ -119,57 +129,81 @@ export class ChangeExporter {
    * retain WAL forever and a cutover sees the stream pass its stop position).
    */
   onKeepalive(walEnd: bigint): void {
-    if (this.stopped || this.inTransaction) return;
+    if (this.halted || this.inTransaction) return;
     if (walEnd > this.receivedUpTo) {
       this.receivedUpTo = walEnd;
       this.dirty = true;
     }
-    this.atBoundary(false);
+    this.atBoundary();
   }
 
   /** Timer tick (every few ms): commit what is due when between transactions; carry out a pending stop. */
   tick(): void {
-    if (!this.stopped && !this.inTransaction) this.atBoundary(false);
+    if (!this.stopped && !this.inTransaction) this.atBoundary();
   }
 
   /** Stop at the next transaction boundary (now, when between transactions). Resolves once stopped. */
   requestStop(reason: StopReason = 'signal'): Promise<void> {
     this.stopRequested ??= reason;
-    if (!this.inTransaction) this.atBoundary(true);
+    if (!this.inTransaction) this.atBoundary();
     return this.whenStopped;
   }
 
   /** Stop once every transaction committed before `lsn` is durable in the queue (cutover). */
   stopWhenPassed(lsn: bigint): void {
     this.stopAtLsn = lsn;
-    if (!this.inTransaction) this.atBoundary(false);
+    if (!this.inTransaction) this.atBoundary();
   }
 
-  private atBoundary(force: boolean): void {
+  private atBoundary(): void {
     if (this.stopped) return;
-    const passedStop = this.stopAtLsn !== undefined && this.receivedUpTo >= this.stopAtLsn;
-    const stopping = this.stopRequested !== undefined || passedStop;
-    // A slow disk makes each commit (fsyncs) expensive and it blocks the loop: commit less often then, so
-    // at most about a quarter of the time goes to it (bounded, so a transaction is durable within ~1 s).
-    const interval = Math.max(this.groupCommitMs, Math.min(1000, 3 * this.lastCommitCostMs));
-    if (this.dirty && (force || stopping || Date.now() - this.lastCommitAt >= interval || this.o.writer.pendingEvents >= this.groupCommitEvents)) {
-      this.commit();
+    if (!this.halted) {
+      const passedStop = this.stopAtLsn !== undefined && this.receivedUpTo >= this.stopAtLsn;
+      // From here on nothing more is taken from the stream: what was not confirmed is resent on the next run.
+      if (this.stopRequested || passedStop) this.halted = this.stopRequested ?? 'position';
     }
-    if (stopping && !this.dirty) {
-      this.stopped = this.stopRequested ?? 'position';
-      this.resolveStopped();
+    // One commit at a time; its completion comes back here. Meanwhile later transactions keep streaming in,
+    // and the next commit takes all of them (group commit).
+    if (this.committing) return;
+    if (this.dirty && (this.halted || Date.now() - this.lastCommitAt >= this.groupCommitMs || this.o.writer.pendingEvents >= this.groupCommitEvents)) {
+      this.startCommit();
+      return;
+    }
+    if (this.halted && !this.dirty) {
+      this.stopped = this.halted;
+      this.settleStopped.resolve();
     }
   }
 
-  private commit(): void {
+  private startCommit(): void {
     const pos = this.receivedUpTo;
-    const t0 = performance.now();
-    this.o.writer.commit(formatLsn(pos));
-    this.lastCommitCostMs = performance.now() - t0;
-    failpoint('stream-changes.after-commit-before-ack');
-    this.durableLsn = pos;
     this.dirty = false;
+    this.committing = true;
     this.lastCommitAt = Date.now();
-    this.o.onDurable(pos);
+    this.o.writer.commitAsync(formatLsn(pos)).then(
+      () => {
+        this.committing = false;
+        failpoint('stream-changes.after-commit-before-ack');
+        this.durableLsn = pos;
+        this.o.onDurable(pos);
+        if (!this.inTransaction) this.atBoundary();
+      },
+      (e) => this.fail(e),
+    );
+  }
+
+  private fail(e: unknown): void {
+    this.committing = false;
+    this.halted ??= 'signal';
+    this.stopped = this.halted;
+    this.settleStopped.reject(e);
+  }
+
+  /** For tests: wait until no commit is in flight. */
+  async settle(): Promise<void> {
+    do {
+      await this.o.writer.drain();
+      await new Promise((r) => setImmediate(r));
+    } while (this.committing);
   }
 }

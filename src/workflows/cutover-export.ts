@@ -25,6 +25,7 @@ import type { ExportDir } from '../export-dir/layout.js';
 import { modifyCutover, readCutover } from '../export-dir/migration-state.js';
 import { QueueWriter } from '../export-dir/queue.js';
 import { lastCommittedEvent } from '../export-dir/queue-tail.js';
+import { readPgReplication } from '../export-dir/snapshot-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { failpoint } from '../infra/failpoints.js';
 import type { Logger } from '../infra/logger.js';
@@ -97,7 +98,8 @@ export async function cutoverStopPosition(deps: ExporterCutoverDeps): Promise<st
   let position: string;
   try {
     position = await currentWalPosition(client);
-    await nudgeWal(client);
+    // Best effort: only an idle server needs it, and a PostgreSQL-compatible engine may lack the function.
+    await nudgeWal(client).catch((e) => deps.log.warn('could not write a WAL record past the cutover position; on an idle server the stream may take until the next keepalive to pass it', { err: e }));
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -159,8 +161,10 @@ export async function finishExporterCutover(deps: ExporterCutoverDeps, writer?: 
     failpoint('cutover.exporter.after-record-marker');
 
     const uuid = deps.state.migration().uuid;
-    const slot = slotName(uuid, deps.side);
-    const publication = publicationName(uuid, deps.side);
+    // The forward stream's objects as export data recorded them (the same names, derived from the uuid).
+    const recorded = deps.side === 'source' ? readPgReplication(deps.state) : undefined;
+    const slot = recorded?.slotName ?? slotName(uuid, deps.side);
+    const publication = recorded?.publicationName ?? publicationName(uuid, deps.side);
     if (await dropSlotIfExists(client, slot)) deps.say(`dropped replication slot ${slot} on the ${deps.side}`);
     failpoint('cutover.exporter.after-drop-slot');
     if (await dropPublicationIfExists(client, publication)) deps.say(`dropped publication ${publication} on the ${deps.side}`);

@@ -73,9 +73,8 @@ export async function exportSchema(deps: ExportSchemaDeps, opts: ExportSchemaOpt
     saveConnSettings(state, opts.settings);
     const schemas = await resolveSchemas(client, opts.schemas, opts.settings.user, identity.dbName);
     log.info('exporting schema', { schemas: schemas.map((s) => s.name) });
-    signal.throwIfAborted();
     const result = await introspectSchema(client, schemas);
-    signal.throwIfAborted();
+    if (signal.aborted) throw new UserError('export schema interrupted before writing any file', 'rerun the same command', 'interrupted');
 
     if (opts.startClean) for (const f of leftovers) fs.rmSync(f, { force: true });
     const preambleBase = `source: PostgreSQL ${result.serverVersion}, database ${identity.dbName}, schemas ${schemas.map((s) => s.ident).join(', ')}`;

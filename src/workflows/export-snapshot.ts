@@ -24,6 +24,7 @@ import {
   type SnapshotSession,
 } from '../adapters/source/postgres/snapshot-reader.js';
 import { blockSize, listTables, relationBlocks, resolveSchemas, type CatalogTable } from '../adapters/source/postgres/table-catalog.js';
+import { tableStreamingProblems } from '../adapters/source/postgres/guardrails.js';
 import { tableKey } from '../core/change-event.js';
 import { publicationName, slotName } from '../core/names.js';
 import { ctidPredicate, dataFileName, parseDataFileName, planCtidRanges } from '../core/snapshot-plan.js';
@@ -181,6 +182,8 @@ async function selectTables(client: pg.Client, opts: ExportSnapshotOptions, expo
     for (const u of unreadable) problems.push(`no SELECT privilege on ${displayName(u)}: run GRANT SELECT ON ${displayName(u)} TO ${quoteIdent(user)}`);
   }
   if (exportType === 'snapshot-and-changes' && selected.length) problems.push(...(await liveMigrationProblems(client, slot, selected)));
+  // Tables the change stream could not handle (no key or replica identity, UNLOGGED, views…): refuse before the slot exists.
+  if (exportType === 'snapshot-and-changes' && selected.length) problems.push(...(await tableStreamingProblems(client, selected)).problems);
   if (problems.length) {
     throw new UserError(problems.length === 1 ? problems[0] : `${problems.length} problems: ${problems.join(' | ')}`, undefined, 'config');
   }
@@ -206,7 +209,8 @@ async function runSnapshot(
 ): Promise<void> {
   const { state, log } = deps;
   const live = opts.exportType === 'snapshot-and-changes';
-  let holder: SlotWithSnapshot | undefined;
+  /** The idle replication connection that keeps the slot's snapshot importable. */
+  let holder: pg.Client | undefined;
   const sessions: SnapshotSession[] = [];
   let completed = false;
   try {
@@ -214,13 +218,14 @@ async function runSnapshot(
     if (live) {
       await createPublication(coordinator, names.publication, tables);
       failpoint('export.after_publication');
-      holder = await createSlotWithSnapshot(deps.settings, deps.secret, names.slot);
-      snapshotName = holder.snapshotName;
+      const slot: SlotWithSnapshot = await createSlotWithSnapshot(deps.settings, deps.secret, names.slot);
+      holder = slot.holder;
+      snapshotName = slot.snapshotName;
       savePgReplication(state, {
-        slotName: holder.slotName, publicationName: names.publication, consistentLsn: holder.consistentLsn,
+        slotName: slot.slotName, publicationName: names.publication, consistentLsn: slot.consistentLsn,
         snapshotName, createdAt: new Date().toISOString(),
       });
-      log.info('replication slot created', { slot: holder.slotName, consistentLsn: holder.consistentLsn, snapshotName });
+      log.info('replication slot created', { slot: slot.slotName, consistentLsn: slot.consistentLsn, snapshotName });
       failpoint('export.after_slot');
       await coordinator.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       await coordinator.query(`SET TRANSACTION SNAPSHOT '${snapshotName}'`).catch((e) => { throw mapQueryError(e, 'importing the slot snapshot'); });
@@ -228,17 +233,15 @@ async function runSnapshot(
       snapshotName = await exportPlainSnapshot(coordinator);
     }
     await lockTables(coordinator, tables, LOCK_TIMEOUT_MS);
-    const jobs = Math.max(1, opts.parallelJobs);
-    for (let i = 0; i < jobs; i++) sessions.push(await openSnapshotSession(deps.settings, deps.secret, snapshotName));
-    // Every worker holds the snapshot now; the replication connection may run its next command (close).
-    if (holder) {
-      await holder.holder.end().catch(() => undefined);
-      holder = { ...holder, holder: undefined as unknown as pg.Client };
-    }
-
+    // Sizes are measured under the locks, so no rewrite can move rows between the ranges.
     const plan = await planChunks(coordinator, tables, generation);
     recordPlan(state, generation, plan.tables, plan.chunks);
     log.info('snapshot plan', { tables: plan.tables.length, chunks: plan.chunks.length });
+    const jobs = Math.max(1, Math.min(opts.parallelJobs, plan.chunks.length));
+    for (let i = 0; i < jobs; i++) sessions.push(await openSnapshotSession(deps.settings, deps.secret, snapshotName));
+    // Every worker holds the snapshot now; the replication connection may run its next command (close).
+    await holder?.end().catch(() => undefined);
+    holder = undefined;
 
     deps.progress.begin(plan.tables.map((t) => ({ key: tableKey(t.schema, t.table), label: displayName(t), total: t.estimatedRows })));
     await copyAllChunks(deps, sessions, plan.tables, signal);
@@ -250,7 +253,7 @@ async function runSnapshot(
   } finally {
     if (!completed) deps.progress.end();
     for (const s of sessions) await s.close();
-    if (holder?.holder) await holder.holder.end().catch(() => undefined);
+    await holder?.end().catch(() => undefined);
     if (!completed && live) {
       // Never leave a slot behind: this snapshot is lost, and a rerun creates a new slot anyway.
       const c = await connect(deps.settings, deps.secret).catch(() => undefined);

@@ -10,12 +10,13 @@
  * either by hand. Every entry first looks at the cutover state: work already done is skipped (the
  * reference tool's #2321: resumed processes ignored an already-initiated cutover).
  */
+import fs from 'node:fs';
 import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
 import { connect } from '../adapters/pg/connection.js';
 import { checkReplicationRolePrivilege, grantHint } from '../adapters/pg/replication-role.js';
 import type { Output } from '../cli/render/output.js';
 import type { ExportDir } from '../export-dir/layout.js';
-import { acquireLock } from '../export-dir/lock.js';
+import { acquireLock, readLockPid, type Lock } from '../export-dir/lock.js';
 import { readCutover } from '../export-dir/migration-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { UserError } from '../infra/errors.js';
@@ -105,7 +106,7 @@ export async function importDataToSource(deps: FallBackDeps, source: Conn): Prom
 
 /** The forward exporter's process goes on as `import data to source`, under that command's lock. */
 export async function continueAsImportDataToSource(deps: FallBackDeps, source: Conn, restart: RestartHint): Promise<'completed' | 'stopped'> {
-  const lock = acquireLock(deps.exportDir.lockFile('import-data-to-source'), 'import data to source');
+  const lock = becomeCommand(deps.exportDir, 'export-data-from-source', 'import-data-to-source', 'import data to source');
   try {
     deps.out.line('this process now continues as: import data to source');
     deps.out.line(`if it stops, restart it with: ${restartCommand('import data to source', deps.exportDir, restart)}`);
@@ -114,6 +115,18 @@ export async function continueAsImportDataToSource(deps: FallBackDeps, source: C
   } finally {
     lock.release();
   }
+}
+
+/**
+ * The process becomes the other command (the reference tool exec()s into it): it takes that command's lock
+ * and gives up its own, so each lock names what the process now does (end migration stops it once, and a
+ * rerun of the old command finds the new one running).
+ */
+function becomeCommand(exportDir: ExportDir, fromId: string, toId: string, label: string): Lock {
+  const lock = acquireLock(exportDir.lockFile(toId), label);
+  const old = exportDir.lockFile(fromId);
+  if (readLockPid(old) === process.pid) fs.rmSync(old, { force: true });
+  return lock;
 }
 
 function importerCutoverDeps(deps: FallBackDeps, side: 'source' | 'target', conn: Conn): ImporterCutoverDeps {
@@ -149,7 +162,7 @@ export async function exportDataFromTarget(deps: FallBackDeps, target: Conn): Pr
 
 /** The forward importer's process goes on as `export data from target`, under that command's lock. */
 export async function continueAsExportDataFromTarget(deps: FallBackDeps, target: Conn, restart: RestartHint): Promise<'completed' | 'stopped'> {
-  const lock = acquireLock(deps.exportDir.lockFile('export-data-from-target'), 'export data from target');
+  const lock = becomeCommand(deps.exportDir, 'import-data-to-target', 'export-data-from-target', 'export data from target');
   try {
     deps.out.line('this process now continues as: export data from target');
     deps.out.line(`if it stops, restart it with: ${restartCommand('export data from target', deps.exportDir, restart)}`);

@@ -169,11 +169,12 @@ export async function importSchema(deps: ImportSchemaDeps, opts: ImportSchemaOpt
 
     let currentStep: ImportStep | undefined;
     for (const st of plan) {
-      signal.throwIfAborted();
+      if (signal.aborted) throw new UserError('import schema interrupted', 'rerun the same command: statements already applied are skipped', 'interrupted');
       if (st.step !== currentStep) {
         if (currentStep !== undefined) await retryDeferred(false);
         currentStep = st.step;
         say(`importing ${st.step}…`);
+        log.info('step', { step: st.step });
       }
       if (statuses.get(statementHash(st.dir, st.sql)) === 'applied') {
         summary(st.step).skipped++;

@@ -112,7 +112,7 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
   try {
     state.bindDatabase('target', await databaseIdentity(admin, deps.settings));
     saveConnSettings(state, deps.settings);
-    let rec = await waitForExport(deps, signal);
+    const rec = await waitForExport(deps, signal);
     if ((opts.tableList?.length || opts.excludeTableList?.length) && rec.exportType === 'snapshot-and-changes') {
       throw new UserError('--table-list and --exclude-table-list are not supported in a live migration (snapshot-and-changes)', 'drop them; choose the tables when exporting instead');
     }
@@ -239,34 +239,33 @@ async function runImport(
   const onAbort = () => stop.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   const finishedTables = new Set<string>();
-  const finishedFiles = new Set<string>();
+  const filesFinished = new Map<string, number>();
 
   const totals = () => new Map(tableProgress(state).map((r) => [tableKey(r.schema_name, r.table_name), r]));
+  const initial = totals();
   progress.begin(tables.map((t) => {
     const k = tableKey(t.schema, t.table);
-    const tp = totals().get(k);
-    return { key: k, label: displayName(t), total: Math.max(tp?.exported_rows ?? 0, t.estimatedRows), done: importedRows.get(k) ?? 0 };
+    const tp = initial.get(k);
+    const exportedAll = tp !== undefined && tp.chunks_done === tp.chunks_total;
+    const total = exportedAll ? tp.exported_rows : Math.max(tp?.exported_rows ?? 0, t.estimatedRows);
+    return { key: k, label: displayName(t), total, done: importedRows.get(k) ?? 0 };
   }));
 
   /** Tables whose every chunk is exported and imported are reported finished. */
-  const reportFinished = (exportComplete: boolean) => {
-    const t = totals();
-    const chunks = doneChunks(state);
-    for (const [k] of selected) {
-      if (finishedTables.has(k)) continue;
-      const tp = t.get(k);
-      if (!tp) continue;
-      const tableDone = tp.chunks_done === tp.chunks_total && (exportComplete || tp.chunks_total > 0);
-      if (!tableDone) {
+  const reportFinished = () => {
+    for (const [k, tp] of totals()) {
+      if (finishedTables.has(k) || !selected.has(k)) continue;
+      if (tp.chunks_done < tp.chunks_total) {
         progress.setTotal(k, Math.max(tp.exported_rows, tp.estimated_rows));
-        continue;
-      }
-      const files = chunks.filter((c) => tableKey(c.schema_name, c.table_name) === k);
-      if (files.every((c) => finishedFiles.has(c.file_name))) {
+      } else if ((filesFinished.get(k) ?? 0) === tp.chunks_total) {
         finishedTables.add(k);
         progress.finish(k, importedRows.get(k) ?? 0);
       }
     }
+  };
+  const fileFinished = (c: ChunkRow) => {
+    const k = tableKey(c.schema_name, c.table_name);
+    filesFinished.set(k, (filesFinished.get(k) ?? 0) + 1);
   };
 
   /** Next chunk to import, waiting for the exporter when needed; undefined when everything is done. */
@@ -277,11 +276,14 @@ async function runImport(
       if (!cur || cur.generation !== rec.generation) {
         throw new UserError('export data started its snapshot again while this import was running', 'rerun import data with --start-clean true --truncate-tables true', 'conflict');
       }
-      const fresh = doneChunks(state).filter((c) => !taken.has(c.file_name) && selected.has(tableKey(c.schema_name, c.table_name)));
-      fresh.sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0));
-      for (const c of fresh) {
-        taken.add(c.file_name);
-        queue.push(c);
+      if (!queue.length) {
+        // Refill only when dry: reading every done chunk is O(chunks), so not once per chunk.
+        const fresh = doneChunks(state).filter((c) => !taken.has(c.file_name) && selected.has(tableKey(c.schema_name, c.table_name)));
+        fresh.sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0));
+        for (const c of fresh) {
+          taken.add(c.file_name);
+          queue.push(c);
+        }
       }
       const c = queue.shift();
       if (c) return c;
@@ -300,7 +302,7 @@ async function runImport(
     const expected = c.rows ?? 0;
     if (st.rows > expected) throw new InternalError(`target holds ${st.rows} rows of data/${c.file_name}, which has ${expected}`);
     if (st.rows === expected) {
-      finishedFiles.add(c.file_name);
+      fileFinished(c);
       return;
     }
     const reader = await ChunkReader.open(deps.exportDir.dataFile(c.file_name));
@@ -332,7 +334,7 @@ async function runImport(
       if (reader.rowsRead !== expected) {
         throw new InternalError(`data/${c.file_name} holds ${reader.rowsRead} rows but export data recorded ${expected}`);
       }
-      finishedFiles.add(c.file_name);
+      fileFinished(c);
       failpoint('import.file_done');
     } finally {
       await reader.close();
@@ -348,7 +350,7 @@ async function runImport(
         const c = await nextChunk();
         if (!c) return;
         await importChunk(session, c);
-        reportFinished(readExportData(state)?.snapshotStatus === 'complete');
+        reportFinished();
       }
     };
     const results = await Promise.allSettled(sessions.map((s) => worker(s).catch((e) => {
@@ -358,8 +360,8 @@ async function runImport(
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     if (failed) throw failed.reason;
     if (signal.aborted) throw interrupted();
-    reportFinished(true);
-    log.info('snapshot import complete', { files: finishedFiles.size });
+    reportFinished();
+    log.info('snapshot import complete', { files: taken.size });
   } finally {
     progress.end();
     signal.removeEventListener('abort', onAbort);

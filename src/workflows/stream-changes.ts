@@ -12,6 +12,7 @@ import { renderMetricsTable } from '../cli/render/metrics-table.js';
 import type { Output } from '../cli/render/output.js';
 import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
 import { connect } from '../adapters/pg/connection.js';
+import { mapQueryError } from '../adapters/pg/errors.js';
 import { assertStreamingPrerequisites, checkStreamingPrerequisites } from '../adapters/source/postgres/guardrails.js';
 import { formatLsn, parseLsn } from '../adapters/source/postgres/lsn.js';
 import { PgOutputTranslator, type StreamedTable } from '../adapters/source/postgres/pgoutput-events.js';
@@ -53,16 +54,15 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
   const tables = streamedTables(state);
 
   let admin: pg.Client | undefined = await connect(deps.settings, deps.secret, { applicationName: 'yb-voyager change export monitor' });
-  const report = await checkStreamingPrerequisites(admin, tables ?? [], { needNewSlot: false, slotName: slot }).catch(async (e) => {
-    await admin?.end().catch(() => undefined);
-    throw e;
-  });
-  for (const w of report.warnings) {
-    log.warn(w);
-    out.warn(w);
-  }
   try {
-    assertStreamingPrerequisites(report);
+    const report = await checkStreamingPrerequisites(admin, tables ?? [], { needNewSlot: false, slotName: slot }).catch((e) => {
+      throw mapQueryError(e, `checking the ${side} database before streaming`);
+    });
+    for (const w of report.warnings) {
+      log.warn(w);
+      out.warn(w);
+    }
+    assertStreamingPrerequisites(report, side);
   } catch (e) {
     await admin.end().catch(() => undefined);
     throw e;
@@ -117,7 +117,8 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
     timers.push(setInterval(() => exporter.tick(), Math.max(5, Math.floor((deps.groupCommitMs ?? 50) / 2))));
     timers.push(setInterval(showMetrics, deps.metricsIntervalMs ?? 10_000));
     timers.push(setInterval(() => void reportWal(), deps.walReportIntervalMs ?? 30_000));
-    timers.push(setInterval(() => void checkCutover(deps, side, exporter).catch((e) => log.warn('cutover check failed', { err: e })), 1000));
+    const checkCutover = cutoverWatch(deps, side, exporter);
+    timers.push(setInterval(() => void checkCutover().catch((e) => log.warn('cutover check failed; retrying', { err: e })), 1000));
 
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
@@ -131,6 +132,7 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
       eventsThisRun: writer.runEvents,
       skippedTransactions: exporter.skippedTransactions,
     });
+    await writer.drain(); // (a stop waits for its commit; this only makes it explicit)
     if (exporter.stopped === 'position') {
       await afterCutoverStop(deps, side, writer);
       return;
@@ -191,16 +193,24 @@ async function cutoverStopLsn(deps: StreamChangesDeps, side: Side): Promise<bigi
   return stop === undefined ? undefined : parseLsn(stop);
 }
 
-let cutoverCheckRunning = false;
-async function checkCutover(deps: StreamChangesDeps, side: Side, exporter: ChangeExporter): Promise<void> {
-  if (cutoverCheckRunning || exporter.stopped || !cutoverRequested(deps.state, side)) return;
-  cutoverCheckRunning = true;
-  try {
-    const stop = await cutoverStopLsn(deps, side);
-    if (stop !== undefined) exporter.stopWhenPassed(stop);
-  } finally {
-    cutoverCheckRunning = false;
-  }
+/** A check every second: once a cutover is requested, tell the exporter where to stop. */
+function cutoverWatch(deps: StreamChangesDeps, side: Side, exporter: ChangeExporter): () => Promise<void> {
+  let busy = false;
+  let armed = false;
+  return async () => {
+    if (busy || armed || exporter.stopped || !cutoverRequested(deps.state, side)) return;
+    busy = true;
+    try {
+      const stop = await cutoverStopLsn(deps, side);
+      if (stop !== undefined) {
+        armed = true;
+        deps.log.info('cutover: the stream stops once it has passed the stop position', { stop: formatLsn(stop) });
+        exporter.stopWhenPassed(stop);
+      }
+    } finally {
+      busy = false;
+    }
+  };
 }
 
 async function afterCutoverStop(deps: StreamChangesDeps, side: Side, writer: QueueWriter): Promise<void> {

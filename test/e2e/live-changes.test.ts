@@ -17,6 +17,7 @@ import type pg from 'pg';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../helpers/pg-cluster.js';
 import { tableDigest } from '../helpers/table-compare.js';
+import { TYPE_ROWS, TYPES_DDL } from '../helpers/type-fixtures.js';
 
 const SCHEMA = `
   CREATE TABLE acct (id int PRIMARY KEY, email text NOT NULL UNIQUE, balance numeric(14,2) NOT NULL, doc text, updated timestamptz);
@@ -40,6 +41,7 @@ const TABLES = [
   { table: 'child', key: 'id' },
   { table: 'ev', key: 'id' },
   { table: 'audit', key: 'id' },
+  { table: 'ty', key: 'k_num, k_txt, k_ts' },
 ];
 
 let source: PgCluster;
@@ -56,8 +58,8 @@ before(async () => {
   tgtDb = await target.createDatabase('live');
   const c = await source.connectAdmin(srcDb);
   try {
-    await c.query(SCHEMA);
-    for (const t of ['acct', 'item', 'parent', 'child', 'ev', 'audit']) await c.query(`ALTER TABLE ${t} OWNER TO ${MIGRATION_USER}`);
+    await c.query(SCHEMA + ';' + TYPES_DDL);
+    for (const t of ['acct', 'item', 'parent', 'child', 'ev', 'audit', 'ty']) await c.query(`ALTER TABLE ${t} OWNER TO ${MIGRATION_USER}`);
     await c.query(`INSERT INTO acct SELECT i, 'a' || i || '@x', i, CASE WHEN i % 3 = 0 THEN repeat(md5(i::text), 200) END, now() FROM generate_series(1, 600) i;
       INSERT INTO item SELECT i, CASE WHEN i % 2 = 0 THEN 'eu' ELSE 'us' END, 'v' || i FROM generate_series(1, 400) i;
       INSERT INTO parent SELECT i, 'p' || i FROM generate_series(1, 200) i;
@@ -184,6 +186,11 @@ test('live changes: workload with key moves, swaps, partitions, cascades, TOAST;
     await exporter.waitForLine(/streaming changes from the source/, { timeoutMs: 120_000 });
     let importer = start(['import', 'data', 'to', 'target', ...tgt]);
     await importer.waitForLine(/applying the streamed changes/, { timeoutMs: 120_000 });
+    // Every type of the fidelity list, inserted, updated and deleted while streaming (pgoutput's text → the target).
+    await source.query(`${TYPE_ROWS};
+      UPDATE ty SET (n, b, arr2, j, s, comp, tstz, m, bv) = (SELECT n, b, arr2, j, s, comp, tstz, m, bv FROM ty WHERE k_num = 1.5), k_ts = '2031-01-01 00:00:00.5+00' WHERE k_num = 42;
+      UPDATE ty SET iv = '3 days', n2 = 'NaN' WHERE k_txt = '';
+      DELETE FROM ty WHERE k_num = 1.5`, [], srcDb);
     // kill -9 the importer twice while it applies, rerun it each time.
     for (let i = 0; i < 2; i++) {
       await importer.waitForLine(/Remaining Events/, { timeoutMs: 60_000 });

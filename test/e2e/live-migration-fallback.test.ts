@@ -16,6 +16,7 @@ import { after, before, test } from 'node:test';
 import type pg from 'pg';
 import { APP_SCHEMA_SQL, APP_TABLES, seed, Workload } from '../../demo/workload.js';
 import { compareTables } from '../../demo/verify.js';
+import { StateStore } from '../../src/export-dir/state-store.js';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../helpers/pg-cluster.js';
 
@@ -111,6 +112,8 @@ test('live migration with fall-back: snapshot, streaming, cutover to target, fal
   const app = new Workload(appConfig(source, srcDb), 'src1');
   await app.start();
   let exporter = start(['export', 'data', 'from', 'source', ...srcFlags(), '--export-type', 'snapshot-and-changes']);
+  // import data waits for a running exporter, which it recognises by its lock file.
+  await poll('export data to start', async () => (fs.existsSync(path.join(exportDir, '.export-data-from-source.lck')) ? true : undefined));
   let importer = start(['import', 'data', 'to', 'target', ...tgtFlags()]);
   await exporter.waitForLine(/streaming changes from the source/);
   await importer.waitForLine(/applying the streamed changes/);
@@ -120,9 +123,15 @@ test('live migration with fall-back: snapshot, streaming, cutover to target, fal
   exporter = start(['export', 'data', 'from', 'source', ...srcFlags(), '--export-type', 'snapshot-and-changes'], 'cutover.exporter.after-marker');
   await exporter.waitForLine(/streaming changes from the source/);
   await importer.kill9();
-  importer = start(['import', 'data', 'to', 'target', ...tgtFlags()], 'cutover.importer.after-sequences');
+  importer = start(['import', 'data', 'to', 'target', ...tgtFlags()], 'cutover.importer.after-slot');
   await importer.waitForLine(/applying the streamed changes/);
   await cli(['import', 'schema', ...tgtFlags(), '--post-snapshot-import', 'true']);
+  const store = StateStore.open(path.join(exportDir, 'metainfo', 'meta.db'));
+  try {
+    assert.deepEqual(store.getJson('source_fallback_capabilities'), { canDisableTriggers: true, user: MIGRATION_USER }, 'export data checked the fall-back privilege');
+  } finally {
+    store.close();
+  }
   await new Promise((r) => setTimeout(r, 1000));
   const written = await app.stop(); // quiesce the source
   assert.ok(written.transactions > 20, 'the application wrote during snapshot and streaming');
@@ -205,4 +214,54 @@ test('live migration with fall-back: snapshot, streaming, cutover to target, fal
   const later = await runCli(['export', 'data', 'from', 'target', '--export-dir', exportDir], { env });
   assert.notEqual(later.code, 0);
   assert.match(later.stderr, /migration has ended/);
+});
+
+test('cutover to target without fall-back: both processes exit 0, the source slot is gone, target sequences restored', { timeout: 120_000 }, async () => {
+  const s = await source.createDatabase('nofb');
+  const t = await target.createDatabase('nofb');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-e2e-nofb-'));
+  try {
+    const c = await source.connectAdmin(s);
+    try {
+      await c.query(APP_SCHEMA_SQL);
+      await seed(c, 20, 2);
+    } finally {
+      await c.end();
+    }
+    const sf = ['--export-dir', dir, ...source.flags('source', s), '--source-db-schema', 'public'];
+    const tf = ['--export-dir', dir, ...target.flags('target', t)];
+    await cli(['export', 'schema', ...sf]);
+    await cli(['import', 'schema', ...tf]);
+    const exporter = start(['export', 'data', 'from', 'source', ...sf, '--export-type', 'snapshot-and-changes']);
+    await exporter.waitForLine(/streaming changes from the source/);
+    const importer = start(['import', 'data', 'to', 'target', ...tf]);
+    await importer.waitForLine(/applying the streamed changes/);
+    await new Workload(appConfig(source, s), 'nofb').run(30);
+    await cli(['initiate', 'cutover', 'to', 'target', '--export-dir', dir, '--prepare-for-fall-back', 'false']);
+    const [e, i] = await Promise.all([exporter.wait(), importer.wait()]);
+    assert.equal(e.code, 0, e.stderr);
+    assert.equal(i.code, 0, i.stderr);
+    assert.doesNotMatch(e.stdout + i.stdout, /now continues as/);
+    const diffs = await compareTables(appConfig(source, s), appConfig(target, t), APP_TABLES);
+    assert.deepEqual(diffs, []);
+    const out = await cli(['cutover', 'status', '--export-dir', dir]);
+    assert.match(out, /source → target\s+\|\s+COMPLETED/);
+    assert.match(out, /target → source\s+\|\s+NOT_INITIATED/);
+    const sc = await source.connectAdmin(s);
+    try {
+      assert.equal((await sc.query(`SELECT count(*) AS n FROM pg_replication_slots WHERE database = $1`, [s])).rows[0].n, '0');
+      assert.equal((await sc.query(`SELECT count(*) AS n FROM pg_publication`)).rows[0].n, '0');
+    } finally {
+      await sc.end();
+    }
+    const tc = await target.connectAdmin(t);
+    try {
+      assert.equal((await tc.query(`SELECT count(*) AS n FROM pg_replication_slots WHERE database = $1`, [t])).rows[0].n, '0', 'no fall-back slot without fall-back');
+    } finally {
+      await tc.end();
+    }
+    await new Workload(appConfig(target, t), 'nofb-on-target').run(20); // default ids on the target work
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

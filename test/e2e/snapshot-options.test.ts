@@ -69,7 +69,7 @@ test('import data before any export says what to run first', async () => {
   const dir = newDir();
   const tdb = await freshTarget();
   const r = await runCli(importArgs(dir, tdb), { env });
-  assert.notEqual(r.code, 0);
+  assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /no exported snapshot.*export data from source first/);
 });
 
@@ -98,11 +98,11 @@ test('guardrails name the fix: SELECT privilege, and for a live migration replic
   const limitedEnv = { ...env, SOURCE_DB_PASSWORD: 'limited-pw' };
   const asLimited = (dir: string, ...extra: string[]) => exportArgs(dir, ...extra).map((a, i, all) => (all[i - 1] === '--source-db-user' ? 'limited' : a));
   const noSelect = await runCli(asLimited(newDir(), '--table-list', 'orders,secret'), { env: limitedEnv });
-  assert.equal(noSelect.code, 3);
+  assert.equal(noSelect.code, 3, noSelect.stderr);
   assert.match(noSelect.stderr, /no SELECT privilege on public\.secret: run GRANT SELECT ON public\.secret TO/);
 
   const live = await runCli(asLimited(newDir(), '--table-list', 'orders', '--export-type', 'snapshot-and-changes'), { env: limitedEnv });
-  assert.equal(live.code, 3);
+  assert.equal(live.code, 3, live.stderr);
   assert.match(live.stderr, /lacks the REPLICATION attribute: run ALTER ROLE "limited" WITH REPLICATION/);
   assert.match(live.stderr, /does not own public\.orders and so cannot publish it: run ALTER TABLE public\.orders OWNER TO "limited"/);
 
@@ -111,7 +111,7 @@ test('guardrails name the fix: SELECT privilege, and for a live migration replic
     const db = await replica.createDatabase('replica_src');
     await replica.query('CREATE TABLE t (id int PRIMARY KEY)', [], db);
     const r = await runCli(['export', 'data', '--export-dir', newDir(), ...replica.flags('source', db), '--export-type', 'snapshot-and-changes'], { env });
-    assert.equal(r.code, 3);
+    assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /wal_level is replica: set wal_level = logical/);
     assert.equal((await replica.query('SELECT count(*) AS n FROM pg_replication_slots')).rows[0].n, '0');
   } finally {
@@ -125,10 +125,10 @@ test('non-empty target tables are refused until --start-clean --truncate-tables;
   const tdb = await freshTarget();
   await target.query(`INSERT INTO orders VALUES (1, 'already here')`, [], tdb);
   const refused = await runCli(importArgs(dir, tdb), { env });
-  assert.equal(refused.code, 8);
+  assert.equal(refused.code, 8, refused.stderr);
   assert.match(refused.stderr, /public\.orders already hold rows this import did not write.*--start-clean true --truncate-tables true/);
   const noTruncate = await runCli(importArgs(dir, tdb, '--start-clean', 'true'), { env });
-  assert.equal(noTruncate.code, 8);
+  assert.equal(noTruncate.code, 8, noTruncate.stderr);
   assert.match(noTruncate.stderr, /--truncate-tables true/);
   assert.equal((await runCli(importArgs(dir, tdb, '--truncate-tables', 'true'), { env })).code, 2, '--truncate-tables needs --start-clean');
   const ok = await runCli(importArgs(dir, tdb, '--start-clean', 'true', '--truncate-tables', 'true'), { env });
@@ -157,7 +157,7 @@ test('a row the target refuses: the error names table, file, line and cause; fix
 test('import runs while the export is still exporting, and ends with every row', async () => {
   const dir = newDir();
   const exp = startCli(exportArgs(dir, '--table-list', 'orders', '--parallel-jobs', '1'), {
-    env: { ...env, YB_VOYAGER_SNAPSHOT_CHUNK_BYTES: '8192', YB_VOYAGER_TEST_CHUNK_DELAY_MS: '300' },
+    env: { ...env, YB_VOYAGER_SNAPSHOT_CHUNK_BYTES: '8192', YB_VOYAGER_TEST_CHUNK_DELAY_MS: '500' },
   });
   const tdb = await freshTarget();
   const imp = startCli(importArgs(dir, tdb), { env });

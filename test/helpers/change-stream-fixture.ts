@@ -107,9 +107,12 @@ export function transactions(events: QueueEvent[]): { pos: string; events: DataE
   return out;
 }
 
-/** The source's current WAL position, for "wait until the exporter got everything up to now". */
+/**
+ * The source's current WAL insert position, for "wait until the exporter got everything up to now" (the
+ * write position, pg_current_wal_lsn(), lags behind commits made with synchronous_commit = off).
+ */
 export async function currentLsn(sql: pg.Client): Promise<string> {
-  return (await sql.query('SELECT pg_current_wal_lsn()::text AS l')).rows[0].l;
+  return (await sql.query('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l;
 }
 
 export function lsnValue(lsn: string): bigint {

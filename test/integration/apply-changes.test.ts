@@ -5,6 +5,7 @@ import { runChangeApply, TO_TARGET } from '../../src/workflows/apply-changes.js'
 import { ApplyRig, c, capturingLogger, commit, d, u, type NewQueueEvent } from '../helpers/apply-rig.js';
 import { applyEvent, mulberry32, type Model } from '../helpers/change-model.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
+import { TYPE_ROWS, TYPES_DDL } from '../helpers/type-fixtures.js';
 
 let cluster: PgCluster;
 before(async () => {
@@ -13,37 +14,6 @@ before(async () => {
 after(async () => {
   await cluster?.stop();
 });
-
-const TYPES_DDL = `
-  CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
-  CREATE DOMAIN posint AS int CHECK (VALUE > 0);
-  CREATE TYPE pair AS (a int, b text);
-  CREATE TABLE ty (
-    k_num numeric, k_txt text, k_ts timestamptz,
-    n numeric, n2 numeric(12,3), f8 float8, f4 real, i8 bigint,
-    ts timestamp, tstz timestamptz, d date, t time, ttz timetz, iv interval,
-    b bytea, arr int[], arr2 text[], j json, jb jsonb, e mood, dom posint, comp pair, r int4range, tr tstzrange,
-    bv bit varying(16), bt bit(4), m money, ip inet, cid cidr, mac macaddr, tsv tsvector, uid uuid,
-    s text, vc varchar(5), ch char(3), bo boolean, pt point,
-    PRIMARY KEY (k_num, k_txt, k_ts))`;
-
-const TYPE_ROWS = `
-  INSERT INTO ty VALUES
-  (1.5, 'it''s "q" \\ x', '2024-01-02 03:04:05.123456+00',
-   ('9' || repeat('8', 998) || '.5')::numeric, 'NaN', 'Infinity', '-Infinity', 9223372036854775807,
-   '-infinity', 'infinity', '2024-02-29', '23:59:59.999999', '12:00:00.000001-03', '1 year 2 mons 3 days 04:05:06.789',
-   '\\x00ff0000', '{1,NULL,3}', '{{"a b",NULL},{"c\\"d","e,f"}}', '{"a":1, "a" :2,   "b": [1 ,2]}', '{"z": {"y": [1, 2.50]}}', 'happy', 7, '(1,"x y")', '[1,5)', '[2024-01-01 00:00:00+00,infinity)',
-   '0001011', '1010', '12.34', '192.168.0.1/24', '10.0.0.0/8', '08:00:2b:01:02:03', 'fat:2 cat:3 a:1', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
-   E'tab\\there\\nnewline ''q'' "dq" back\\\\slash é 😀', 'abc', 'ab', true, '(1.5,-2)'),
-  (-0.000000000000000000001, '', '1999-12-31 23:59:59.999999+00',
-   '-1e-30', '-0.001', '-0.0', '3.4e38', -9223372036854775808,
-   '2000-01-01 00:00:00.000001', '1970-01-01 00:00:00+00', '0001-01-01 BC', '00:00:00', '00:00:00+14', '-1 days +00:00:00.000001',
-   '\\x', '{}', '{}', '[]', 'null', 'sad', 1, '(,)', 'empty', '(,)',
-   '', '0000', '-0.01', '::1', '2001:db8::/32', 'ff:ff:ff:ff:ff:ff', '', '00000000-0000-0000-0000-000000000000',
-   '', '', '', false, '(0,0)'),
-  (42, 'NULL', 'infinity',
-   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`;
 
 const KEY = ['k_num', 'k_txt', 'k_ts'];
 const pickKey = (r: Row) => Object.fromEntries(KEY.map((k) => [k, r[k]]));
@@ -245,3 +215,34 @@ test('import schema can run beside the applier: no lock of ours outlives a group
   }
 });
 
+test('a lost connection (backend terminated, as when the target restarts) reconnects and resumes from the watermark', async () => {
+  const rig = await ApplyRig.create(cluster);
+  try {
+    await rig.sql('CREATE TABLE r (id int PRIMARY KEY, n int NOT NULL)');
+    const deps = { settings: rig.settings, secret: { password: MIGRATION_PASSWORD }, state: rig.state, exportDir: rig.dir, log: capturingLogger(rig.logged), out: rig.out, onMarker: async () => 'stop' as const };
+    const ac = new AbortController();
+    const run = runChangeApply(deps, TO_TARGET, ac.signal, { maxReconnects: 5 });
+    let next = 0;
+    let terminated = 0;
+    for (let round = 0; round < 30; round++) {
+      const evs: NewQueueEvent[] = [];
+      for (let i = 0; i < 100; i++, next++) evs.push(c('r', { id: String(next), n: '0' }), u('r', { id: String(next) }, { id: String(next), n: '1' }), commit());
+      rig.push(evs);
+      if (round % 10 === 5) {
+        const k = await rig.sql<{ n: string }>(`SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name LIKE 'yb-voyager apply changes%' AND datname = current_database()`);
+        terminated += Number(k[0].n);
+      }
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    rig.push([{ op: 'cutover.target' }]);
+    const r = await run;
+    assert.equal(r.stoppedBy, 'marker');
+    assert.ok(terminated >= 1, 'the applying session was terminated at least once');
+    assert.ok(rig.logged.some((l) => l.startsWith('lost the connection while applying changes')));
+    assert.deepEqual(await rig.sql('SELECT count(*) AS n, min(n) AS lo, max(n) AS hi FROM r'), [{ n: String(next), lo: '1', hi: '1' }]);
+    const meta = await rig.sql('SELECT num_inserts AS i, num_updates AS u FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo');
+    assert.deepEqual(meta, [{ i: String(next), u: String(next) }]);
+  } finally {
+    rig.close();
+  }
+});

@@ -127,8 +127,12 @@ test('CLI: archive changes --move-to runs until SIGINT; --policy archive stops b
   const dest = tmp('ybv-archive-cli-');
   const env = { YB_VOYAGER_ARCHIVE_POLL_MS: '100' };
   const cli = startCli(['archive', 'changes', '--export-dir', exportDir.root, '--move-to', dest], { env });
-  await cli.waitForLine(/archived 2 applied segment\(s\) \(0, 1\)/, { timeoutMs: 30_000 });
-  const r = await cli.stop('SIGINT');
+  let r;
+  try {
+    await cli.waitForLine(/archived 2 applied segment\(s\) \(0, 1\)/, { timeoutMs: 30_000 });
+  } finally {
+    r = await cli.stop('SIGINT'); // never leave the child running: it would keep this test process alive
+  }
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(fs.readdirSync(dest).sort(), ['segment.0.ndjson', 'segment.1.ndjson']);
 
@@ -145,4 +149,25 @@ test('CLI: archive changes --move-to runs until SIGINT; --policy archive stops b
   const missing = await runCli(['archive', 'changes', '--export-dir', exportDir.root, '--policy', 'archive', '--archive-dir', path.join(dest, 'nope')], { env });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /does not exist; create it first: mkdir -p/);
+});
+
+test('CLI: kill -9 in the middle of archiving (after the copy, after recording), rerun: every segment moved exactly once', async () => {
+  const { exportDir, state } = queue(4);
+  await applyThrough(exportDir, state, 'target_db_importer', ['source_db_exporter'], 8);
+  const dest = tmp('ybv-archive-crash-');
+  const args = ['archive', 'changes', '--export-dir', exportDir.root, '--policy', 'archive', '--archive-dir', dest];
+  for (const fp of ['archive-changes.after-copy@2', 'archive-changes.after-mark@3']) {
+    const r = await runCli(args, { env: { YB_VOYAGER_ARCHIVE_POLL_MS: '100', YB_VOYAGER_FAILPOINTS: fp }, timeoutMs: 30_000 });
+    assert.equal(r.signal, 'SIGKILL', `${fp}: ${r.stderr}`);
+  }
+  // The rerun finishes the interrupted work and, the migration being over, exits by itself after its pass.
+  modifyCutover(state, () => ({ ...EMPTY_CUTOVER, prepareForFallBack: false, toTarget: { requestedAt: 'x', exporterDone: true, importerDone: true } }));
+  const r = await runCli(args, { env: { YB_VOYAGER_ARCHIVE_POLL_MS: '100' }, timeoutMs: 30_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(fs.readdirSync(dest).sort(), ['segment.0.ndjson', 'segment.1.ndjson', 'segment.2.ndjson', 'segment.3.ndjson']);
+  for (const s of rows(state).filter((x) => x.segment_no < 4)) {
+    assert.equal(fs.existsSync(exportDir.segmentFile(s.segment_no)), false);
+    assert.deepEqual([s.archived, s.archive_location], [1, path.join(dest, `segment.${s.segment_no}.ndjson`)]);
+    assert.equal(fs.readFileSync(s.archive_location!, 'utf8').trim().split('\n').length, 2, 'whole segment');
+  }
 });

@@ -202,3 +202,30 @@ test('updates that leave a TOASTed column out never touch it; an explicit NULL d
     rig.close();
   }
 });
+
+test('a table without a primary key (REPLICA IDENTITY FULL): rows matched by all values, NULLs and json included, one duplicate at a time', async () => {
+  const rig = await ApplyRig.create(cluster);
+  try {
+    await rig.sql(`CREATE TABLE nk (a int, b text, j json) PARTITION BY RANGE (a);
+      CREATE TABLE nk_lo PARTITION OF nk FOR VALUES FROM (MINVALUE) TO (100); CREATE TABLE nk_hi PARTITION OF nk FOR VALUES FROM (100) TO (MAXVALUE)`);
+    const row = (a: string, b: string | null, j: string) => ({ a, b, j });
+    const all = ['a', 'b', 'j'];
+    rig.push([
+      c('nk', row('1', null, '{"x": 1}'), all), c('nk', row('1', null, '{"x": 1}'), all), c('nk', row('1', null, '{"x": 1}'), all),
+      c('nk', row('200', 'z', '[]'), all), c('nk', row('2', 'y', '{}'), all),
+      commit(),
+      // Delete one of three identical rows; update another one of them (moving it across partitions).
+      d('nk', row('1', null, '{"x": 1}')),
+      u('nk', row('1', null, '{"x": 1}'), row('150', 'moved', '{"x": 1}')),
+      d('nk', row('2', 'y', '{}')),
+      u('nk', row('200', 'z', '[]'), row('200', null, '[1]')),
+      commit(),
+    ]);
+    await rig.drain();
+    assert.deepEqual(await rows(rig, 'SELECT tableoid::regclass::text AS p, a, b, j::text FROM nk ORDER BY a, b'), [
+      '(nk_lo,1,,"{""x"": 1}")', '(nk_hi,150,moved,"{""x"": 1}")', '(nk_hi,200,,[1])',
+    ]);
+  } finally {
+    rig.close();
+  }
+});

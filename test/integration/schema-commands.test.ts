@@ -227,12 +227,21 @@ describe('import schema --target-db-schema', () => {
     await pg.query(`INSERT INTO store.country (country) VALUES ('x'); SELECT * FROM store.customer_list; SELECT * FROM store.actor_info`, [], target);
   });
 
-  test('several exported schemas without public: --target-db-schema is refused', async () => {
+  test('one non-public schema moves whole; several without public are refused', async () => {
     const db = await pg.createDatabase('two');
-    await pg.query(`CREATE SCHEMA a; CREATE SCHEMA b; CREATE TABLE a.t (id int); CREATE TABLE b.t (id int)`, [], db);
-    const dir = newExportDir();
-    assert.equal((await runCli(exportArgs(dir, db, 'a,b'), { env: ENV })).code, 0);
-    const r = await runCli(importArgs(dir, await pg.createDatabase('two_t'), '--target-db-schema', 'x'), { env: ENV });
+    await pg.query(`CREATE SCHEMA a; CREATE SCHEMA b; CREATE TABLE a.t (id int); CREATE TABLE b.t (id int); COMMENT ON SCHEMA a IS 'schema a'`, [], db);
+    const one = newExportDir();
+    assert.equal((await runCli(exportArgs(one, db, 'a'), { env: ENV })).code, 0);
+    const moved = await pg.createDatabase('one_t');
+    const r1 = await runCli(importArgs(one, moved, '--target-db-schema', 'x'), { env: ENV });
+    assert.equal(r1.code, 0, r1.stderr);
+    assert.ok(await exists(moved, `SELECT 1 FROM pg_class WHERE oid = 'x.t'::regclass`));
+    assert.ok(!(await exists(moved, `SELECT 1 FROM pg_namespace WHERE nspname = 'a'`)), 'schema a is not created on the target');
+    assert.ok(await exists(moved, `SELECT 1 FROM pg_description WHERE objoid = 'x'::regnamespace AND description = 'schema a'`));
+
+    const two = newExportDir();
+    assert.equal((await runCli(exportArgs(two, db, 'a,b'), { env: ENV })).code, 0);
+    const r = await runCli(importArgs(two, await pg.createDatabase('two_t'), '--target-db-schema', 'x'), { env: ENV });
     assert.equal(r.code, 2);
     assert.match(oneLine(r.stderr), /--target-db-schema x is ambiguous: the export has schemas a, b/);
   });

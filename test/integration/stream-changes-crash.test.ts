@@ -28,6 +28,9 @@ interface Run {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Runners still alive: a failing test kills them, or they would keep this test process from exiting. */
+const running = new Set<ChildProcess>();
+
 function startRunner(exportDir: string, settings: object, failpoints?: string): Run {
   const env: NodeJS.ProcessEnv = { ...process.env, SOURCE_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_FAILPOINTS: failpoints ?? '' };
   delete env.NODE_TEST_CONTEXT;
@@ -35,7 +38,11 @@ function startRunner(exportDir: string, settings: object, failpoints?: string): 
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  running.add(child);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => {
+    running.delete(child);
+    resolve({ code, signal });
+  }));
   return { child, output: () => out, exited };
 }
 
@@ -156,6 +163,7 @@ test('kill -9 of the exporter at failpoints and at random, reruns: every change 
     const slot = await src.sql.query(`SELECT active FROM pg_replication_slots WHERE slot_name = $1`, [src.slot]);
     assert.equal(slot.rows[0].active, 'f', 'the clean stop released the slot');
   } finally {
+    for (const c of running) c.kill('SIGKILL');
     await work.stop().catch(() => undefined);
     await workSql.end().catch(() => undefined);
     await src.cleanup();

@@ -121,3 +121,21 @@ function lsnCmp(a: string, b: string): bigint {
   const v = (l: string) => { const [h, lo] = l.split('/'); return (BigInt('0x' + h) << 32n) | BigInt('0x' + lo); };
   return v(a) - v(b);
 }
+
+test('a replication connection the server drops fails the export with a rerun hint; the rerun resumes without loss', async () => {
+  const src = await setupStreamingSource(cluster, `CREATE TABLE t (id int PRIMARY KEY)`, [{ table: 't', pk: ['id'] }]);
+  try {
+    const deps = { settings: src.settings, secret: src.secret, state: src.state, exportDir: src.exportDir, log: createLogger(undefined, 'info'), out: captureOutput() };
+    const running = streamChanges(deps, new AbortController().signal);
+    running.catch(() => undefined);
+    await src.sql.query(`INSERT INTO t VALUES (1)`);
+    await waitForPosition(src.state, await currentLsn(src.sql));
+    await src.sql.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1`, [src.slot]);
+    await assert.rejects(running, (e: Error & { hint?: string }) => /replication/.test(e.message) && /rerun the command/.test(e.hint ?? ''));
+    await src.sql.query(`INSERT INTO t VALUES (2)`);
+    await streamWhile(src, async () => { await src.sql.query(`INSERT INTO t VALUES (3)`); });
+    assert.deepEqual(dataEvents(readQueue(src.exportDir, src.state)).map((e) => e.key.id), ['1', '2', '3']);
+  } finally {
+    await src.cleanup();
+  }
+});

@@ -39,7 +39,7 @@ function setup(o: { durableLsn?: bigint; groupCommitMs?: number } = {}) {
     state.close();
     fs.rmSync(root, { recursive: true, force: true });
   });
-  return { ex, dir, state, confirmed, warnings, queue: () => readQueue(dir, state) };
+  return { ex, dir, state, writer, confirmed, warnings, queue: () => readQueue(dir, state) };
 }
 
 const begin = (finalLsn: bigint) => new B().ch('B').u64(finalLsn).u64(0n).i32(1).buf;
@@ -52,11 +52,12 @@ function txn(ex: ChangeExporter, finalLsn: bigint, ids: number[]) {
   ex.onData(commit(finalLsn, finalLsn + 0x30n));
 }
 
-test('transactions committed before the durable position are skipped (the server resent them)', () => {
+test('transactions committed before the durable position are skipped (the server resent them)', async () => {
   const s = setup({ durableLsn: 0x230n });
   txn(s.ex, 0x100n, [1]); // ends at 0x130: in the queue already
   txn(s.ex, 0x200n, [2]); // its commit record starts before 0x230, the end of its own commit: in the queue
   txn(s.ex, 0x230n, [3]); // starts at the durable position: new
+  await s.ex.settle();
   assert.equal(s.ex.skippedTransactions, 2);
   const q = s.queue();
   assert.deepEqual(q.map((e) => e.op), ['c', 'commit']);
@@ -104,6 +105,7 @@ test('keepalives advance the position only between transactions; stopWhenPassed 
   assert.equal(s.ex.receivedUpTo, 0n);
   s.ex.onData(insert(1));
   s.ex.onData(commit(0x100n, 0x130n));
+  await s.ex.settle();
   assert.equal(s.ex.durableLsn, 0x130n);
   s.ex.stopWhenPassed(0x400n);
   assert.equal(s.ex.stopped, undefined);
@@ -114,14 +116,35 @@ test('keepalives advance the position only between transactions; stopWhenPassed 
   assert.deepEqual(s.confirmed, [0x130n, 0x450n]);
 });
 
-test('a transaction with no exported change leaves no commit event but advances the position; truncate warns', () => {
+test('a transaction with no exported change leaves no commit event but advances the position; truncate warns', async () => {
   const s = setup();
   s.ex.onData(relation(2, 'public', 'other', 'd', [['id', true]]));
   s.ex.onData(begin(0x100n));
   s.ex.onData(new B().ch('I').i32(2).ch('N').tuple(['1']).buf);
   s.ex.onData(commit(0x100n, 0x130n));
+  await s.ex.settle();
   assert.deepEqual(s.queue(), []);
   assert.equal(exporterPosition(s.state, 'source_db_exporter'), '0/130');
   s.ex.onData(new B().ch('T').i32(1).u8(0).i32(1).buf);
   assert.match(s.warnings[0], /TRUNCATE of public\.t on the source is not replicated/);
+});
+
+test('one commit at a time: transactions that arrive while it is in flight go into the next one', async () => {
+  const s = setup();
+  txn(s.ex, 0x100n, [1]); // starts a commit
+  txn(s.ex, 0x200n, [2]); // arrives while it is in flight
+  txn(s.ex, 0x300n, [3]);
+  await s.ex.settle();
+  assert.deepEqual(s.queue().map((e) => e.op), ['c', 'commit', 'c', 'commit', 'c', 'commit']);
+  assert.deepEqual(s.confirmed, [0x130n, 0x330n], 'the second commit took both later transactions');
+  assert.equal(exporterPosition(s.state, 'source_db_exporter'), '0/330');
+});
+
+test('a failure to make the queue durable stops the exporter with the error, nothing confirmed', async () => {
+  const s = setup({ groupCommitMs: 60_000 });
+  txn(s.ex, 0x100n, [1]);
+  s.state.db.close(); // the state store is gone: recording the commit fails
+  await assert.rejects(s.ex.requestStop(), /not open/);
+  assert.deepEqual(s.confirmed, []);
+  txn(s.ex, 0x200n, [2]); // ignored
 });

@@ -14,6 +14,9 @@ test('LSN text and timestamps', () => {
   assert.throws(() => parseLsn('nope'));
   // 2000-01-01 + 1.000123 s
   assert.equal(pgTimestampToIso(1_000_123n), '2000-01-01T00:00:01.000123Z');
+  assert.equal(pgTimestampToIso(1_999_999n), '2000-01-01T00:00:01.999999Z');
+  assert.equal(pgTimestampToIso(848_793_600_000_000n - 1n), '2026-11-23T23:59:59.999999Z');
+  assert.equal(pgTimestampToIso(0n), '2000-01-01T00:00:00.000000Z');
 });
 
 test('decodes Begin, Commit, Origin, Type, Message and Truncate', () => {

@@ -228,3 +228,49 @@ test('a reader restarted from its watermark skips applied segments without openi
   const events = await readEvents(reader, 2);
   assert.deepEqual(events.map((e) => e.vsn), [7, 8]);
 });
+
+test('commitAsync: appends go on while the fsync runs; rotation closes the segment with its final size in one step', async () => {
+  const { dir, state } = freshDir();
+  const w = QueueWriter.open(dir, state, 'source_db_exporter', 100);
+  w.append(insert(1));
+  w.append({ op: 'commit', pos: '0/1' });
+  const first = w.commitAsync('0/1'); // over 100 bytes: rotates, later appends go to segment 1 at once
+  w.append(insert(2));
+  w.append({ op: 'commit', pos: '0/2' });
+  const second = w.commitAsync('0/2');
+  assert.throws(() => w.commit(), /in flight/, 'the synchronous API refuses to interleave');
+  await Promise.all([first, second]);
+  await w.drain();
+  assert.equal(w.runEvents, 2);
+  const segs = segments(state);
+  assert.deepEqual(segs.map((s) => [s.segment_no, s.closed, s.first_vsn, s.last_vsn]), [[0, 1, 1, 2], [1, 1, 3, 4], [2, 0, null, null]]);
+  assert.equal(segs[0].committed_bytes, fs.statSync(dir.segmentFile(0)).size);
+  assert.equal(exporterPosition(state, 'source_db_exporter'), '0/2');
+  const events = await readEvents(new QueueReader(dir, state, { consumer: 'c', roles: ['source_db_exporter'], afterVsn: 0, pollMs: 10 }), 4);
+  assert.deepEqual(events.map((e) => e.vsn), [1, 2, 3, 4]);
+  w.close();
+});
+
+test('a next-segment file a crash left without its row is reused and truncated', async () => {
+  const { dir, state } = freshDir();
+  let w = QueueWriter.open(dir, state, 'source_db_exporter', 100);
+  w.append(insert(1));
+  w.append({ op: 'commit', pos: '0/1' });
+  w.commit('0/1');
+  w.close();
+  // As if an async rotation had opened segment 1's file (and written to it) but died before recording it.
+  state.db.prepare('DELETE FROM queue_segments WHERE segment_no = 1').run();
+  state.db.prepare('UPDATE queue_segments SET closed = 0 WHERE segment_no = 0').run();
+  fs.writeFileSync(dir.segmentFile(1), '{"vsn":3,"op":"c","garbage":true}\n');
+  w = QueueWriter.open(dir, state, 'source_db_exporter', 100);
+  w.append(insert(2));
+  w.append({ op: 'commit', pos: '0/2' });
+  await w.commitAsync('0/2');
+  w.append(insert(3));
+  w.append({ op: 'commit', pos: '0/3' });
+  await w.commitAsync('0/3');
+  w.close();
+  const events = await readEvents(new QueueReader(dir, state, { consumer: 'c', roles: ['source_db_exporter'], afterVsn: 0, pollMs: 10 }), 6);
+  assert.deepEqual(events.map((e) => [e.vsn, e.op]), [[1, 'c'], [2, 'commit'], [3, 'c'], [4, 'commit'], [5, 'c'], [6, 'commit']]);
+  assert.ok(!fs.readFileSync(dir.segmentFile(1), 'utf8').includes('garbage'));
+});

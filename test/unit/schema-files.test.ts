@@ -34,7 +34,8 @@ describe('parseSchemaFile', () => {
     );
     assert.match(stmts[0].sql, /\$body\$ BEGIN RETURN 'a;b'; END \$body\$$/);
     assert.match(stmts[1].sql, /SELECT 2;\nEND$/);
-    assert.equal(stmts[2].sql, "COMMENT ON TABLE \"a;b\".t IS E'it\\'s; fine' /* a ; comment */");
+    // A comment right before the semicolon is not part of the statement.
+    assert.equal(stmts[2].sql, "COMMENT ON TABLE \"a;b\".t IS E'it\\'s; fine'");
     assert.equal(stmts[3].sql, "SELECT 'x'");
   });
 
@@ -63,6 +64,8 @@ describe('renameSchema', () => {
       "CREATE TABLE \"Store\".t (id int DEFAULT nextval('\"Store\".t_id_seq'::regclass), p \"Store\".\"T\", note text DEFAULT 'public.x', k \"Store\".mood);",
     );
     assert.equal(renameSchema('CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA public', 'public', 'app'), 'CREATE EXTENSION IF NOT EXISTS hstore WITH SCHEMA app');
+    assert.equal(renameSchema('CREATE SCHEMA IF NOT EXISTS "Src"', 'Src', 'dst'), 'CREATE SCHEMA IF NOT EXISTS dst');
+    assert.equal(renameSchema("COMMENT ON SCHEMA src IS 'src.x'", 'src', 'Dst'), 'COMMENT ON SCHEMA "Dst" IS \'src.x\'');
     assert.equal(
       renameSchema("CREATE FUNCTION public.f() RETURNS int LANGUAGE sql\n SET search_path TO 'public', 'pg_temp'\nAS $f$ SELECT count(*) FROM public.t $f$", 'public', 'app'),
       "CREATE FUNCTION app.f() RETURNS int LANGUAGE sql\n SET search_path TO 'app', 'pg_temp'\nAS $f$ SELECT count(*) FROM public.t $f$",

@@ -8,10 +8,14 @@ import { sleep } from '../../infra/shutdown.js';
 import { qualified, quoteIdent } from './connection.js';
 import { mapQueryError } from './errors.js';
 
-/** The server's current WAL write position ('X/Y'). */
+/**
+ * The server's current WAL insert position ('X/Y'): every transaction committed so far has its commit record
+ * before it. (pg_current_wal_lsn() is the *write* position, which lags behind commits made with
+ * synchronous_commit = off until the WAL writer catches up.)
+ */
 export async function currentWalPosition(client: pg.Client): Promise<string> {
   try {
-    return (await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
+    return (await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
   } catch (e) {
     throw mapQueryError(e, 'reading the current WAL position');
   }

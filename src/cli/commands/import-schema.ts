@@ -12,7 +12,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   const { settings, secret } = await connectionFromOptions(o, 'target');
   const post = o.bool('post-snapshot-import') ?? false;
   const result = await importSchema(
-    { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, say: (l) => ctx.log.info(l) },
+    { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, say: (l) => ctx.out.line(l) },
     {
       settings,
       secret,

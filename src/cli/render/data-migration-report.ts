@@ -2,6 +2,9 @@
  * The `get data-migration-report` table: the reference tool's columns, one row per table and database.
  */
 import Table from 'cli-table3';
+
+/** No rule between body rows: one line per table stays readable with hundreds of tables. */
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 import type { ReportRow } from '../../workflows/data-migration-report.js';
 
 export const REPORT_HEADER = [
@@ -11,7 +14,7 @@ export const REPORT_HEADER = [
 ] as const;
 
 export function renderDataMigrationReport(rows: readonly ReportRow[]): string {
-  const t = new Table({ head: [...REPORT_HEADER], style: { head: [], border: [] } });
+  const t = new Table({ head: [...REPORT_HEADER], style: { head: [], border: [] }, chars: COMPACT });
   for (const r of rows) {
     t.push([
       r.table_name, r.db_type, r.exported_snapshot_rows, r.imported_snapshot_rows, r.errored_imported_snapshot_rows,

@@ -5,8 +5,11 @@
  */
 import Table from 'cli-table3';
 
+/** No rule between body rows: one line per table stays readable with hundreds of tables. */
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
 function render(head: string[], rows: (string | number)[][]): string {
-  const t = new Table({ head, style: { head: [], border: [] } });
+  const t = new Table({ head, style: { head: [], border: [] }, chars: COMPACT });
   for (const r of rows) t.push(r.map(String));
   return t.toString();
 }

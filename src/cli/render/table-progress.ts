@@ -23,11 +23,23 @@ interface Entry {
   total: number;
   startedAt: number;
   firstValue: number;
+  started?: boolean;
 }
 
+/**
+ * The clock of a table starts with its first progress report (not when the command started, so a table
+ * that waited for a worker is not slow); the rows of that first report are not counted in the rate.
+ */
+function start(e: Entry): void {
+  e.started = true;
+  e.startedAt = Date.now();
+  e.firstValue = e.value;
+}
+
+/** Rows per second since the table's clock started; 0 until there is enough to tell. */
 function rateOf(e: Entry): number {
   const secs = (Date.now() - e.startedAt) / 1000;
-  return secs > 0 ? (e.value - e.firstValue) / secs : 0;
+  return e.started && secs >= 0.5 ? (e.value - e.firstValue) / secs : 0;
 }
 
 class BarProgress implements TableProgress {
@@ -52,6 +64,7 @@ class BarProgress implements TableProgress {
     const b = this.bars.get(key);
     if (!b) return;
     b.e.value += rows;
+    if (!b.e.started) start(b.e);
     if (b.e.value > b.e.total) {
       b.e.total = b.e.value;
       b.bar.setTotal(b.e.total);
@@ -68,9 +81,9 @@ class BarProgress implements TableProgress {
     const b = this.bars.get(key);
     if (!b) return;
     b.e.value = rows;
-    b.e.total = Math.max(rows, 1);
-    b.bar.setTotal(b.e.total);
-    b.bar.update(rows === 0 ? 1 : rows, { rate: Math.round(rateOf(b.e)) });
+    b.e.total = rows; // an empty table shows 0/0 rows, complete
+    b.bar.setTotal(rows);
+    b.bar.update(rows, { rate: Math.round(rateOf(b.e)) });
   }
   end(): void {
     this.multi?.stop();
@@ -105,7 +118,9 @@ class LineProgress implements TableProgress {
   }
   advance(key: string, rows: number): void {
     const e = this.entries.get(key);
-    if (e) e.value += rows;
+    if (!e) return;
+    e.value += rows;
+    if (!e.started) start(e);
   }
   setTotal(key: string, total: number): void {
     const e = this.entries.get(key);
@@ -116,7 +131,8 @@ class LineProgress implements TableProgress {
     if (!e) return;
     e.value = rows;
     this.finished++;
-    const rate = this.style.rate ? ` (${Math.round(rateOf(e))} rows/s)` : '';
+    const r = rateOf(e);
+    const rate = this.style.rate && r > 0 ? ` (${Math.round(r)} rows/s)` : '';
     this.out.line(`${this.style.verb} ${e.item.label}: ${rows} rows${rate}`);
   }
   end(): void {

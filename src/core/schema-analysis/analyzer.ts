@@ -4,7 +4,7 @@
  */
 import { SchemaCatalog } from './catalog.js';
 import { ALL_RULES } from './rules/index.js';
-import { CATEGORIES, KNOWN_ISSUES_PAGE, type ObjectRef, type ParsedStatement, type Rule, type SchemaIssue } from './types.js';
+import { CATEGORIES, KNOWN_ISSUES_PAGE, type Finding, type ObjectRef, type ParsedStatement, type Rule, type SchemaIssue } from './types.js';
 
 export const UNSUPPORTED_PG_SYNTAX = {
   id: 'UNSUPPORTED_PG_SYNTAX',
@@ -36,7 +36,9 @@ export function guessObject(sql: string): ObjectRef {
   return { type: 'UNCATEGORIZED', name: first ? first[1].toUpperCase() : '' };
 }
 
-function issueFrom(rule: Pick<Rule, 'id' | 'name' | 'category' | 'suggestion' | 'docsLink' | 'gh'>, stmt: ParsedStatement, object: ObjectRef, reason: string, overrides: { suggestion?: string; category?: SchemaIssue['category'] } = {}): SchemaIssue {
+type IssueOverrides = Pick<Finding, 'suggestion' | 'category' | 'docsLink' | 'gh'>;
+
+function issueFrom(rule: Pick<Rule, 'id' | 'name' | 'category' | 'suggestion' | 'docsLink' | 'gh'>, stmt: ParsedStatement, object: ObjectRef, reason: string, overrides: IssueOverrides = {}): SchemaIssue {
   return {
     ruleId: rule.id,
     name: rule.name,
@@ -48,8 +50,8 @@ function issueFrom(rule: Pick<Rule, 'id' | 'name' | 'category' | 'suggestion' | 
     filePath: stmt.filePath,
     line: stmt.line,
     suggestion: overrides.suggestion ?? rule.suggestion,
-    gh: rule.gh ?? '',
-    docsLink: rule.docsLink ?? '',
+    gh: overrides.gh ?? rule.gh ?? '',
+    docsLink: overrides.docsLink ?? rule.docsLink ?? '',
   };
 }
 

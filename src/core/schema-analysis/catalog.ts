@@ -3,7 +3,7 @@
  * run. Rules need it for facts that live in other statements: a column's type for an index, a primary key
  * added by ALTER TABLE, whether a table is partitioned, which names are user-defined types.
  */
-import type { ColumnDef, Constraint, IndexStmt, Node, TypeName } from 'libpg-query';
+import type { ColumnDef, Constraint, IndexStmt, Node } from 'libpg-query';
 import { as, defElems, listName, relKey, relName, strings, typeRef, type RelName, type TypeRef } from './ast.js';
 
 export interface ColumnInfo {
@@ -56,18 +56,10 @@ export interface IndexInfo {
   partial: boolean;
 }
 
-export interface ForeignKeyInfo {
-  table: string;
-  name?: string;
-  columns: string[];
-  references: string;
-}
-
 export class SchemaCatalog {
   readonly tables = new Map<string, TableInfo>();
   readonly types = new Map<string, UserTypeInfo>();
   readonly indexes: IndexInfo[] = [];
-  readonly foreignKeys: ForeignKeyInfo[] = [];
 
   /** Builds the catalog from every statement's parse tree (order does not matter). */
   static fromTrees(trees: readonly (Node | undefined)[]): SchemaCatalog {
@@ -190,7 +182,7 @@ export class SchemaCatalog {
     const name = col.colname ?? '';
     const constraints = (col.constraints ?? []).map((n) => as(n, 'Constraint')).filter((c): c is Constraint => Boolean(c));
     const notNull = Boolean(col.is_not_null) || constraints.some((c) => c.contype === 'CONSTR_NOTNULL' || c.contype === 'CONSTR_PRIMARY');
-    info.columns.set(name, { name, type: typeRef(col.typeName as TypeName | undefined), notNull });
+    info.columns.set(name, { name, type: typeRef(col.typeName), notNull });
     for (const c of constraints) this.addConstraint(info, c, name);
   }
 
@@ -204,10 +196,6 @@ export class SchemaCatalog {
           if (col) col.notNull = true;
         }
       }
-    }
-    if (con.contype === 'CONSTR_FOREIGN' && con.pktable) {
-      const fkColumns = column !== undefined ? [column] : strings(con.fk_attrs);
-      this.foreignKeys.push({ table: relKey(info.rel), name: con.conname, columns: fkColumns, references: relKey(relName(con.pktable)) });
     }
   }
 

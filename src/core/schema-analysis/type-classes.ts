@@ -3,7 +3,7 @@
  * parser's internal names (timetz, varbit, int4range…); extension types (geometry, vector, citext) match in
  * any schema because extensions are often installed outside pg_catalog.
  */
-import type { SchemaCatalog, UserTypeInfo } from './catalog.js';
+import type { SchemaCatalog } from './catalog.js';
 import type { TypeRef } from './ast.js';
 
 export interface UnsupportedTypeInfo {
@@ -85,7 +85,3 @@ export function notIndexableReason(t: TypeRef, catalog: SchemaCatalog): string |
 
 /** Types where an index whose first key is this type is range-sharded on an ever-increasing value (hot spot). */
 export const HOTSPOT_TYPES: ReadonlySet<string> = new Set(['timestamp', 'timestamptz', 'date']);
-
-export function isUserDefined(t: TypeRef | undefined, catalog: SchemaCatalog): UserTypeInfo | undefined {
-  return catalog.userType(t);
-}

@@ -78,6 +78,9 @@ export interface Finding {
   category?: IssueCategory;
   /** Overrides the statement's object when the issue concerns another one (rare). */
   object?: ObjectRef;
+  /** More precise links than the rule's, when the finding knows them (e.g. per data type). */
+  docsLink?: string;
+  gh?: string;
 }
 
 export interface Rule {

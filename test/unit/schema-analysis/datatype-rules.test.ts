@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { fallBackUnsupportedDatatype, liveMigrationUnsupportedDatatype, unsupportedDatatype } from '../../../src/core/schema-analysis/rules/datatype-rules.js';
-import { ruleCases, useParser } from './rule-test-kit.js';
+import { ruleCases, run, useParser } from './rule-test-kit.js';
 
 useParser();
 
@@ -23,6 +25,15 @@ ruleCases(unsupportedDatatype, {
     'CREATE TABLE s.t (id int, body text, doc jsonb, at timestamptz, n numeric(10,2), r int4range);',
     "CREATE TYPE s.xml AS ENUM ('a'); CREATE TABLE s.t (id int, v s.xml);",
   ],
+});
+
+test('UNSUPPORTED_DATATYPE links the documentation of the type it found', () => {
+  const [xml] = run(unsupportedDatatype, 'CREATE TABLE s.t (id int, body xml);');
+  assert.match(xml.docsLink, /#data-ingestion-on-xml-data-type-is-not-supported$/);
+  assert.match(xml.gh, /yugabyte-db\/issues\/1043$/);
+  assert.match(xml.suggestion, /text/);
+  const [geo] = run(unsupportedDatatype, 'CREATE TABLE s.t (id int, g geometry);');
+  assert.match(geo.gh, /issues\/11323$/);
 });
 
 ruleCases(liveMigrationUnsupportedDatatype, {

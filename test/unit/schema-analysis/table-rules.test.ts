@@ -43,7 +43,12 @@ ruleCases(storageParameters, {
     ['ALTER TABLE t SET (fillfactor = 50);', /fillfactor/],
     ['ALTER INDEX i SET (fillfactor = 50);', /fillfactor/],
   ],
-  ignores: ['CREATE TABLE t (id int) WITH (colocation = false);', 'CREATE INDEX i ON t (id);', 'CREATE TABLE t (id int PRIMARY KEY);'],
+  ignores: [
+    'CREATE TABLE t (id int) WITH (colocation = false);',
+    'CREATE INDEX i ON t (id);',
+    'CREATE TABLE t (id int PRIMARY KEY);',
+    'CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME t_seq START WITH 10 INCREMENT BY 5) PRIMARY KEY);',
+  ],
 });
 
 ruleCases(withOids, {

@@ -9,37 +9,51 @@ export async function indexDdl(ctx: DdlContext): Promise<void> {
   const rows = await ctx.q<{
     oid: number; name: string; short: string; def: string; tkind: string; tbl: string; tbl_dir: 'tables' | 'partitions';
     indisclustered: boolean; indisreplident: boolean; indisvalid: boolean; relispartition: boolean; is_constraint: boolean;
+    parent_oid: number | null;
   }>(
     `SELECT i.indexrelid::int AS oid, format('%I.%I', n.nspname, ic.relname) AS name, quote_ident(ic.relname) AS short,
             pg_get_indexdef(i.indexrelid) AS def, t.relkind::text AS tkind, format('%I.%I', tn.nspname, t.relname) AS tbl,
             CASE WHEN t.relispartition THEN 'partitions' ELSE 'tables' END AS tbl_dir,
             i.indisclustered, i.indisreplident, i.indisvalid, ic.relispartition,
-            EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) AS is_constraint
+            EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype IN ('p', 'u', 'x')) AS is_constraint,
+            (SELECT h.inhparent::int FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid) AS parent_oid
        FROM pg_catalog.pg_index i
        JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
        JOIN pg_catalog.pg_class t ON t.oid = i.indrelid JOIN pg_catalog.pg_namespace tn ON tn.oid = t.relnamespace
       WHERE t.relnamespace = ANY($1) AND t.relkind IN ('r', 'p', 'm') AND ${notExtensionMember('pg_class', 't.oid')}
       ORDER BY ic.relname`,
   );
-  const later: [string, string, string][] = [];
+  type Row = (typeof rows)[number];
+  const byOid = new Map(rows.map((r) => [r.oid, r]));
+  // ALTER TABLE … CLUSTER ON / REPLICA IDENTITY USING INDEX and COMMENT ON INDEX go right after the index they
+  // name; for a partition's copy of a partitioned index, right after the partitioned index that creates it.
+  const extras = (ix: Row): [string, string, string][] => {
+    const out: [string, string, string][] = [];
+    if (ix.indisclustered) out.push(['CLUSTER ON', ix.tbl, `ALTER TABLE ${ix.tbl} CLUSTER ON ${ix.short}`]);
+    if (ix.indisreplident) out.push(['REPLICA IDENTITY', ix.tbl, `ALTER TABLE ONLY ${ix.tbl} REPLICA IDENTITY USING INDEX ${ix.short}`]);
+    const c = ctx.commentText('pg_class', ix.oid);
+    if (c !== undefined) out.push(['COMMENT', `INDEX ${ix.name}`, `COMMENT ON INDEX ${ix.name} IS ${literal(c)}`]);
+    return out;
+  };
+  const rootOf = (ix: Row): Row => {
+    let r = ix;
+    while (r.parent_oid !== null && byOid.has(r.parent_oid)) r = byOid.get(r.parent_oid)!;
+    return r;
+  };
+  const afterRoot = new Map<number, [string, string, string][]>();
+  const atEnd: [string, string, string][] = [];
+  for (const ix of rows.filter((r) => r.relispartition && !r.is_constraint)) {
+    const root = rootOf(ix);
+    if (root !== ix && root.indisvalid && !root.is_constraint) afterRoot.set(root.oid, [...(afterRoot.get(root.oid) ?? []), ...extras(ix)]);
+    else atEnd.push(...extras(ix));
+  }
   for (const ix of rows) {
-    // ALTER TABLE … CLUSTER ON / REPLICA IDENTITY USING INDEX go right after the index they name.
-    const followUps: [string, string][] = [];
-    if (ix.indisclustered) followUps.push(['CLUSTER ON', `ALTER TABLE ${ix.tbl} CLUSTER ON ${ix.short}`]);
-    if (ix.indisreplident) followUps.push(['REPLICA IDENTITY', `ALTER TABLE ONLY ${ix.tbl} REPLICA IDENTITY USING INDEX ${ix.short}`]);
     if (ix.is_constraint) {
-      // Made by the table's constraint: only its follow-ups and comment are ours to write.
-      for (const [type, sql] of followUps) ctx.add(ix.tbl_dir, type, ix.tbl, sql);
-      ctx.comment('pg_class', ix.oid, `INDEX ${ix.name}`);
+      // Made by its table's constraint (the partitions' copies too): only the extras are ours to write.
+      for (const [type, name, sql] of extras(ix)) ctx.add(type === 'COMMENT' ? 'comments' : ix.tbl_dir, type, name, sql);
       continue;
     }
-    if (ix.relispartition) {
-      // A partition's copy of a partitioned index: created with its parent; its extras wait until the end.
-      for (const [type, sql] of followUps) later.push([type, ix.tbl, sql]);
-      const c = ctx.commentText('pg_class', ix.oid);
-      if (c !== undefined) later.push(['COMMENT', ix.name, `COMMENT ON INDEX ${ix.name} IS ${literal(c)}`]);
-      continue;
-    }
+    if (ix.relispartition) continue;
     if (!ix.indisvalid) {
       ctx.warn(`index ${ix.name} is INVALID on the source (a failed CREATE INDEX CONCURRENTLY?) and is not exported`);
       continue;
@@ -48,10 +62,9 @@ export async function indexDdl(ctx: DdlContext): Promise<void> {
     // without ONLY the server creates the partitions' indexes itself.
     const def = ix.tkind === 'p' ? ix.def.replace(` ON ONLY ${ix.tbl} `, ` ON ${ix.tbl} `) : ix.def;
     ctx.add('indexes', 'INDEX', ix.name, def);
-    for (const [type, sql] of followUps) ctx.add('indexes', type, ix.tbl, sql);
-    ctx.comment('pg_class', ix.oid, `INDEX ${ix.name}`, 'indexes');
+    for (const [type, name, sql] of [...extras(ix), ...(afterRoot.get(ix.oid) ?? [])]) ctx.add('indexes', type, name, sql);
   }
-  for (const [type, name, sql] of later) ctx.add('indexes', type, name, sql);
+  for (const [type, name, sql] of atEnd) ctx.add('indexes', type, name, sql);
 }
 
 export async function viewDdl(ctx: DdlContext): Promise<void> {
@@ -72,11 +85,13 @@ export async function viewDdl(ctx: DdlContext): Promise<void> {
       WHERE a.attrelid = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attrelid, a.attnum`,
     [rows.map((r) => r.oid)],
   );
+  const colsByView = new Map<number, typeof cols>();
+  for (const c of cols) colsByView.set(c.attrelid, [...(colsByView.get(c.attrelid) ?? []), c]);
   for (const v of topoSort(rows, (r) => String(r.oid), (r) => r.deps.map(String))) {
     const body = v.def.trim().replace(/;$/, '');
     const options = withOptions(v.reloptions);
     const withClause = options.length ? ` WITH (${options.join(', ')})` : '';
-    const mine = cols.filter((c) => c.attrelid === v.oid);
+    const mine = colsByView.get(v.oid) ?? [];
     if (v.relkind === 'v') {
       ctx.add('views', 'VIEW', v.name, `CREATE VIEW ${v.name}${withClause} AS\n${body}`);
       for (const c of mine.filter((c) => c.def !== null)) ctx.add('views', 'ALTER VIEW', v.name, `ALTER VIEW ${v.name} ALTER COLUMN ${c.name} SET DEFAULT ${c.def}`);
@@ -168,4 +183,38 @@ export async function policyDdl(ctx: DdlContext): Promise<string[]> {
     for (const r of p.roles) if (r !== 'PUBLIC') roles.add(r);
   }
   return [...roles].sort();
+}
+
+/** Extended statistics (CREATE STATISTICS), after the tables they describe. */
+export async function statisticsDdl(ctx: DdlContext): Promise<void> {
+  const rows = await ctx.q<{ oid: number; name: string; def: string; target: number | null }>(
+    `SELECT s.oid, format('%I.%I', n.nspname, s.stxname) AS name, pg_get_statisticsobjdef(s.oid) AS def,
+            NULLIF((to_jsonb(s) ->> 'stxstattarget')::int, -1) AS target
+       FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
+      WHERE s.stxnamespace = ANY($1) AND ${notExtensionMember('pg_statistic_ext', 's.oid')}
+      ORDER BY s.stxname`,
+  );
+  for (const s of rows) {
+    ctx.add('tables', 'STATISTICS', s.name, s.def);
+    if (s.target !== null) ctx.add('tables', 'STATISTICS', s.name, `ALTER STATISTICS ${s.name} SET STATISTICS ${s.target}`);
+    ctx.comment('pg_statistic_ext', s.oid, `STATISTICS ${s.name}`);
+  }
+}
+
+/** Kinds of objects export schema does not write: said once each, so nothing disappears silently. */
+export async function warnUnexported(ctx: DdlContext): Promise<void> {
+  const kinds: [string, string, string][] = [
+    ['operators', 'pg_operator', 'oprnamespace'],
+    ['operator classes', 'pg_opclass', 'opcnamespace'],
+    ['operator families', 'pg_opfamily', 'opfnamespace'],
+    ['text search configurations', 'pg_ts_config', 'cfgnamespace'],
+    ['text search dictionaries', 'pg_ts_dict', 'dictnamespace'],
+    ['conversions', 'pg_conversion', 'connamespace'],
+  ];
+  for (const [what, catalog, nsp] of kinds) {
+    const rows = await ctx.q<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_catalog.${catalog} o WHERE o.${nsp} = ANY($1) AND ${notExtensionMember(catalog, 'o.oid')}`,
+    );
+    if (rows[0].n > 0) ctx.warn(`${rows[0].n} ${what} in the exported schemas are not exported; create them on the target by hand`);
+  }
 }

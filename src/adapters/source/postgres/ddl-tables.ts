@@ -105,7 +105,8 @@ export async function tableDdl(ctx: DdlContext): Promise<void> {
     const parentRel = rel.relispartition ? byOid.get(rel.parents[0]) : undefined;
     const asPartitionOf = rel.relispartition && sameColumns(cols, columns.get(rel.parents[0]) ?? []);
     // Columns a parent (or the type of a typed table) gives this table; the rest are declared here.
-    const inherited = rel.relispartition ? (asPartitionOf ? cols : []) : rel.parents.length || rel.of_type ? cols.filter((c) => !c.islocal) : [];
+    // (A typed table's columns all come from its type, though the catalog calls them local.)
+    const inherited = rel.relispartition ? (asPartitionOf ? cols : []) : rel.of_type ? cols : rel.parents.length ? cols.filter((c) => !c.islocal) : [];
     const declared = cols.filter((c) => !inherited.includes(c));
     const constraintDefs = inline.sort(constraintOrder).map((c) => `CONSTRAINT ${c.name} ${c.def}`);
 

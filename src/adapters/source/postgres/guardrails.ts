@@ -48,7 +48,7 @@ interface TableRow {
   has_pk: unknown;
   has_ident_index: unknown;
   owned: unknown;
-  /** Comma-separated lists (values arrive as raw text). */
+  /** Lists as raw text: leaves one per line, columns comma-separated. */
   leaves_without_identity: string | null;
   lo_columns: string | null;
 }
@@ -95,7 +95,8 @@ export async function checkStreamingPrerequisites(client: pg.Client, tables: rea
   }
   let slotExists = false;
   if (o.slotName) {
-    const r = await client.query('SELECT plugin, wal_status, database FROM pg_replication_slots WHERE slot_name = $1', [o.slotName]);
+    // SELECT *: wal_status only exists from PostgreSQL 13 on.
+    const r = await client.query('SELECT * FROM pg_replication_slots WHERE slot_name = $1', [o.slotName]);
     slotExists = r.rows.length > 0;
     if (!slotExists && !o.needNewSlot) {
       problems.push(`replication slot ${o.slotName} of this migration does not exist on the source (dropped?); changes since then cannot be recovered: start over with export data from source --start-clean true`);
@@ -136,7 +137,7 @@ export async function tableStreamingProblems(client: pg.Client, tables: readonly
             EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS has_ident_index,
             pg_has_role(c.relowner, 'USAGE') AS owned,
             CASE WHEN c.relkind = 'p' THEN (
-              SELECT string_agg('"' || replace(ln.nspname, '"', '""') || '"."' || replace(l.relname, '"', '""') || '"', ', ')
+              SELECT string_agg('"' || replace(ln.nspname, '"', '""') || '"."' || replace(l.relname, '"', '""') || '"', E'\n')
                 FROM pg_partition_tree(c.oid) t JOIN pg_class l ON l.oid = t.relid JOIN pg_namespace ln ON ln.oid = l.relnamespace
                WHERE t.isleaf AND (l.relreplident = 'n'
                   OR (l.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = l.oid AND i.indisprimary))
@@ -192,11 +193,11 @@ function tableProblems(row: TableRow, name: string, superuser: boolean, o: { nee
 }
 
 /** Throw one error listing every problem (one line each, with its fix). */
-export function assertStreamingPrerequisites(report: GuardrailReport): void {
+export function assertStreamingPrerequisites(report: GuardrailReport, side: 'source' | 'target' = 'source'): void {
   if (!report.problems.length) return;
   const n = report.problems.length;
   throw new UserError(
-    `the source database is not ready to stream changes (${n} problem${n > 1 ? 's' : ''}):\n  - ${report.problems.join('\n  - ')}\n`,
+    `the ${side} database is not ready to stream changes (${n} problem${n > 1 ? 's' : ''}):\n  - ${report.problems.join('\n  - ')}\n`,
     'fix each problem as shown, then rerun the same command',
     'config',
   );

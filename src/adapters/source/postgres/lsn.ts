@@ -23,12 +23,18 @@ export function maxLsn(a: bigint, b: bigint): bigint {
 /** PostgreSQL timestamps on the replication protocol: microseconds since 2000-01-01 00:00:00 UTC. */
 const PG_EPOCH_MS = 946_684_800_000;
 
+let cachedSecond = NaN;
+let cachedPrefix = '';
+
 export function pgTimestampToIso(micros: bigint): string {
-  // Number is exact here: 2^53 µs is 285 years.
+  // Number is exact here: 2^53 µs is 285 years. Commits come thousands per second: format each second once.
   const us = Number(micros);
-  const ms = Math.floor(us / 1000);
-  const iso = new Date(ms + PG_EPOCH_MS).toISOString(); // 2026-01-01T00:00:00.123Z
-  return `${iso.slice(0, -1)}${String(us - ms * 1000).padStart(3, '0')}Z`;
+  const sec = Math.floor(us / 1_000_000);
+  if (sec !== cachedSecond) {
+    cachedSecond = sec;
+    cachedPrefix = new Date(sec * 1000 + PG_EPOCH_MS).toISOString().slice(0, 19); // 2026-01-01T00:00:00
+  }
+  return `${cachedPrefix}.${String(us - sec * 1_000_000).padStart(6, '0')}Z`;
 }
 
 export function nowAsPgTimestamp(): bigint {

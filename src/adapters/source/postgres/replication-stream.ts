@@ -56,7 +56,6 @@ export class ReplicationStream {
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
   /** Settles when the stream ends: resolves after close(), rejects on any server or connection error. */
   readonly done: Promise<void>;
-  messages = 0;
 
   private constructor(
     private readonly client: pg.Client,
@@ -134,7 +133,6 @@ export class ReplicationStream {
     const type = chunk[0];
     if (type === 0x77) {
       // 'w' XLogData: walStart(8) walEnd(8) sendTime(8) payload
-      this.messages++;
       handlers.onData(chunk.subarray(25));
     } else if (type === 0x6b) {
       // 'k' primary keepalive: walEnd(8) sendTime(8) replyRequested(1)
@@ -191,11 +189,19 @@ export class ReplicationStream {
     this.sendStatus();
     this.closing = true;
     // The server reads our status update before it sees the connection end.
-    await new Promise<void>((resolve) => (this.stream.writableLength === 0 ? resolve() : this.stream.once('drain', () => resolve())));
-    await Promise.race([this.client.end().catch(() => undefined), sleep(5000)]);
+    const written = new Promise<void>((resolve) => (this.stream.writableLength === 0 ? resolve() : this.stream.once('drain', () => resolve())));
+    await bounded(written, 2000); // a dead socket never drains
+    await bounded(this.client.end().catch(() => undefined), 5000);
     this.stream.destroy();
     this.settle.resolve();
   }
+}
+
+/** Wait for `p`, but no longer than `ms` (and leave no timer behind). */
+async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function mapStreamError(e: unknown, o: ReplicationStreamOptions): unknown {

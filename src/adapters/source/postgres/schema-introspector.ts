@@ -12,7 +12,7 @@ import type { DdlStatement, SchemaDir } from '../../../core/schema-files.js';
 import { InternalError, UserError, VoyagerError } from '../../../infra/errors.js';
 import { mapQueryError } from '../../pg/errors.js';
 import { DdlContext } from './ddl-context.js';
-import { indexDdl, policyDdl, ruleDdl, triggerDdl, viewDdl } from './ddl-dependents.js';
+import { indexDdl, policyDdl, ruleDdl, statisticsDdl, triggerDdl, viewDdl, warnUnexported } from './ddl-dependents.js';
 import { routineDdl } from './ddl-routines.js';
 import { tableDdl } from './ddl-tables.js';
 import { collationDdl, extensionDdl, schemaDdl, sequenceDdl, typeDdl, type ExportedSchemaRef } from './ddl-types.js';
@@ -90,11 +90,13 @@ export async function introspectSchema(client: pg.Client, schemas: readonly Expo
     await sequenceDdl(ctx);
     await routineDdl(ctx);
     await tableDdl(ctx);
+    await statisticsDdl(ctx);
     await indexDdl(ctx);
     await viewDdl(ctx);
     await triggerDdl(ctx);
     await ruleDdl(ctx);
     const roles = await policyDdl(ctx);
+    await warnUnexported(ctx);
     await client.query('COMMIT');
     return { files: ctx.files, schemas, roles, warnings: ctx.warnings, serverVersion: v.rows[0].version };
   } catch (e) {

@@ -83,7 +83,8 @@ export async function closeQuietly(client: pg.Client): Promise<void> {
 /** The COPY … TO STDOUT statement of one chunk. */
 export function copyOutSql(leaf: { schema: string; table: string }, columns: readonly string[], predicate: string): string {
   const cols = columns.map(quoteIdent).join(', ');
-  if (!predicate) return `COPY ${qualified(leaf.schema, leaf.table)} (${cols}) TO STDOUT`;
+  // A table without columns (CREATE TABLE t ()) still has rows: COPY without a column list.
+  if (!predicate) return `COPY ${qualified(leaf.schema, leaf.table)}${cols ? ` (${cols})` : ''} TO STDOUT`;
   // ONLY: a leaf has no children, but a plain table may have inheritance children we must not read twice.
   return `COPY (SELECT ${cols} FROM ONLY ${qualified(leaf.schema, leaf.table)} WHERE ${predicate}) TO STDOUT`;
 }

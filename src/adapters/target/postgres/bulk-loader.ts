@@ -61,7 +61,8 @@ export async function loadBatch(client: pg.Client, b: BatchToLoad, data: AsyncIt
       for await (const _ of data) void _; // the caller's reader must still move past the batch
       return { status: 'already-imported' };
     }
-    const rows = await copyIn(client, `COPY ${qualified(b.schema, b.table)} (${b.columns.map(quoteIdent).join(', ')}) FROM STDIN`, data);
+    const cols = b.columns.length ? ` (${b.columns.map(quoteIdent).join(', ')})` : '';
+    const rows = await copyIn(client, `COPY ${qualified(b.schema, b.table)}${cols} FROM STDIN`, data);
     failpoint('import.batch_after_copy');
     await client.query(insertBatchQuery(b, rows));
     failpoint('import.batch_before_commit');

@@ -13,6 +13,7 @@
  */
 import type pg from 'pg';
 import type { EventCounts, TableChanges } from '../../../core/apply-batching.js';
+import { COPY_TEXT_SESSION_SETTINGS } from '../../../core/copy-text.js';
 import { tableKey } from '../../../core/change-event.js';
 import { DbError, InternalError, UserError } from '../../../infra/errors.js';
 import { failpoint } from '../../../infra/failpoints.js';
@@ -20,7 +21,7 @@ import type { Logger } from '../../../infra/logger.js';
 import type { ConnSecret, ConnSettings } from '../../pg/conn-settings.js';
 import { connect } from '../../pg/connection.js';
 import { mapQueryError } from '../../pg/errors.js';
-import { deleteMany, insertMany, loadTableInfo, oneEvent, settable, updateMany, writable, type TableInfo } from './change-sql.js';
+import { deleteMany, identifiesRows, insertMany, loadTableInfo, oneEvent, settable, updateMany, writable, type TableInfo } from './change-sql.js';
 import { ensureEventMetadata, readAppliedState, watermarkStatement, type AppliedState, type TableCountDelta } from './event-metadata.js';
 
 export interface ChangeApplierOptions {
@@ -39,10 +40,13 @@ function isOrderSensitive(e: unknown): boolean {
 
 /** Connection-level failures: the transaction is gone, reconnect and resume from the watermark. */
 export function isConnectionLoss(e: unknown): boolean {
-  if (e instanceof DbError) return e.kind === 'connect';
-  const code = (e as { code?: string }).code ?? '';
+  if (e instanceof DbError) return e.kind === 'connect' || (e.cause !== undefined && e.cause !== e && isConnectionLoss(e.cause));
+  const code = (e as { code?: string })?.code ?? '';
   if (/^(08|57P)/.test(code)) return true;
-  return ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code) || /Connection terminated|not queryable/i.test(String((e as Error)?.message));
+  return (
+    ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code) ||
+    /Connection terminated|not queryable|connection error|terminating connection/i.test(String((e as Error)?.message))
+  );
 }
 
 export class ChangeApplier {
@@ -100,7 +104,9 @@ export class ChangeApplier {
     const forced = new Set<string>();
     for (const c of changes) {
       const k = tableKey(c.schema, c.table);
-      if (c.orderedOnly || (this.orderedFor.get(k) ?? 0) > 0) forced.add(k);
+      // Keys that do not identify one row (no primary key here) cannot be compacted or matched set-based.
+      const keyless = !identifiesRows(await this.table(c.schema, c.table), c.keyColumns);
+      if (c.orderedOnly || keyless || (this.orderedFor.get(k) ?? 0) > 0) forced.add(k);
     }
     for (;;) {
       if (savepoint) await this.query('SAVEPOINT ybv_chunk');
@@ -255,6 +261,9 @@ async function setUpSession(client: pg.Client, user: string, side: string): Prom
     }
     throw mapQueryError(e, 'setting up the apply session');
   }
+  // Values are read back under the same text settings the snapshot uses (ISO dates, C-locale money…), so a
+  // value's text means the same thing whatever the server defaults are.
+  for (const sql of COPY_TEXT_SESSION_SETTINGS) await client.query(sql);
   // One plan per statement text: the statements are the same thousands of times, only the arrays change.
   // Not every PostgreSQL-compatible database knows the setting; it is only an optimisation.
   await client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);

@@ -28,6 +28,8 @@ export interface TableInfo {
   table: string;
   qualified: string;
   columns: Map<string, ColumnInfo>;
+  /** Column sets of unique indexes (primary key included) whose columns are all NOT NULL. */
+  uniqueKeys: string[][];
 }
 
 export async function loadTableInfo(client: pg.Client, schema: string, table: string, side: string): Promise<TableInfo> {
@@ -40,7 +42,16 @@ export async function loadTableInfo(client: pg.Client, schema: string, table: st
     );
     const columns = new Map<string, ColumnInfo>();
     for (const c of r.rows) columns.set(c.name, { type: c.type, identityAlways: c.identity === 'a', generated: c.generated !== '' });
-    return { schema, table, qualified: name, columns };
+    const u = await client.query<{ cols: string[] }>(
+      `SELECT array_agg(a.attname::text) AS cols FROM pg_index i
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
+       WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
+       GROUP BY i.indexrelid HAVING bool_and(a.attnotnull)`,
+      [name],
+    );
+    // pg returns text[] as its text form with our raw type parsers: '{a,b}' (names are plain here, or quoted).
+    const uniqueKeys = u.rows.map((x) => parseTextArray(x.cols as unknown as string | string[]));
+    return { schema, table, qualified: name, columns, uniqueKeys };
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === '42P01' || code === '3F000') {
@@ -48,6 +59,39 @@ export async function loadTableInfo(client: pg.Client, schema: string, table: st
     }
     throw mapQueryError(e, `reading the columns of ${name}`);
   }
+}
+
+/** A PostgreSQL text[] in its text form ({a,"b c","d\\"e"}) → its elements (no NULLs expected). */
+function parseTextArray(v: string | string[]): string[] {
+  if (Array.isArray(v)) return v;
+  const out: string[] = [];
+  const body = v.slice(1, -1);
+  let i = 0;
+  while (i < body.length) {
+    let item = '';
+    if (body[i] === '"') {
+      i++;
+      while (i < body.length && body[i] !== '"') {
+        if (body[i] === '\\') i++;
+        item += body[i++];
+      }
+      i++;
+    } else {
+      while (i < body.length && body[i] !== ',') item += body[i++];
+    }
+    out.push(item);
+    i++; // the comma
+  }
+  return out;
+}
+
+/**
+ * Whether the event keys identify at most one row here: some unique NOT NULL index lies within the key
+ * columns. Otherwise (REPLICA IDENTITY FULL on a table without a primary key) rows are matched by all their
+ * values, NULLs included, and changed one at a time, since identical rows may exist.
+ */
+export function identifiesRows(t: TableInfo, keyCols: readonly string[]): boolean {
+  return t.uniqueKeys.some((cols) => cols.length > 0 && cols.every((c) => keyCols.includes(c)));
 }
 
 function column(t: TableInfo, name: string): ColumnInfo {
@@ -118,11 +162,23 @@ export function insertMany(t: TableInfo, cols: readonly string[], rows: readonly
 
 // ---- one event at a time (the ordered fallback) ----
 
+/**
+ * Match one row by all its identity values when they do not form a unique key: NULL-safe, compared through
+ * the column type's text form (so types without an equality operator, like json, work too), and only ONE
+ * row of several identical ones (the source changed one).
+ */
+function oneRowByValues(t: TableInfo, keyCols: readonly string[], valueOf: (i: number) => string): string {
+  const match = keyCols.map((k, i) => `x.${quoteIdent(k)}::text IS NOT DISTINCT FROM (${cast(t, k, valueOf(i))})::text`).join(' AND ');
+  return `(t.tableoid, t.ctid) = (SELECT x.tableoid, x.ctid FROM ${t.qualified} AS x WHERE ${match} LIMIT 1)`;
+}
+
 /** The statement that does exactly what the source did for this event, or undefined when it changes nothing. */
 export function oneEvent(t: TableInfo, keyCols: readonly string[], e: DataEvent): pg.QueryConfig | undefined {
   const key = keyCols.map((k) => e.key[k] ?? null);
+  const byKey = identifiesRows(t, keyCols);
+  const where = (valueOf: (i: number) => string) => (byKey ? keyMatch(t, keyCols, valueOf) : oneRowByValues(t, keyCols, valueOf));
   if (e.op === 'd') {
-    const text = `DELETE FROM ${t.qualified} AS t WHERE ${keyMatch(t, keyCols, (i) => `$${i + 1}`)}`;
+    const text = `DELETE FROM ${t.qualified} AS t WHERE ${where((i) => `$${i + 1}`)}`;
     return { ...named(text), values: key };
   }
   const after = e.after ?? {};
@@ -136,6 +192,6 @@ export function oneEvent(t: TableInfo, keyCols: readonly string[], e: DataEvent)
   const cols = settable(t, Object.keys(after).filter((c) => keyMoved || !keyCols.includes(c)).sort());
   if (!cols.length) return undefined;
   const sets = cols.map((c, i) => `${quoteIdent(c)} = ${cast(t, c, `$${i + 1}`)}`).join(', ');
-  const text = `UPDATE ${t.qualified} AS t SET ${sets} WHERE ${keyMatch(t, keyCols, (i) => `$${cols.length + i + 1}`)}`;
+  const text = `UPDATE ${t.qualified} AS t SET ${sets} WHERE ${where((i) => `$${cols.length + i + 1}`)}`;
   return { ...named(text), values: [...cols.map((c) => after[c]), ...key] };
 }

@@ -15,10 +15,10 @@ export interface TargetTableSpec {
 /** One line per missing table or column ([] when everything is there). */
 export async function missingOnTarget(client: pg.Client, tables: readonly TargetTableSpec[]): Promise<string[]> {
   if (!tables.length) return [];
-  let rows: { q: string; col: string | null }[];
+  let rows: { q: string; present: string; col: string | null }[];
   try {
-    const r = await client.query<{ q: string; col: string | null }>(
-      `SELECT r.q, a.attname AS col FROM unnest($1::text[]) AS r(q)
+    const r = await client.query<{ q: string; present: string; col: string | null }>(
+      `SELECT r.q, (to_regclass(r.q) IS NOT NULL)::text AS present, a.attname AS col FROM unnest($1::text[]) AS r(q)
        LEFT JOIN pg_attribute a ON a.attrelid = to_regclass(r.q) AND a.attnum > 0 AND NOT a.attisdropped`,
       [tables.map((t) => qualified(t.schema, t.table))],
     );
@@ -29,8 +29,9 @@ export async function missingOnTarget(client: pg.Client, tables: readonly Target
   const problems: string[] = [];
   for (const t of tables) {
     const q = qualified(t.schema, t.table);
-    const cols = new Set(rows.filter((r) => r.q === q && r.col !== null).map((r) => r.col!));
-    if (!cols.size) {
+    const mine = rows.filter((r) => r.q === q);
+    const cols = new Set(mine.filter((r) => r.col !== null).map((r) => r.col!));
+    if (!mine.some((r) => r.present === 'true')) {
       problems.push(`table ${q} does not exist on the target`);
       continue;
     }

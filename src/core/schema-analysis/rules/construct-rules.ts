@@ -73,7 +73,7 @@ export const advisoryLocks = constructRule({
   id: 'ADVISORY_LOCKS',
   name: 'Advisory locks',
   what: 'advisory lock function(s)',
-  suggestion: 'advisory locks are not supported on YugabyteDB releases before 2.25 (and are off by default there); use row locks (SELECT … FOR UPDATE on a lock table) instead',
+  suggestion: 'advisory locks are not supported by YugabyteDB (recent releases add them behind a flag); use row locks instead: SELECT … FOR UPDATE on a row of a lock table',
   docsLink: knownIssue('advisory-locks-is-not-yet-implemented'),
   gh: ybIssue(3642),
   find: (trees) => calls(trees, (n) => ADVISORY_LOCK.test(n)),
@@ -105,7 +105,7 @@ export const listenNotify = constructRule({
   id: 'LISTEN_NOTIFY',
   name: 'LISTEN / NOTIFY',
   what: 'asynchronous notification command(s)',
-  suggestion: 'LISTEN/NOTIFY is not supported on YugabyteDB (before 2025.1 it is accepted and does nothing); use a queue table polled by the listener, or an external message broker',
+  suggestion: 'LISTEN/NOTIFY is not supported by YugabyteDB (notifications are not delivered); use a queue table polled by the listener, or an external message broker',
   docsLink: KNOWN_ISSUES_PAGE,
   find(trees) {
     const out: string[] = [];

@@ -5,7 +5,7 @@
 import { as, displayIdent, displayRel, relName, typeRef, type Node, type TypeRef } from '../ast.js';
 import type { SchemaCatalog } from '../catalog.js';
 import { FALL_BACK_UNSUPPORTED_TYPES, LIVE_MIGRATION_UNSUPPORTED_TYPES, UNSUPPORTED_TYPES } from '../type-classes.js';
-import { knownIssue, voyagerIssue, type Finding, type Rule } from '../types.js';
+import { knownIssue, voyagerIssue, ybIssue, type Finding, type Rule } from '../types.js';
 import { columnDefinitions } from './rule-helpers.js';
 
 interface TypeSite {
@@ -46,12 +46,24 @@ export const unsupportedDatatype: Rule = {
     for (const site of typeSites(stmt.tree)) {
       const user = catalog.userType(site.type);
       if (user?.kind === 'multirange') {
-        out.push({ reason: `${site.where} has multirange type ${site.type.display}, not supported by YugabyteDB`, suggestion: 'store the ranges as an array of the range type' });
+        out.push({
+          reason: `${site.where} has multirange type ${site.type.display}, not supported by YugabyteDB`,
+          suggestion: 'store the ranges as an array of the range type',
+          docsLink: knownIssue('postgresql-12-and-later-features'),
+          gh: ybIssue(25575),
+        });
         continue;
       }
       if (user) continue;
       const info = UNSUPPORTED_TYPES.get(site.type.name);
-      if (info) out.push({ reason: `${site.where} has type ${site.type.display}${info.label === site.type.name ? '' : ` (${info.label})`}, not supported by YugabyteDB`, suggestion: info.suggestion });
+      if (info) {
+        out.push({
+          reason: `${site.where} has type ${site.type.display}${info.label === site.type.name ? '' : ` (${info.label})`}, not supported by YugabyteDB`,
+          suggestion: info.suggestion,
+          docsLink: knownIssue(info.docsAnchor),
+          gh: info.gh ? ybIssue(info.gh) : undefined,
+        });
+      }
     }
     return out;
   },

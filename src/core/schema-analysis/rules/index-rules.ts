@@ -10,7 +10,7 @@ import { knownIssue, ybIssue, type Finding, type Rule } from '../types.js';
 
 const UNSUPPORTED_METHODS = new Set(['gist', 'brin', 'spgist']);
 /** Methods whose keys YugabyteDB stores in an ordered LSM index (btree and hash both become lsm). */
-const LSM_METHODS = new Set(['btree', 'hash', 'lsm']);
+export const LSM_METHODS: ReadonlySet<string> = new Set(['btree', 'hash', 'lsm']);
 
 function indexOf(stmt: { tree?: Node }) {
   return as(stmt.tree, 'IndexStmt');

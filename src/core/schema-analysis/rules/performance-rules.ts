@@ -6,10 +6,9 @@ import { as, displayIdent, displayRel, relKey, relName, strings } from '../ast.j
 import type { SchemaCatalog } from '../catalog.js';
 import { HOTSPOT_TYPES } from '../type-classes.js';
 import type { Finding, Rule } from '../types.js';
-import { indexElems, indexKeyType } from './index-rules.js';
+import { indexElems, indexKeyType, LSM_METHODS } from './index-rules.js';
 import { constraintsOf } from './rule-helpers.js';
 
-const LSM_METHODS = new Set(['btree', 'hash', 'lsm']);
 const YB_DATA_MODELING = 'https://docs.yugabyte.com/preview/develop/data-modeling/';
 
 export const timestampLeadingKey: Rule = {

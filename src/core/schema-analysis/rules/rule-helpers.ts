@@ -3,7 +3,7 @@
  * the list of SQL trees a statement carries (its own plus those parsed out of a function body).
  */
 import type { ColumnDef, Constraint, CreateStmt } from 'libpg-query';
-import { as, relKey, relName, type Node, type RelName } from '../ast.js';
+import { as, relName, type Node, type RelName } from '../ast.js';
 import type { IssueCategory, ParsedStatement } from '../types.js';
 
 /** The CREATE TABLE part of CREATE TABLE / CREATE FOREIGN TABLE. */
@@ -115,8 +115,6 @@ export function unparsedBodyText(stmt: ParsedStatement): string | undefined {
 function stripSqlComments(text: string): string {
   return text.replace(/--[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ');
 }
-
-export const tableKeyOf = (r: RelName) => relKey(r);
 
 export function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];

@@ -67,6 +67,8 @@ export const storedGeneratedColumn: Rule = {
 /** Options YugabyteDB itself defines for tables and indexes; everything else is a PostgreSQL storage parameter. */
 const YB_OPTIONS = new Set(['colocation', 'colocated', 'colocation_id', 'table_oid', 'tablegroup', 'split_at']);
 
+const INDEX_BACKED = new Set(['CONSTR_PRIMARY', 'CONSTR_UNIQUE', 'CONSTR_EXCLUSION']);
+
 export const storageParameters: Rule = {
   id: 'STORAGE_PARAMETERS',
   name: 'Storage parameters',
@@ -85,7 +87,9 @@ export const storageParameters: Rule = {
     const index = as(stmt.tree, 'IndexStmt');
     if (index) collect('index', defElems(index.options));
     for (const { constraint } of constraintsOf(stmt.tree)) {
-      if (constraint.options?.length) collect(`constraint ${constraint.conname ?? constraint.contype}`, defElems(constraint.options));
+      // Only index-backed constraints take storage parameters (an identity column's options are sequence options).
+      if (!INDEX_BACKED.has(constraint.contype ?? '') || !constraint.options?.length) continue;
+      collect(`constraint ${constraint.conname ?? constraint.contype?.replace('CONSTR_', '')}`, defElems(constraint.options));
     }
     for (const c of alterCommands(stmt.tree).cmds) {
       if (c.subtype === 'AT_SetRelOptions' || c.subtype === 'AT_ResetRelOptions' || c.subtype === 'AT_ReplaceRelOptions') {
