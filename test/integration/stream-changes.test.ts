@@ -139,3 +139,23 @@ test('a replication connection the server drops fails the export with a rerun hi
     await src.cleanup();
   }
 });
+
+test('values keep the snapshot copy format whatever the source database\'s DateStyle, TimeZone, IntervalStyle or bytea_output', async () => {
+  const src = await setupStreamingSource(cluster, `CREATE TABLE fmt (id int PRIMARY KEY, d date, ts timestamptz, iv interval, f float8, b bytea, m money)`, [{ table: 'fmt', pk: ['id'] }]);
+  try {
+    await src.sql.query(`ALTER DATABASE "${src.db}" SET DateStyle = 'SQL, DMY'`);
+    await src.sql.query(`ALTER DATABASE "${src.db}" SET TimeZone = 'Asia/Kolkata'`);
+    await src.sql.query(`ALTER DATABASE "${src.db}" SET IntervalStyle = 'sql_standard'`);
+    await src.sql.query(`ALTER DATABASE "${src.db}" SET bytea_output = 'escape'`);
+    await src.sql.query(`ALTER DATABASE "${src.db}" SET extra_float_digits = 0`);
+    await streamWhile(src, async () => {
+      await src.sql.query(`INSERT INTO fmt VALUES (1, '2026-11-22', '2026-11-22 10:11:12.123456+00', '1 day 02:03:04', 0.1, '\\x00ff', 12.34)`);
+    });
+    const row = dataEvents(readQueue(src.exportDir, src.state)).find((e: DataEvent) => e.table === 'fmt')!;
+    assert.deepEqual(row.after, {
+      id: '1', d: '2026-11-22', ts: '2026-11-22 10:11:12.123456+00', iv: '1 day 02:03:04', f: '0.1', b: '\\x00ff', m: '$12.34',
+    });
+  } finally {
+    await src.cleanup();
+  }
+});

@@ -18,6 +18,7 @@ import { DbError } from '../../../infra/errors.js';
 import type { Logger } from '../../../infra/logger.js';
 import { sleep } from '../../../infra/shutdown.js';
 import { formatLsn, nowAsPgTimestamp } from './lsn.js';
+import { COPY_TEXT_SESSION_SETTINGS } from '../../../core/copy-text.js';
 
 /** pg-copy-streams@7 has `both` (CopyBoth duplex); its type definitions do not declare it. */
 type CopyBothStream = Duplex & pg.Submittable;
@@ -71,7 +72,13 @@ export class ReplicationStream {
   static async open(settings: ConnSettings, secret: ConnSecret, o: ReplicationStreamOptions, handlers: ReplicationHandlers): Promise<ReplicationStream> {
     const deadline = Date.now() + (o.slotBusyTimeoutMs ?? 60_000);
     for (let attempt = 1; ; attempt++) {
-      const client = await connect(settings, secret, { replication: 'database', applicationName: o.applicationName ?? 'yb-voyager change export' });
+      // The walsender renders values with its session settings: pin them to those of the snapshot copy so a
+      // server default (DateStyle, TimeZone, lc_monetary…) can never change a value on the way.
+      const client = await connect(settings, secret, {
+        replication: 'database',
+        applicationName: o.applicationName ?? 'yb-voyager change export',
+        sessionSetup: COPY_TEXT_SESSION_SETTINGS,
+      });
       try {
         return await ReplicationStream.start(client, o, handlers);
       } catch (e) {
