@@ -85,13 +85,17 @@ function exporterAlive(exportDir: ExportDir): boolean {
   return pid !== undefined && pidAlive(pid);
 }
 
-/** Wait for the exporter to record what it exports; refuse at once when no exporter is there to do it. */
+/** How long import waits for an exporter that is not running yet (scripts often start both at once). */
+const EXPORT_START_GRACE_MS = Number(process.env.YB_VOYAGER_EXPORT_START_GRACE_MS ?? 30_000);
+
+/** Wait for the exporter to record what it exports; refuse when no exporter shows up to do it. */
 async function waitForExport(deps: ImportSnapshotDeps, signal: AbortSignal): Promise<ExportDataRecord> {
   let said = false;
+  const graceEnds = Date.now() + EXPORT_START_GRACE_MS;
   for (;;) {
     const rec = readExportData(deps.state);
     if (rec) return rec;
-    if (!exporterAlive(deps.exportDir)) {
+    if (!exporterAlive(deps.exportDir) && Date.now() >= graceEnds) {
       throw new UserError('no exported snapshot in this export dir', 'run yb-voyager export data from source first (import data can also start while it runs)', 'config');
     }
     if (!said) deps.say('waiting for export data from source to start its snapshot');

@@ -68,9 +68,22 @@ async function count(db: string, table: string): Promise<number> {
 test('import data before any export says what to run first', async () => {
   const dir = newDir();
   const tdb = await freshTarget();
-  const r = await runCli(importArgs(dir, tdb), { env });
+  const r = await runCli(importArgs(dir, tdb), { env: { ...env, YB_VOYAGER_EXPORT_START_GRACE_MS: '300' } });
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.stderr, /no exported snapshot.*export data from source first/);
+});
+
+test('import data started just before export data waits for it, then imports every row', async () => {
+  const dir = newDir();
+  const tdb = await freshTarget();
+  const imp = startCli(importArgs(dir, tdb), { env });
+  await sleep(1500); // the importer is up and finds no exporter yet
+  const exp = await runCli(exportArgs(dir, '--table-list', 'orders'), { env });
+  assert.equal(exp.code, 0, exp.stderr);
+  const ir = await imp.wait();
+  assert.equal(ir.code, 0, ir.stderr);
+  assert.match(ir.stdout, /waiting for export data from source/);
+  assert.deepEqual(await tableDigest(target, tdb, 'orders', 'id'), await tableDigest(source, sdb, 'orders', 'id'));
 });
 
 test('--table-list / --exclude-table-list: globs, case rules, unknown names refused', async () => {
