@@ -126,20 +126,21 @@ export function startCli(args: readonly string[], opts: CliOptions = {}): Runnin
   if (opts.input !== undefined) child.stdin!.end(opts.input);
   else child.stdin!.end();
 
+  let done = false;
   const exited = new Promise<CliResult>((resolve, reject) => {
     child.once('error', (e) => {
       live.delete(child);
+      done = true;
       reject(e);
     });
     // 'close' (not 'exit'): all output has been read by then.
     child.once('close', (code, signal) => {
       live.delete(child);
+      done = true; // before notify(): waiters must see the exit now, not after a timeout
       resolve({ code, signal, stdout: out, stderr: err });
       notify();
     });
   });
-  let done = false;
-  exited.then(() => (done = true), () => (done = true));
 
   const waitForLine = (pattern: RegExp | string, wopts: WaitForLineOptions = {}): Promise<string> => {
     const stream = wopts.stream ?? 'both';
