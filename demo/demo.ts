@@ -13,6 +13,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { runCli, startCli, type RunningCli } from '../test/helpers/cli.js';
+import { poll } from '../test/helpers/live-rig.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
 import { APP_SCHEMA_SQL, APP_TABLES, seed, Workload } from './workload.js';
 import { compareTables, rowCount } from './verify.js';
@@ -79,15 +80,7 @@ function background(initialLabel: string, args: string[]): RunningCli {
   return p;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 180_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> => poll(what, fn, 180_000, 500);
 
 async function cutoverStatus(direction: string): Promise<string> {
   const r = await runCli(['cutover', 'status', '--export-dir', exportDir!], { env });

@@ -4,12 +4,15 @@
  * `import data to target` and `export data from source`. SSL flags given explicitly override the record.
  */
 import type { ConnSettings, SslMode } from '../adapters/pg/conn-settings.js';
+import { connect } from '../adapters/pg/connection.js';
+import { databaseIdentity } from '../adapters/pg/database-identity.js';
 import { loadConnSettings } from '../export-dir/migration-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { UserError } from '../infra/errors.js';
 import { requirePassword } from './password.js';
 import type { ResolvedOptions } from './resolve.js';
 
+/** The recorded connection for `role`, bound to this migration (bindDatabase refuses a different database). */
 export async function persistedConnection(state: StateStore, options: ResolvedOptions, role: 'source' | 'target'): Promise<{ settings: ConnSettings; secret: { password: string } }> {
   const saved = loadConnSettings(state, role);
   if (!saved) {
@@ -24,5 +27,12 @@ export async function persistedConnection(state: StateStore, options: ResolvedOp
     sslCert: explicit(`${role}-ssl-cert`) ?? saved.sslCert,
     sslKey: explicit(`${role}-ssl-key`) ?? saved.sslKey,
   };
-  return { settings, secret: { password: await requirePassword(options, role) } };
+  const secret = { password: await requirePassword(options, role) };
+  const client = await connect(settings, secret);
+  try {
+    state.bindDatabase(role, await databaseIdentity(client, settings));
+  } finally {
+    await client.end();
+  }
+  return { settings, secret };
 }

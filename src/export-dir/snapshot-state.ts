@@ -15,12 +15,6 @@ import type { StateStore } from './state-store.js';
 
 export type ExportType = 'snapshot-only' | 'snapshot-and-changes';
 
-export interface ExportedColumn {
-  name: string;
-  /** format_type() on the source: 'numeric(10,2)', 'public.mood', 'integer[]'. */
-  type: string;
-}
-
 export interface ExportedTable {
   schema: string;
   table: string;
@@ -191,11 +185,4 @@ export function allChunks(state: StateStore): ChunkRow[] {
 
 export function tableProgress(state: StateStore): TableProgressRow[] {
   return state.db.prepare('SELECT * FROM snapshot_tables ORDER BY schema_name, table_name').all() as TableProgressRow[];
-}
-
-/** Exported snapshot rows per table ("schema\0table" → rows), for reports. */
-export function exportedRowCounts(state: StateStore): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const r of tableProgress(state)) m.set(`${r.schema_name}\u0000${r.table_name}`, r.exported_rows);
-  return m;
 }

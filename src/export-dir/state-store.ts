@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { InternalError, UserError } from '../infra/errors.js';
+import { UserError } from '../infra/errors.js';
 
 type DB = Database.Database;
 
@@ -166,8 +166,4 @@ export class StateStore {
 
 function describe(id: DbIdentity): string {
   return `${id.dbType} database '${id.dbName}' on ${id.host}:${id.port} (system id ${id.systemId})`;
-}
-
-export function assertNever(x: never): never {
-  throw new InternalError(`unexpected value ${String(x)}`);
 }

@@ -24,7 +24,3 @@ export function failpoint(name: string): void {
     process.kill(process.pid, 'SIGKILL');
   }
 }
-
-export function failpointsActive(): boolean {
-  return spec.size > 0;
-}

@@ -16,7 +16,7 @@ import { connect } from '../adapters/pg/connection.js';
 import { checkReplicationRolePrivilege, grantHint } from '../adapters/pg/replication-role.js';
 import type { Output } from '../cli/render/output.js';
 import type { ExportDir } from '../export-dir/layout.js';
-import { acquireLock, readLockPid, type Lock } from '../export-dir/lock.js';
+import { acquireLock, readLockPid } from '../export-dir/lock.js';
 import { readCutover } from '../export-dir/migration-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { UserError } from '../infra/errors.js';
@@ -46,8 +46,10 @@ export interface RestartHint {
   logLevel?: string;
 }
 
+type FallBackCommand = 'import data to source' | 'export data from target';
+
 /** What a user types to restart a fall-back process: the password is never printed. */
-export function restartCommand(words: 'import data to source' | 'export data from target', exportDir: ExportDir, extra: RestartHint = {}): string {
+export function restartCommand(words: FallBackCommand, exportDir: ExportDir, extra: RestartHint = {}): string {
   const side = words === 'import data to source' ? 'source' : 'target';
   const parts = [`yb-voyager ${words}`, `--export-dir ${shellQuote(exportDir.root)}`];
   if (extra.configFile) parts.push(`--config-file ${shellQuote(extra.configFile)}`);
@@ -77,18 +79,49 @@ export function assertFallBackStarted(state: StateStore, command: string): void 
  * the source and complete the cutover. Returns 'stopped' on a signal.
  */
 export async function importDataToSource(deps: FallBackDeps, source: Conn): Promise<'completed' | 'stopped'> {
-  const importerDeps = importerCutoverDeps(deps, 'source', source);
   if (importerCutoverDone(deps.state, 'source')) {
     deps.out.line('cutover to source is already complete: nothing left to import to the source');
     return 'completed';
   }
-  // The marker handler runs before the watermark moves past the marker: a run that died inside it gets the
-  // marker again and reruns the (idempotent) handler.
   deps.out.line('importing the target\'s changes to the source (fall-back); triggers and foreign-key checks do not fire for these sessions only');
+  return (await applyUntilCutoverMarker(deps, 'source', source)) ? 'completed' : 'stopped';
+}
+
+/** The forward exporter's process goes on as `import data to source`, under that command's lock. */
+export async function continueAsImportDataToSource(deps: FallBackDeps, source: Conn, restart: RestartHint): Promise<'completed' | 'stopped'> {
+  return continueAs(deps, restart, 'export-data-from-source', 'import data to source', () => importDataToSource(deps, source));
+}
+
+/**
+ * The process becomes the other command (the reference tool exec()s into it): it takes that command's lock
+ * and gives up its own, so each lock names what the process now does (end migration stops it once, and a
+ * rerun of the old command finds the new one running). It prints how to restart it, then does `work`.
+ */
+async function continueAs<T>(deps: FallBackDeps, restart: RestartHint, fromId: string, command: FallBackCommand, work: () => Promise<T>): Promise<T> {
+  const lock = acquireLock(deps.exportDir.lockFile(command.replace(/ /g, '-')), command);
+  const old = deps.exportDir.lockFile(fromId);
+  if (readLockPid(old) === process.pid) fs.rmSync(old, { force: true });
+  try {
+    deps.out.line(`this process now continues as: ${command}`);
+    deps.out.line(`if it stops, restart it with: ${restartCommand(command, deps.exportDir, restart)}`);
+    deps.log.info(`continuing as ${command}`);
+    return await work();
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Apply the changes streamed towards `side` until the cutover marker, then complete the importer's side of
+ * the cutover. The marker handler runs before the watermark moves past the marker: a run that died inside it
+ * gets the marker again and reruns the (idempotent) handler. False when a signal stopped it first.
+ */
+async function applyUntilCutoverMarker(deps: FallBackDeps, side: 'source' | 'target', conn: Conn): Promise<boolean> {
+  const importerDeps: ImporterCutoverDeps = { state: deps.state, log: deps.log, say: (l) => deps.out.line(l), side, conn, tables: async () => migratedTables(deps.state) };
   const result = await runChangeApply(
     {
-      settings: source.settings,
-      secret: source.secret,
+      settings: conn.settings,
+      secret: conn.secret,
       state: deps.state,
       exportDir: deps.exportDir,
       log: deps.log,
@@ -98,39 +131,10 @@ export async function importDataToSource(deps: FallBackDeps, source: Conn): Prom
         return 'stop';
       },
     },
-    TO_SOURCE,
+    side === 'source' ? TO_SOURCE : TO_TARGET,
     deps.signal,
   );
-  return result.stoppedBy === 'marker' ? 'completed' : 'stopped';
-}
-
-/** The forward exporter's process goes on as `import data to source`, under that command's lock. */
-export async function continueAsImportDataToSource(deps: FallBackDeps, source: Conn, restart: RestartHint): Promise<'completed' | 'stopped'> {
-  const lock = becomeCommand(deps.exportDir, 'export-data-from-source', 'import-data-to-source', 'import data to source');
-  try {
-    deps.out.line('this process now continues as: import data to source');
-    deps.out.line(`if it stops, restart it with: ${restartCommand('import data to source', deps.exportDir, restart)}`);
-    deps.log.info('continuing as import data to source');
-    return await importDataToSource(deps, source);
-  } finally {
-    lock.release();
-  }
-}
-
-/**
- * The process becomes the other command (the reference tool exec()s into it): it takes that command's lock
- * and gives up its own, so each lock names what the process now does (end migration stops it once, and a
- * rerun of the old command finds the new one running).
- */
-function becomeCommand(exportDir: ExportDir, fromId: string, toId: string, label: string): Lock {
-  const lock = acquireLock(exportDir.lockFile(toId), label);
-  const old = exportDir.lockFile(fromId);
-  if (readLockPid(old) === process.pid) fs.rmSync(old, { force: true });
-  return lock;
-}
-
-function importerCutoverDeps(deps: FallBackDeps, side: 'source' | 'target', conn: Conn): ImporterCutoverDeps {
-  return { state: deps.state, log: deps.log, say: (l) => deps.out.line(l), side, conn, tables: async () => migratedTables(deps.state) };
+  return result.stoppedBy === 'marker';
 }
 
 /**
@@ -162,15 +166,7 @@ export async function exportDataFromTarget(deps: FallBackDeps, target: Conn): Pr
 
 /** The forward importer's process goes on as `export data from target`, under that command's lock. */
 export async function continueAsExportDataFromTarget(deps: FallBackDeps, target: Conn, restart: RestartHint): Promise<'completed' | 'stopped'> {
-  const lock = becomeCommand(deps.exportDir, 'import-data-to-target', 'export-data-from-target', 'export data from target');
-  try {
-    deps.out.line('this process now continues as: export data from target');
-    deps.out.line(`if it stops, restart it with: ${restartCommand('export data from target', deps.exportDir, restart)}`);
-    deps.log.info('continuing as export data from target');
-    return await exportDataFromTarget(deps, target);
-  } finally {
-    lock.release();
-  }
+  return continueAs(deps, restart, 'import-data-to-target', 'export data from target', () => exportDataFromTarget(deps, target));
 }
 
 // ---- Entry points for the forward commands --------------------------------------------------------------
@@ -243,24 +239,8 @@ export async function resumeTargetImporterCutover(deps: FallBackDeps, target: Co
  */
 export async function importChangesToTarget(deps: FallBackDeps, target: Conn, restart: RestartHint): Promise<void> {
   if (!importerCutoverDone(deps.state, 'target')) {
-    const importerDeps = importerCutoverDeps(deps, 'target', target);
-    const result = await runChangeApply(
-      {
-        settings: target.settings,
-        secret: target.secret,
-        state: deps.state,
-        exportDir: deps.exportDir,
-        log: deps.log,
-        out: deps.out,
-        onMarker: async (marker) => {
-          await finishImporterCutover(importerDeps, marker);
-          return 'stop';
-        },
-      },
-      TO_TARGET,
-      deps.signal,
-    );
-    if (result.stoppedBy !== 'marker') return;
+    const reachedMarker = await applyUntilCutoverMarker(deps, 'target', target);
+    if (!reachedMarker) return; // stopped by a signal
   }
   if (importerCarriesOn(deps.state, 'target')) await continueAsExportDataFromTarget(deps, target, restart);
 }

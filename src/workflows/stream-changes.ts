@@ -94,7 +94,7 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
   };
   try {
     stream = await ReplicationStream.open(deps.settings, deps.secret, { slot, publication, startLsn: 0n, confirmedLsn: durableLsn, log }, {
-      onData: (p) => exporter.onData(p),
+      onData: (frame, offset) => exporter.onData(frame, offset),
       onKeepalive: (walEnd) => exporter.onKeepalive(walEnd),
     });
     log.info('streaming changes', { side, slot, publication, durable: formatLsn(durableLsn), resumed: saved !== undefined });
@@ -175,17 +175,12 @@ function streamedTables(state: StateStore): StreamedTable[] | undefined {
   return readExportData(state)?.tables.map((t) => ({ schema: t.schema, table: t.table, pk: t.pk }));
 }
 
-// ---- Issue 5 (cutover) hooks ------------------------------------------------------------------------------
-// The stream stops for a cutover in three steps: cutoverRequested() turns true; cutoverStopLsn() yields the
-// position the stream must pass (persisted, so a rerun stops at the same place); the exporter stops at the
-// first transaction boundary past it with everything before it durable; then afterCutoverStop() runs with
-// the replication connection closed and the queue writer still open (write the marker with it, close the
-// segment, drop slot and publication, mark the step done).
-
-/** True once a cutover this exporter must carry out has been requested. */
-export function cutoverRequested(state: StateStore, side: Side): boolean {
-  return exporterCutoverRequested(state, side);
-}
+// ---- Cutover hooks ----------------------------------------------------------------------------------------
+// The stream stops for a cutover in three steps: exporterCutoverRequested() turns true; cutoverStopLsn()
+// yields the position the stream must pass (persisted, so a rerun stops at the same place); the exporter
+// stops at the first transaction boundary past it with everything before it durable; then afterCutoverStop()
+// runs with the replication connection closed and the queue writer still open (write the marker with it,
+// close the segment, drop slot and publication, mark the step done).
 
 /** The position the stream must pass before it stops for the cutover. */
 async function cutoverStopLsn(deps: StreamChangesDeps, side: Side): Promise<bigint | undefined> {
@@ -198,7 +193,7 @@ function cutoverWatch(deps: StreamChangesDeps, side: Side, exporter: ChangeExpor
   let busy = false;
   let armed = false;
   return async () => {
-    if (busy || armed || exporter.stopped || !cutoverRequested(deps.state, side)) return;
+    if (busy || armed || exporter.stopped || !exporterCutoverRequested(deps.state, side)) return;
     busy = true;
     try {
       const stop = await cutoverStopLsn(deps, side);

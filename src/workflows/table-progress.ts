@@ -1,6 +1,6 @@
 /**
  * What snapshot workflows tell the console about per-table progress. The CLI renders it as progress bars
- * on a terminal and as plain lines otherwise (src/cli/render/table-progress.ts); tests pass a silent one.
+ * on a terminal and as plain lines otherwise (src/cli/render/table-progress.ts).
  */
 export interface TableProgressItem {
   /** Stable key of the table (see tableKey in core/change-event.ts). */
@@ -23,11 +23,3 @@ export interface TableProgress {
   finish(key: string, rows: number): void;
   end(): void;
 }
-
-export const silentProgress: TableProgress = {
-  begin() {},
-  advance() {},
-  setTotal() {},
-  finish() {},
-  end() {},
-};

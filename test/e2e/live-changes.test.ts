@@ -14,8 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
-import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../helpers/pg-cluster.js';
+import { cliSession, startSourceAndTarget } from '../helpers/live-rig.js';
+import { MIGRATION_PASSWORD, MIGRATION_USER, type PgCluster } from '../helpers/pg-cluster.js';
 import { tableDigest } from '../helpers/table-compare.js';
 import { TYPE_ROWS, TYPES_DDL } from '../helpers/type-fixtures.js';
 
@@ -49,15 +49,10 @@ let target: PgCluster;
 let srcDb: string;
 let tgtDb: string;
 let dir: string;
-const env = { SOURCE_DB_PASSWORD: MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_METRICS_INTERVAL_MS: '1000' };
-const running = new Set<RunningCli>();
+const { start, cli, killAll } = cliSession({ SOURCE_DB_PASSWORD: MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_METRICS_INTERVAL_MS: '1000' });
 
 before(async () => {
-  [source, target] = await Promise.all([PgCluster.start(), PgCluster.start()]);
-  srcDb = await source.createDatabase('live');
-  tgtDb = await target.createDatabase('live');
-  const c = await source.connectAdmin(srcDb);
-  try {
+  ({ source, target, srcDb, tgtDb } = await startSourceAndTarget('live', async (c) => {
     await c.query(SCHEMA + ';' + TYPES_DDL);
     for (const t of ['acct', 'item', 'parent', 'child', 'ev', 'audit', 'ty']) await c.query(`ALTER TABLE ${t} OWNER TO ${MIGRATION_USER}`);
     await c.query(`INSERT INTO acct SELECT i, 'a' || i || '@x', i, CASE WHEN i % 3 = 0 THEN repeat(md5(i::text), 200) END, now() FROM generate_series(1, 600) i;
@@ -65,30 +60,15 @@ before(async () => {
       INSERT INTO parent SELECT i, 'p' || i FROM generate_series(1, 200) i;
       INSERT INTO child SELECT i, 1 + i % 200, 'c' || i FROM generate_series(1, 600) i;
       INSERT INTO ev (payload, amount) SELECT jsonb_build_object('n', i), i / 7.0 FROM generate_series(1, 300) i`);
-  } finally {
-    await c.end();
-  }
+  }));
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-e2e-live-'));
 });
 
 after(async () => {
-  for (const p of running) await p.kill9().catch(() => undefined);
+  await killAll();
   await Promise.all([source?.stop(), target?.stop()]);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-function start(args: string[]): RunningCli {
-  const p = startCli(args, { env });
-  running.add(p);
-  void p.wait().finally(() => running.delete(p));
-  return p;
-}
-
-async function cli(args: string[]): Promise<string> {
-  const r = await runCli(args, { env });
-  assert.equal(r.code, 0, `yb-voyager ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
 
 /** One random source transaction of the kinds that are hard to apply. */
 async function workStep(c: pg.Client, n: number, rnd: () => number): Promise<void> {

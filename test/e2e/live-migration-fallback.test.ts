@@ -17,8 +17,9 @@ import type pg from 'pg';
 import { APP_SCHEMA_SQL, APP_TABLES, seed, Workload } from '../../demo/workload.js';
 import { compareTables } from '../../demo/verify.js';
 import { StateStore } from '../../src/export-dir/state-store.js';
-import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
-import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../helpers/pg-cluster.js';
+import { runCli, type RunningCli } from '../helpers/cli.js';
+import { cliSession, poll, startSourceAndTarget } from '../helpers/live-rig.js';
+import { MIGRATION_PASSWORD, MIGRATION_USER, type PgCluster } from '../helpers/pg-cluster.js';
 
 let source: PgCluster;
 let target: PgCluster;
@@ -27,26 +28,21 @@ let tgtDb: string;
 let exportDir: string;
 let backupDir: string;
 const env = { SOURCE_DB_PASSWORD: MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_METRICS_INTERVAL_MS: '2000' };
-const running = new Set<RunningCli>();
+const { start, cli, killAll } = cliSession(env);
+const withFailpoints = (failpoints: string) => ({ YB_VOYAGER_FAILPOINTS: failpoints });
 
 before(async () => {
-  [source, target] = await Promise.all([PgCluster.start(), PgCluster.start()]);
-  srcDb = await source.createDatabase('app');
-  tgtDb = await target.createDatabase('app');
-  const c = await source.connectAdmin(srcDb);
-  try {
+  ({ source, target, srcDb, tgtDb } = await startSourceAndTarget('app', async (c) => {
     await c.query(APP_SCHEMA_SQL);
     await c.query(`ALTER TABLE public.customers OWNER TO ${MIGRATION_USER}; ALTER TABLE public.orders OWNER TO ${MIGRATION_USER}; ALTER TABLE public.order_audit OWNER TO ${MIGRATION_USER}`);
     await seed(c, 300, 5);
-  } finally {
-    await c.end();
-  }
+  }));
   exportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-e2e-fb-'));
   backupDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-e2e-fb-backup-'));
 });
 
 after(async () => {
-  for (const p of running) await p.kill9().catch(() => undefined);
+  await killAll();
   await Promise.all([source?.stop(), target?.stop()]);
   for (const d of [exportDir, backupDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
 });
@@ -54,29 +50,6 @@ after(async () => {
 const appConfig = (cluster: PgCluster, db: string): pg.ClientConfig => ({ host: cluster.host, port: cluster.port, user: MIGRATION_USER, password: MIGRATION_PASSWORD, database: db });
 const srcFlags = () => ['--export-dir', exportDir, ...source.flags('source', srcDb), '--source-db-schema', 'public'];
 const tgtFlags = () => ['--export-dir', exportDir, ...target.flags('target', tgtDb)];
-
-function start(args: string[], failpoints?: string): RunningCli {
-  const p = startCli(args, { env: { ...env, ...(failpoints ? { YB_VOYAGER_FAILPOINTS: failpoints } : {}) } });
-  running.add(p);
-  void p.wait().finally(() => running.delete(p));
-  return p;
-}
-
-async function cli(args: string[]): Promise<string> {
-  const r = await runCli(args, { env });
-  assert.equal(r.code, 0, `yb-voyager ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
-
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function cutoverStatus(direction: 'source → target' | 'target → source'): Promise<string> {
   const out = await cli(['cutover', 'status', '--export-dir', exportDir]);
@@ -120,10 +93,10 @@ test('live migration with fall-back: snapshot, streaming, cutover to target, fal
   // kill -9 in the streaming phase; the reruns carry failpoints for the cutover steps ahead.
   await new Promise((r) => setTimeout(r, 1000));
   await exporter.kill9();
-  exporter = start(['export', 'data', 'from', 'source', ...srcFlags(), '--export-type', 'snapshot-and-changes'], 'cutover.exporter.after-marker');
+  exporter = start(['export', 'data', 'from', 'source', ...srcFlags(), '--export-type', 'snapshot-and-changes'], withFailpoints('cutover.exporter.after-marker'));
   await exporter.waitForLine(/streaming changes from the source/);
   await importer.kill9();
-  importer = start(['import', 'data', 'to', 'target', ...tgtFlags()], 'cutover.importer.after-slot');
+  importer = start(['import', 'data', 'to', 'target', ...tgtFlags()], withFailpoints('cutover.importer.after-slot'));
   await importer.waitForLine(/applying the streamed changes/);
   await cli(['import', 'schema', ...tgtFlags(), '--post-snapshot-import', 'true']);
   const store = StateStore.open(path.join(exportDir, 'metainfo', 'meta.db'));
@@ -173,8 +146,8 @@ test('live migration with fall-back: snapshot, streaming, cutover to target, fal
   const restartImport = printedRestart(exporter);
   await importer.kill9();
   await exporter.kill9();
-  const fbExporter = start(restartExport, 'cutover.exporter.after-drop-slot');
-  const fbImporter = start(restartImport, 'cutover.importer.after-sequences');
+  const fbExporter = start(restartExport, withFailpoints('cutover.exporter.after-drop-slot'));
+  const fbImporter = start(restartImport, withFailpoints('cutover.importer.after-sequences'));
   await fbExporter.waitForLine(/streaming changes from the target/);
   await new Promise((r) => setTimeout(r, 1000));
   await onTarget.stop();

@@ -131,7 +131,7 @@ for (const exportType of ['snapshot-only', 'snapshot-and-changes'] as const) {
       assert.equal(r.code, 0, r.stderr);
     } else {
       const cli = startCli(args, { env });
-      await cli.waitForLine(/streaming changes from replication slot/, { timeoutMs: 90_000 });
+      await cli.waitForLine(/streaming changes from the source/, { timeoutMs: 90_000 });
       await cli.stop('SIGTERM');
     }
     const txs = await load.stop();

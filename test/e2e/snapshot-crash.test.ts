@@ -122,7 +122,7 @@ test('live export killed mid-snapshot: the rerun drops the old slot, makes one n
   assert.equal(first.length, 1, 'the killed run left its slot (a rerun drops it)');
   await killedAt(args, 'export.chunk_recorded@3');
   const cli = startCli(args, { env: baseEnv });
-  await cli.waitForLine(/streaming changes from replication slot/, { timeoutMs: 60_000 });
+  await cli.waitForLine(/streaming changes from the source/, { timeoutMs: 60_000 });
   await cli.stop('SIGTERM');
   const now = await slots();
   assert.deepEqual(now, first, 'one slot, with the migration\'s name');
@@ -146,7 +146,7 @@ test('live export killed mid-snapshot: the rerun drops the old slot, makes one n
   }
   // A rerun once the snapshot is complete goes straight to streaming: same slot, no new snapshot.
   const again = startCli(args, { env: baseEnv });
-  await again.waitForLine(/streaming changes from replication slot/, { timeoutMs: 60_000 });
+  await again.waitForLine(/streaming changes from the source/, { timeoutMs: 60_000 });
   const out = (await again.stop('SIGTERM')).stdout;
   assert.match(out, /already exported/);
   assert.deepEqual(await slots(), now);

@@ -17,8 +17,3 @@ export interface ConnSettings {
 export interface ConnSecret {
   readonly password: string;
 }
-
-/** Settings without the password: safe for meta.db, logs and reports. */
-export function persistable(s: ConnSettings): ConnSettings {
-  return { ...s };
-}

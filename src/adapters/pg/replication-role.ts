@@ -7,8 +7,6 @@
 import type pg from 'pg';
 import { mapQueryError } from './errors.js';
 
-export const REPLICA_ROLE_SETUP = 'SET session_replication_role = replica';
-
 export interface ReplicationRoleCapability {
   canDisableTriggers: boolean;
   user: string;

@@ -3,7 +3,6 @@
  * snapshot created.
  */
 import type { ExportType } from '../../export-dir/snapshot-state.js';
-import { readPgReplication } from '../../export-dir/snapshot-state.js';
 import { exportSnapshot } from '../../workflows/export-snapshot.js';
 import { afterSourceChangeExport, recordFallBackCapability, resumeSourceExporterCutover } from '../../workflows/fall-back.js';
 import { streamChanges } from '../../workflows/stream-changes.js';
@@ -44,8 +43,6 @@ export async function run(ctx: CommandContext): Promise<void> {
   }
   ctx.out.line(renderExportSummary(result.tables));
   if (exportType === 'snapshot-and-changes') {
-    const repl = readPgReplication(ctx.state);
-    ctx.out.line(`streaming changes from replication slot ${repl?.slotName ?? '?'} (snapshot consistent at ${repl?.consistentLsn ?? '?'})`);
     await streamChanges({ settings, secret, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, out: ctx.out }, ctx.signal);
     // Stopped for the cutover to target: with fall-back this process carries on as import data to source.
     await afterSourceChangeExport(fallBack, { settings, secret }, restart);

@@ -2,8 +2,6 @@
  * `export data from target`: normally the import data to target process carries on as this after cutover
  * to target with fall-back; this command restarts it by hand after it stopped.
  */
-import { connect } from '../../adapters/pg/connection.js';
-import { databaseIdentity } from '../../adapters/pg/database-identity.js';
 import { assertFallBackStarted, exportDataFromTarget } from '../../workflows/fall-back.js';
 import type { CommandContext } from '../context.js';
 import { persistedConnection } from '../fall-back-connection.js';
@@ -11,11 +9,5 @@ import { persistedConnection } from '../fall-back-connection.js';
 export async function run(ctx: CommandContext): Promise<void> {
   assertFallBackStarted(ctx.state, 'export data from target');
   const target = await persistedConnection(ctx.state, ctx.options, 'target');
-  const client = await connect(target.settings, target.secret);
-  try {
-    ctx.state.bindDatabase('target', await databaseIdentity(client, target.settings));
-  } finally {
-    await client.end();
-  }
   await exportDataFromTarget({ exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal }, target);
 }

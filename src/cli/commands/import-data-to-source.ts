@@ -2,8 +2,6 @@
  * `import data to source`: normally the export data from source process carries on as this after cutover
  * to target with fall-back; this command restarts it by hand after it stopped.
  */
-import { connect } from '../../adapters/pg/connection.js';
-import { databaseIdentity } from '../../adapters/pg/database-identity.js';
 import { assertFallBackStarted, importDataToSource } from '../../workflows/fall-back.js';
 import type { CommandContext } from '../context.js';
 import { persistedConnection } from '../fall-back-connection.js';
@@ -11,11 +9,5 @@ import { persistedConnection } from '../fall-back-connection.js';
 export async function run(ctx: CommandContext): Promise<void> {
   assertFallBackStarted(ctx.state, 'import data to source');
   const source = await persistedConnection(ctx.state, ctx.options, 'source');
-  const client = await connect(source.settings, source.secret);
-  try {
-    ctx.state.bindDatabase('source', await databaseIdentity(client, source.settings));
-  } finally {
-    await client.end();
-  }
   await importDataToSource({ exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal }, source);
 }

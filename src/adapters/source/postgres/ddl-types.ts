@@ -228,11 +228,6 @@ async function rangeDefs(ctx: DdlContext, oids: number[]): Promise<Map<number, s
   return out;
 }
 
-export interface SequenceOwner {
-  seq: string;
-  column: string;
-}
-
 export async function sequenceDdl(ctx: DdlContext): Promise<void> {
   // Identity columns' sequences (dependency 'i') come with their tables; OWNED BY is dependency 'a'.
   const rows = await ctx.q<{

@@ -1,0 +1,69 @@
+/**
+ * What the live-migration end-to-end tests (and the demo) share: a source and a target cluster with one
+ * fresh database each, the CLI processes a test starts, and polling for a condition.
+ */
+import assert from 'node:assert/strict';
+import type pg from 'pg';
+import { runCli, startCli, type RunningCli } from './cli.js';
+import { PgCluster } from './pg-cluster.js';
+
+export interface SourceAndTarget {
+  source: PgCluster;
+  target: PgCluster;
+  srcDb: string;
+  tgtDb: string;
+}
+
+/** Two private clusters, each with a new database named after `prefix`; `setupSource` fills the source's. */
+export async function startSourceAndTarget(prefix: string, setupSource: (admin: pg.Client) => Promise<void>): Promise<SourceAndTarget> {
+  const [source, target] = await Promise.all([PgCluster.start(), PgCluster.start()]);
+  const srcDb = await source.createDatabase(prefix);
+  const tgtDb = await target.createDatabase(prefix);
+  const c = await source.connectAdmin(srcDb);
+  try {
+    await setupSource(c);
+  } finally {
+    await c.end();
+  }
+  return { source, target, srcDb, tgtDb };
+}
+
+export interface CliSession {
+  /** Start a command in the background; `extraEnv` goes on top of the session's. */
+  start(args: string[], extraEnv?: Record<string, string>): RunningCli;
+  /** Run a command to its end; fails the test unless it exits 0. Returns its stdout. */
+  cli(args: string[]): Promise<string>;
+  /** kill -9 whatever is still running (for after()). */
+  killAll(): Promise<void>;
+}
+
+export function cliSession(env: Record<string, string>): CliSession {
+  const running = new Set<RunningCli>();
+  return {
+    start(args, extraEnv = {}) {
+      const p = startCli(args, { env: { ...env, ...extraEnv } });
+      running.add(p);
+      void p.wait().finally(() => running.delete(p));
+      return p;
+    },
+    async cli(args) {
+      const r = await runCli(args, { env });
+      assert.equal(r.code, 0, `yb-voyager ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+      return r.stdout;
+    },
+    async killAll() {
+      for (const p of running) await p.kill9().catch(() => undefined);
+    },
+  };
+}
+
+/** Call `fn` every `intervalMs` until it returns a value; throws after `timeoutMs`. */
+export async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
