@@ -21,7 +21,7 @@
  * table's events one by one in exact source order (see `events`), which is exactly what the source did.
  */
 import type { DataEvent, QueueEvent, Row } from './change-event.js';
-import { isDataEvent, tableKey } from './change-event.js';
+import { isDataEvent } from './change-event.js';
 
 export interface UpdateGroup {
   /** Columns set by every row of the group, sorted; includes the key columns when the key moves. */
@@ -247,21 +247,43 @@ class TableCompactor {
   }
 }
 
-/** Compact a chunk of events (any mix of tables, in vsn order) into per-table net effects. */
-export function compactChunk(events: readonly QueueEvent[]): TableChanges[] {
-  const tables = new Map<string, TableCompactor>();
-  let last: TableCompactor | undefined;
-  for (const e of events) {
-    if (!isDataEvent(e)) continue;
+/**
+ * Compacts a chunk of events fed in vsn order, in as many steps as the caller likes (an applier feeds it in
+ * slices so its event loop stays responsive meanwhile); `result()` once at the end.
+ */
+export class ChunkCompactor {
+  // schema → table → compactor, in first-seen order (no key string built per event: tables interleave).
+  private readonly tables = new Map<string, Map<string, TableCompactor>>();
+  private readonly order: TableCompactor[] = [];
+  private last: TableCompactor | undefined;
+
+  add(e: QueueEvent): void {
+    if (!isDataEvent(e)) return;
+    let last = this.last;
     // Consecutive events are often of the same table: skip the lookup then.
     if (!last || last.table !== e.table || last.schema !== e.schema) {
-      const k = tableKey(e.schema, e.table);
-      last = tables.get(k);
-      if (!last) tables.set(k, (last = new TableCompactor(e.schema, e.table, e)));
+      let bySchema = this.tables.get(e.schema);
+      if (!bySchema) this.tables.set(e.schema, (bySchema = new Map()));
+      last = bySchema.get(e.table);
+      if (!last) {
+        bySchema.set(e.table, (last = new TableCompactor(e.schema, e.table, e)));
+        this.order.push(last);
+      }
+      this.last = last;
     }
     last.add(e);
   }
-  return [...tables.values()].map((t) => t.result());
+
+  result(): TableChanges[] {
+    return this.order.map((t) => t.result());
+  }
+}
+
+/** Compact a chunk of events (any mix of tables, in vsn order) into per-table net effects. */
+export function compactChunk(events: readonly QueueEvent[]): TableChanges[] {
+  const c = new ChunkCompactor();
+  for (const e of events) c.add(e);
+  return c.result();
 }
 
 export function sumCounts(tables: readonly { counts: EventCounts }[]): EventCounts {
@@ -286,10 +308,12 @@ export interface GroupLimits {
   maxChunkEvents: number;
 }
 
+// 20k-event groups: under a backlog, more of a group compacts away and each statement carries more rows,
+// which cut the target's CPU per event by ~20% against 10k in cdc-bench (importer RSS ~200 MB there).
 export const DEFAULT_GROUP_LIMITS: GroupLimits = {
-  maxGroupEvents: Number(process.env.YB_VOYAGER_APPLY_GROUP_EVENTS ?? 10_000),
+  maxGroupEvents: Number(process.env.YB_VOYAGER_APPLY_GROUP_EVENTS ?? 20_000),
   maxGroupMs: Number(process.env.YB_VOYAGER_APPLY_GROUP_MS ?? 200),
-  maxChunkEvents: Number(process.env.YB_VOYAGER_APPLY_CHUNK_EVENTS ?? 20_000),
+  maxChunkEvents: Number(process.env.YB_VOYAGER_APPLY_CHUNK_EVENTS ?? 30_000),
 };
 
 /** What the applier does next with the events it has gathered. */

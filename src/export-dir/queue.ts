@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DataEvent, ExporterRole, QueueEvent } from '../core/change-event.js';
+import type { CommitEvent, DataEvent, ExporterRole, QueueEvent, Row } from '../core/change-event.js';
 import { isDataEvent } from '../core/change-event.js';
 import { InternalError } from '../infra/errors.js';
 import { sleep } from '../infra/shutdown.js';
@@ -58,7 +58,7 @@ export class QueueWriter {
   private nextVsn: number;
   private firstPendingVsn: number | undefined;
   private pendingDataEvents = 0;
-  private pendingCounts = new Map<string, { schema: string; table: string; c: number; u: number; d: number }>();
+  private pendingCounts = new Map<string, Map<string, { schema: string; table: string; c: number; u: number; d: number }>>();
   /** Events committed by this process (the metrics' "Current Run"). */
   runEvents = 0;
   /** commitAsync() steps, chained so they complete in order. */
@@ -123,7 +123,11 @@ export class QueueWriter {
   append(event: NewEvent): number {
     const vsn = this.nextVsn++;
     // Same line as JSON.stringify({ vsn, ...event }), without copying the event (the exporter's hot path).
-    const line = '{"vsn":' + vsn + ',' + JSON.stringify(event).slice(1) + '\n';
+    const line = isDataEvent(event as QueueEvent)
+      ? dataEventLine(vsn, event as DataEvent)
+      : event.op === 'commit'
+        ? commitEventLine(vsn, event)
+        : '{"vsn":' + vsn + ',' + JSON.stringify(event).slice(1) + '\n';
     this.buffer.push(line);
     this.bufferBytes += line.length;
     this.firstPendingVsn ??= vsn;
@@ -133,9 +137,11 @@ export class QueueWriter {
   }
 
   private count(e: DataEvent): void {
-    const k = `${e.schema}\u0000${e.table}`;
-    let c = this.pendingCounts.get(k);
-    if (!c) this.pendingCounts.set(k, (c = { schema: e.schema, table: e.table, c: 0, u: 0, d: 0 }));
+    // schema → table → counts: no key string built per event.
+    let bySchema = this.pendingCounts.get(e.schema);
+    if (!bySchema) this.pendingCounts.set(e.schema, (bySchema = new Map()));
+    let c = bySchema.get(e.table);
+    if (!c) bySchema.set(e.table, (c = { schema: e.schema, table: e.table, c: 0, u: 0, d: 0 }));
     c[e.op]++;
     this.pendingDataEvents++;
   }
@@ -240,7 +246,7 @@ export class QueueWriter {
       firstVsn: this.firstPendingVsn,
       lastVsn: this.nextVsn - 1,
       dataEvents: this.pendingDataEvents,
-      counts: [...this.pendingCounts.values()],
+      counts: [...this.pendingCounts.values()].flatMap((t) => [...t.values()]),
       bucket: Math.floor(Date.now() / 1000 / BUCKET_SECONDS) * BUCKET_SECONDS,
       sourcePos,
     };
@@ -318,6 +324,53 @@ export class QueueWriter {
     if (this.seg.fd >= 0) fs.closeSync(this.seg.fd);
     this.seg.fd = -1;
   }
+}
+
+/** Characters JSON.stringify escapes in a string (control characters, quote, backslash, lone surrogates). */
+const NEEDS_ESCAPE = /[\u0000-\u001f"\\\ud800-\udfff]/;
+/** Column, schema and table names repeat on every event: quoted once. */
+const quotedNames = new Map<string, string>();
+
+function quoteName(s: string): string {
+  let q = quotedNames.get(s);
+  if (q === undefined) {
+    q = JSON.stringify(s);
+    if (quotedNames.size < 100_000) quotedNames.set(s, q);
+  }
+  return q;
+}
+
+function rowJson(r: Row): string {
+  let s = '{';
+  let first = true;
+  // for…in visits keys in the same order as JSON.stringify (integer-like keys first, then insertion order).
+  for (const k in r) {
+    const v = r[k];
+    if (v === undefined) continue;
+    s += (first ? '' : ',') + quoteName(k) + ':' + (v === null ? 'null' : NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : '"' + v + '"');
+    first = false;
+  }
+  return s + '}';
+}
+
+/**
+ * Exactly the line JSON.stringify({ vsn, ...e }) gives (the fields in DataEvent order), built without the
+ * generic serialiser: values mostly need no escaping and names repeat, which makes this ~30% cheaper.
+ */
+function dataEventLine(vsn: number, e: Omit<DataEvent, 'vsn'>): string {
+  let s = '{"vsn":' + vsn + ',"op":"' + e.op + '","schema":' + quoteName(e.schema) + ',"table":' + quoteName(e.table) + ',"key":' + rowJson(e.key);
+  if (e.after !== undefined) s += ',"after":' + rowJson(e.after);
+  if (e.before !== undefined) s += ',"before":' + rowJson(e.before);
+  return s + '}\n';
+}
+
+/** Exactly JSON.stringify({ vsn, ...e }) for a commit event (one per source transaction). */
+function commitEventLine(vsn: number, e: Omit<CommitEvent, 'vsn'>): string {
+  const plain = (v: string) => !NEEDS_ESCAPE.test(v);
+  if (!plain(e.pos) || (e.ts !== undefined && !plain(e.ts)) || Object.keys(e).length !== (e.ts === undefined ? 2 : 3)) {
+    return '{"vsn":' + vsn + ',' + JSON.stringify(e).slice(1) + '\n';
+  }
+  return '{"vsn":' + vsn + ',"op":"commit","pos":"' + e.pos + (e.ts === undefined ? '"}\n' : '","ts":"' + e.ts + '"}\n');
 }
 
 /** The position an exporter may resume from (what it last confirmed durable). */

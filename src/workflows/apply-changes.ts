@@ -3,7 +3,7 @@
  * snapshot (direction TO_TARGET), and `import data to source` in fall-back (TO_SOURCE, issue 5).
  *
  * Loop: read ahead (EventPrefetcher) → decide where the group ends (nextGroupStep: on a source commit,
- * up to ~10k events) → compact (compactChunk) → apply set-based in one target transaction whose last
+ * up to ~20k events) → compact (compactChunk, in slices) → apply set-based in one target transaction whose last
  * statement moves the watermark → commit → acknowledge the queue segments. A lost connection reconnects
  * and resumes from the committed watermark (the database says what it holds, not our memory). SIGINT/
  * SIGTERM: commit what is buffered up to the last source commit, roll back a half-applied big
@@ -14,7 +14,7 @@ import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
 import { ChangeApplier, isConnectionLoss } from '../adapters/target/postgres/change-applier.js';
 import { renderMetricsTable } from '../cli/render/metrics-table.js';
 import type { Output } from '../cli/render/output.js';
-import { compactChunk, DEFAULT_GROUP_LIMITS, nextGroupStep, type GroupLimits } from '../core/apply-batching.js';
+import { ChunkCompactor, DEFAULT_GROUP_LIMITS, nextGroupStep, type GroupLimits, type TableChanges } from '../core/apply-batching.js';
 import type { ExporterRole, MarkerEvent, QueueEvent } from '../core/change-event.js';
 import { ImportProgress, importMetricRows } from '../core/import-metrics.js';
 import type { ExportDir } from '../export-dir/layout.js';
@@ -127,10 +127,11 @@ async function applyLoop(
   signal: AbortSignal,
   committed: () => void,
 ): Promise<Omit<ApplyResult, 'runEvents'>> {
-  // 1 MiB reads: parsed events are the bulk of our memory, so read ahead in small steps. A short poll
+  // 256 KiB reads: parsed events are the bulk of our memory, so read ahead in small steps (and each read's
+  // parse is a short pause for the group being applied meanwhile). A short poll
   // when caught up: it is one SQLite read, and it is most of the lag under a steady load.
   const reader = new QueueReader(deps.exportDir, deps.state, {
-    consumer: direction.consumer, roles: direction.roles, afterVsn: applier.applied.watermark, readChunkBytes: 1 << 20, pollMs: 20,
+    consumer: direction.consumer, roles: direction.roles, afterVsn: applier.applied.watermark, readChunkBytes: 256 << 10, pollMs: 20,
   });
   const prefetch = new EventPrefetcher(reader, signal, Math.max(limits.maxChunkEvents, 2 * limits.maxGroupEvents));
   let pending: QueueEvent[] = [];
@@ -198,7 +199,7 @@ async function applyLoop(
 
       const events = pending.length === step.take ? pending : pending.slice(0, step.take);
       pending = pending.length === step.take ? [] : pending.slice(step.take);
-      const changes = compactChunk(events);
+      const changes = await compactYielding(events);
       groupEvents += events.length;
       const watermark = step.kind === 'commit' ? events[events.length - 1].vsn : undefined;
       if (watermark !== undefined) {
@@ -224,6 +225,22 @@ async function applyLoop(
     await prefetch.done;
   }
 }
+
+/**
+ * compactChunk() in slices, yielding to the event loop between them: the group before is being applied
+ * meanwhile, and each of its statements is sent as soon as the previous one completes, instead of after a
+ * long synchronous compaction (the database would sit idle for that long).
+ */
+async function compactYielding(events: readonly QueueEvent[]): Promise<TableChanges[]> {
+  const c = new ChunkCompactor();
+  for (let i = 0; i < events.length; i++) {
+    c.add(events[i]);
+    if ((i & (COMPACT_SLICE - 1)) === COMPACT_SLICE - 1) await new Promise<void>((r) => setImmediate(r));
+  }
+  return c.result();
+}
+
+const COMPACT_SLICE = 2048;
 
 function defaultMarkerHandler(deps: ApplyChangesDeps, direction: ApplyDirection): MarkerHandler {
   return async (marker) => {

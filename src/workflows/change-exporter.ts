@@ -76,10 +76,10 @@ export class ChangeExporter {
     this.groupCommitEvents = o.groupCommitEvents ?? 20_000;
   }
 
-  /** One pgoutput message (XLogData payload). */
-  onData(payload: Buffer): void {
+  /** One pgoutput message (XLogData payload), starting at `offset` in `payload`. */
+  onData(payload: Buffer, offset = 0): void {
     if (this.halted) return;
-    const t = this.o.translator.translate(decodePgOutput(payload));
+    const t = this.o.translator.translate(decodePgOutput(payload, offset));
     switch (t.kind) {
       case 'begin':
         this.inTransaction = true;

@@ -34,8 +34,10 @@ export type PgOutputMessage =
   | { tag: 'message'; transactional: boolean; lsn: bigint; prefix: string; content: Buffer };
 
 class Cursor {
-  pos = 0;
-  constructor(private readonly buf: Buffer) {}
+  constructor(
+    private readonly buf: Buffer,
+    public pos: number,
+  ) {}
   private need(n: number): void {
     if (this.pos + n > this.buf.length) throw new InternalError(`pgoutput message truncated (need ${n} bytes at offset ${this.pos} of ${this.buf.length})`);
   }
@@ -120,8 +122,9 @@ function tuple(c: Cursor): TupleValue[] {
 
 const IDENTITIES: readonly string[] = ['d', 'n', 'f', 'i'];
 
-export function decodePgOutput(buf: Buffer): PgOutputMessage {
-  const c = new Cursor(buf);
+/** `start`: where the message begins in `buf` (the replication stream passes its frame as is, without slicing). */
+export function decodePgOutput(buf: Buffer, start = 0): PgOutputMessage {
+  const c = new Cursor(buf, start);
   const tag = String.fromCharCode(c.u8());
   switch (tag) {
     case 'B':
@@ -189,6 +192,6 @@ export function decodePgOutput(buf: Buffer): PgOutputMessage {
       return { tag: 'message', transactional: (flags & 1) === 1, lsn, prefix, content: Buffer.from(c.bytes(len)) };
     }
     default:
-      throw new InternalError(`unknown pgoutput message type '${tag}' (0x${buf[0]?.toString(16)})`);
+      throw new InternalError(`unknown pgoutput message type '${tag}' (0x${buf[start]?.toString(16)})`);
   }
 }

@@ -161,12 +161,19 @@ export class ChangeApplier {
 
   private async applySetBased(c: TableChanges): Promise<void> {
     const t = await this.table(c.schema, c.table);
-    if (c.deletes.length) await this.query(deleteMany(t, c.keyColumns, c.deletes));
+    const statements: pg.QueryConfig[] = [];
+    if (c.deletes.length) statements.push(deleteMany(t, c.keyColumns, c.deletes));
     for (const g of c.updates) {
       const cols = settable(t, g.setColumns);
-      if (cols.length) await this.query(updateMany(t, c.keyColumns, cols, g.rows));
+      if (cols.length) statements.push(updateMany(t, c.keyColumns, cols, g.rows));
     }
-    for (const g of c.inserts) await this.query(insertMany(t, writable(t, g.columns), g.rows));
+    for (const g of c.inserts) statements.push(insertMany(t, writable(t, g.columns), g.rows));
+    // Queued at once (in this order): the client sends each as soon as the one before completes, even while
+    // this process is busy with the next group. After a failure the later ones fail too (the transaction
+    // is aborted); the first failure is the one that counts.
+    const results = await Promise.allSettled(statements.map((q) => this.query(q)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async applyOrdered(c: TableChanges): Promise<void> {

@@ -133,6 +133,24 @@ function keyMatch(t: TableInfo, keyCols: readonly string[], valueOf: (i: number)
   return keyCols.map((k, i) => `t.${quoteIdent(k)} = ${cast(t, k, valueOf(i))}`).join(' AND ');
 }
 
+const ARRAY_ESCAPE = /["\\]/g;
+
+/**
+ * A text[] parameter in PostgreSQL's array literal form, built here in one pass: what pg would send for a
+ * JS array, without its per-element regex replacements (the importer serialises every value once per group).
+ */
+function textArray(values: readonly (string | null | undefined)[]): string {
+  let s = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i) s += ',';
+    if (v === null || v === undefined) s += 'NULL';
+    else if (v.indexOf('"') < 0 && v.indexOf('\\') < 0) s += '"' + v + '"';
+    else s += '"' + v.replace(ARRAY_ESCAPE, '\\$&') + '"';
+  }
+  return s + '}';
+}
+
 const textArrays = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${from + i}::text[]`).join(', ');
 const aliases = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
@@ -141,7 +159,7 @@ const aliases = (prefix: string, n: number) => Array.from({ length: n }, (_, i) 
 export function deleteMany(t: TableInfo, keyCols: readonly string[], keys: readonly Row[]): pg.QueryConfig {
   const text = `DELETE FROM ${t.qualified} AS t USING unnest(${textArrays(keyCols.length)}) AS v(${aliases('k', keyCols.length).join(', ')})
     WHERE ${keyMatch(t, keyCols, (i) => `v.k${i}`)}`;
-  return { ...named(text), values: keyCols.map((k) => keys.map((r) => r[k] ?? null)) };
+  return { ...named(text), values: keyCols.map((k) => textArray(keys.map((r) => r[k]))) };
 }
 
 /** `rows[i].key` matches the row (its original key); `rows[i].values` holds every column of setCols. */
@@ -150,14 +168,14 @@ export function updateMany(t: TableInfo, keyCols: readonly string[], setCols: re
   const text = `UPDATE ${t.qualified} AS t SET ${sets}
     FROM unnest(${textArrays(keyCols.length + setCols.length)}) AS v(${[...aliases('k', keyCols.length), ...aliases('c', setCols.length)].join(', ')})
     WHERE ${keyMatch(t, keyCols, (i) => `v.k${i}`)}`;
-  const values = [...keyCols.map((k) => rows.map((r) => r.key[k] ?? null)), ...setCols.map((c) => rows.map((r) => r.values[c] ?? null))];
+  const values = [...keyCols.map((k) => textArray(rows.map((r) => r.key[k]))), ...setCols.map((c) => textArray(rows.map((r) => r.values[c])))];
   return { ...named(text), values };
 }
 
 export function insertMany(t: TableInfo, cols: readonly string[], rows: readonly Row[]): pg.QueryConfig {
   const text = `INSERT INTO ${t.qualified} (${cols.map(quoteIdent).join(', ')})${overriding(t, cols)}
     SELECT ${cols.map((c, i) => cast(t, c, `v.c${i}`)).join(', ')} FROM unnest(${textArrays(cols.length)}) AS v(${aliases('c', cols.length).join(', ')})`;
-  return { ...named(text), values: cols.map((c) => rows.map((r) => r[c] ?? null)) };
+  return { ...named(text), values: cols.map((c) => textArray(rows.map((r) => r[c]))) };
 }
 
 // ---- one event at a time (the ordered fallback) ----
