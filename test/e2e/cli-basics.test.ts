@@ -63,14 +63,8 @@ describe('help and usage', () => {
     assert.match(v.stdout, /^yb-voyager \d+\.\d+\.\d+/);
   });
 
-  test('commands not built yet exit non-zero with "not implemented yet"', async (t) => {
-    const pending = COMMANDS.filter((c) => !c.load);
-    if (!pending.length) return t.skip('every command is implemented');
-    const dir = newExportDir();
-    for (const c of pending) {
-      const line = oneLineError(await runCli([...c.words, '--export-dir', dir]), EXIT_CODES.usage);
-      assert.match(line, /not implemented yet/, c.words.join(' '));
-    }
+  test('every command of the spec is implemented (none answers "not implemented yet")', () => {
+    assert.deepEqual(COMMANDS.filter((c) => !c.load).map((c) => c.words.join(' ')), []);
   });
 
   test('missing --export-dir names the fix', async () => {
