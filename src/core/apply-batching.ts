@@ -286,16 +286,6 @@ export function compactChunk(events: readonly QueueEvent[]): TableChanges[] {
   return c.result();
 }
 
-export function sumCounts(tables: readonly { counts: EventCounts }[]): EventCounts {
-  const total = { c: 0, u: 0, d: 0 };
-  for (const t of tables) {
-    total.c += t.counts.c;
-    total.u += t.counts.u;
-    total.d += t.counts.d;
-  }
-  return total;
-}
-
 export interface GroupLimits {
   /** Commit at the first source commit boundary once the group holds this many events. */
   maxGroupEvents: number;

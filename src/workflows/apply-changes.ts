@@ -70,11 +70,6 @@ export interface ApplyResult {
 
 const METRICS_INTERVAL_MS = Number(process.env.YB_VOYAGER_METRICS_INTERVAL_MS ?? 10_000);
 
-/** `import data to target`, changes part: apply the forward stream until a cutover marker or a signal. */
-export async function applyChanges(deps: ApplyChangesDeps, signal: AbortSignal): Promise<void> {
-  await runChangeApply(deps, TO_TARGET, signal);
-}
-
 export async function runChangeApply(deps: ApplyChangesDeps, direction: ApplyDirection, signal: AbortSignal, options: ApplyOptions = {}): Promise<ApplyResult> {
   const limits = options.limits ?? DEFAULT_GROUP_LIMITS;
   const maxReconnects = options.maxReconnects ?? 10;
