@@ -36,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const { spec, flags } = parsed;
+    // argv may hold --source-db-password: keep it out of `ps` (best effort: Linux rewrites the visible argv).
+    process.title = `yb-voyager ${spec.words.join(' ')}`;
     const configPath = flags.get('config-file') as string | undefined;
     const config = configPath ? loadConfigFile(configPath) : undefined;
     options = resolveOptions(spec, flags, process.env, config);
