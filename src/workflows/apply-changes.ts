@@ -18,7 +18,8 @@ import { ChunkCompactor, DEFAULT_GROUP_LIMITS, nextGroupStep, type GroupLimits, 
 import type { ExporterRole, MarkerEvent, QueueEvent } from '../core/change-event.js';
 import { ImportProgress, importMetricRows } from '../core/import-metrics.js';
 import type { ExportDir } from '../export-dir/layout.js';
-import { exportedEventTotal, QueueReader } from '../export-dir/queue.js';
+import { exportedEventTotal } from '../export-dir/queue.js';
+import { QueueReader } from '../export-dir/queue-reader.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { InternalError } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';

@@ -3,7 +3,7 @@
  * applies the previous group. Bounded: the reader pauses when `maxBuffered` events wait.
  */
 import type { QueueEvent } from '../core/change-event.js';
-import type { QueueReader } from '../export-dir/queue.js';
+import type { QueueReader } from '../export-dir/queue-reader.js';
 
 export class EventPrefetcher {
   private chunks: QueueEvent[][] = [];

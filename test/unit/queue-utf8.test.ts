@@ -5,7 +5,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import type { DataEvent, QueueEvent } from '../../src/core/change-event.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
-import { QueueReader, QueueWriter } from '../../src/export-dir/queue.js';
+import { QueueWriter } from '../../src/export-dir/queue.js';
+import { QueueReader } from '../../src/export-dir/queue-reader.js';
 import { StateStore } from '../../src/export-dir/state-store.js';
 
 test('queue reader: multi-byte characters split across read chunks arrive intact', async () => {

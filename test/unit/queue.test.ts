@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterEach, test } from 'node:test';
 import type { QueueEvent } from '../../src/core/change-event.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
-import { exportedEventTotal, exporterPosition, QueueReader, QueueWriter, type SegmentRow } from '../../src/export-dir/queue.js';
+import { exportedEventTotal, exporterPosition, QueueWriter, type SegmentRow } from '../../src/export-dir/queue.js';
+import { QueueReader } from '../../src/export-dir/queue-reader.js';
 import { StateStore } from '../../src/export-dir/state-store.js';
 
 const cleanups: (() => void)[] = [];

@@ -1,0 +1,138 @@
+/**
+ * Reading the change queue (see queue.ts for the rules that make it exactly-once): events in vsn order,
+ * never past a segment's committed size, waiting for more when caught up.
+ */
+import fs from 'node:fs';
+import type { ExporterRole, QueueEvent } from '../core/change-event.js';
+import { InternalError } from '../infra/errors.js';
+import { sleep } from '../infra/shutdown.js';
+import type { ExportDir } from './layout.js';
+import type { SegmentRow } from './queue.js';
+import type { StateStore } from './state-store.js';
+export interface ReaderOptions {
+  /** Consumer name recorded per finished segment: 'target_db_importer' or 'source_db_importer'. */
+  consumer: string;
+  /** Exporter roles whose segments this consumer applies. */
+  roles: readonly ExporterRole[];
+  /** Events with vsn <= afterVsn are skipped (the consumer's committed watermark). */
+  afterVsn: number;
+  pollMs?: number;
+  readChunkBytes?: number;
+}
+
+/**
+ * Reads events in vsn order, waiting for more when caught up. Yields arrays of events as they are read.
+ * The generator ends only when `signal` aborts (or after a closed segment when `stopAtClosed` is reached by the caller).
+ */
+export class QueueReader {
+  private readonly pollMs: number;
+  private readonly chunk: number;
+  /** Segment currently being read and how far. */
+  private segmentNo = -1;
+  private offset = 0;
+  /** Closed segments fully yielded: segment_no → last vsn in it. */
+  private finished: { no: number; lastVsn: number }[] = [];
+
+  constructor(
+    private readonly dir: ExportDir,
+    private readonly state: StateStore,
+    private readonly o: ReaderOptions,
+  ) {
+    this.pollMs = o.pollMs ?? 200;
+    this.chunk = o.readChunkBytes ?? 4 << 20;
+  }
+
+  private segments(fromNo: number): SegmentRow[] {
+    const roles = this.o.roles.map(() => '?').join(',');
+    return this.state.db
+      .prepare(`SELECT * FROM queue_segments WHERE segment_no >= ? AND exporter_role IN (${roles}) ORDER BY segment_no`)
+      .all(fromNo, ...this.o.roles) as SegmentRow[];
+  }
+
+  async *read(signal: AbortSignal): AsyncGenerator<QueueEvent[]> {
+    let afterVsn = this.o.afterVsn;
+    while (!signal.aborted) {
+      let seg: SegmentRow | undefined;
+      for (const s of this.segments(Math.max(this.segmentNo, 0))) {
+        // Not the segment being read part-way (offset > 0): that one is finished by the closed branch below.
+        const midRead = s.segment_no === this.segmentNo && this.offset > 0;
+        const alreadyApplied = s.closed && s.last_vsn !== null && s.last_vsn <= afterVsn && !midRead;
+        if (!alreadyApplied) {
+          seg = s;
+          break;
+        }
+        // Applied before a restart: skip without reading, but still acknowledge it as done.
+        if (!this.finished.some((f) => f.no === s.segment_no)) this.finished.push({ no: s.segment_no, lastVsn: s.last_vsn ?? 0 });
+        this.segmentNo = s.segment_no + 1;
+      }
+      if (!seg) {
+        await sleep(this.pollMs, signal);
+        continue;
+      }
+      if (seg.segment_no !== this.segmentNo) {
+        this.segmentNo = seg.segment_no;
+        this.offset = 0;
+      }
+      if (seg.archived) throw new InternalError(`segment ${seg.segment_no} was archived before consumer ${this.o.consumer} applied it`);
+      if (this.offset < seg.committed_bytes) {
+        for await (const events of this.readRange(seg.segment_no, this.offset, seg.committed_bytes)) {
+          const fresh = events.filter((e) => e.vsn > afterVsn);
+          if (fresh.length) {
+            afterVsn = fresh[fresh.length - 1].vsn;
+            yield fresh;
+          }
+          if (signal.aborted) return;
+        }
+        this.offset = seg.committed_bytes;
+        continue; // re-read the row: more may have been committed meanwhile
+      }
+      if (seg.closed) {
+        this.finished.push({ no: seg.segment_no, lastVsn: seg.last_vsn ?? 0 });
+        this.segmentNo = seg.segment_no + 1;
+        this.offset = 0;
+        continue;
+      }
+      await sleep(this.pollMs, signal);
+    }
+  }
+
+  private async *readRange(no: number, from: number, to: number): AsyncGenerator<QueueEvent[]> {
+    const fh = await fs.promises.open(this.dir.segmentFile(no), 'r');
+    try {
+      let pos = from;
+      // The unfinished last line is carried as BYTES: a chunk may end inside a multi-byte UTF-8 character,
+      // which decoding on its own would turn into U+FFFD.
+      let carry: Buffer = Buffer.alloc(0);
+      const buf = Buffer.allocUnsafe(this.chunk);
+      while (pos < to) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(this.chunk, to - pos), pos);
+        if (bytesRead === 0) throw new InternalError(`segment ${no} is shorter than its committed size ${to}`);
+        pos += bytesRead;
+        const bytes = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
+        const lastNl = bytes.lastIndexOf(0x0a);
+        // Copy: `buf` is reused by the next read.
+        carry = Buffer.from(bytes.subarray(lastNl + 1));
+        if (lastNl < 0) continue;
+        const lines = bytes.toString('utf8', 0, lastNl).split('\n');
+        yield lines.map((l) => JSON.parse(l) as QueueEvent);
+      }
+      if (carry.length) throw new InternalError(`segment ${no} has a partial line at its committed end`);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * The consumer has durably applied everything up to `appliedVsn`: closed segments fully below it are
+   * recorded done for this consumer, so `archive changes` may remove them.
+   */
+  acknowledge(appliedVsn: number): void {
+    const done = this.finished.filter((f) => f.lastVsn <= appliedVsn);
+    if (!done.length) return;
+    this.finished = this.finished.filter((f) => f.lastVsn > appliedVsn);
+    const ins = this.state.db.prepare('INSERT OR IGNORE INTO queue_consumers (consumer, segment_no) VALUES (?, ?)');
+    this.state.update(() => {
+      for (const f of done) ins.run(this.o.consumer, f.no);
+    });
+  }
+}
