@@ -6,15 +6,18 @@
  * re-insert the same key first), and a heartbeat row updated every 100 ms.
  *
  * (1) Catch-up on a backlog of --txns transactions left in the slots while nothing consumed them:
- *     (c) pg_recvlogical --endpos draining a copy of our slot into /dev/null: the walsender's decode ceiling;
+ *     (c) pg_recvlogical --endpos draining a copy of our slot into /dev/null: the walsender's decode ceiling,
+ *         over TCP like (a) and (b) (and, for reference, over the Unix socket, which is cheaper per message);
  *     (b) native logical replication (CREATE SUBSCRIPTION, enabled after the backlog) into a second target database;
  *     (a) our `export data from source` + `import data to target` processes, started after the backlog.
  *     Done = the backlog's last heartbeat value is visible on the target.
  * (2) Sustained: pgbench at --rate-fraction (default 0.5) of (a)'s catch-up rate for --seconds, first with
- *     our pipeline only, then with native only; lag p50/p99 from the heartbeat (source clock_timestamp() at
- *     update → first seen on the target, same machine clock). Peak RSS of our two processes throughout.
+ *     our pipeline only, then with native only (for --native-seconds, default the same); lag p50/p99 from the
+ *     heartbeat (source clock_timestamp() at update → first seen on the target, same machine clock). When the
+ *     source cannot commit that fast (on 2 cores it cannot), pgbench runs as fast as it can: the figures say so.
+ *     Peak RSS of our two processes per phase.
  *
- *   node dist/bench/cdc-bench.js [--txns 200000] [--seconds 30] [--rate-fraction 0.5] [--clients 4]
+ *   node dist/bench/cdc-bench.js [--txns 200000] [--seconds 30] [--native-seconds N] [--rate-fraction 0.5] [--clients 4]
  */
 import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +29,7 @@ import { startCli, type RunningCli } from '../test/helpers/cli.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
 import { asUser } from '../test/helpers/servers.js';
 import { tableDigest } from '../test/helpers/table-compare.js';
+import { cpuSeconds, recvlogicalDrain, RssSampler } from './bench-helpers.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,6 +37,7 @@ const arg = (name: string, dflt: number) => {
 };
 const TXNS = arg('txns', 200_000);
 const SECONDS = arg('seconds', 30);
+const NATIVE_SECONDS = arg('native-seconds', SECONDS);
 const RATE_FRACTION = arg('rate-fraction', 0.5);
 const CLIENTS = arg('clients', 4);
 const ACCOUNTS = 100_000;
@@ -72,29 +77,12 @@ function pgbench(db: string, args: string[]): void {
   if (r.status !== 0) throw new Error(`pgbench failed: ${r.stderr}`);
 }
 
-/** VmRSS peaks of our processes, sampled. */
-const rssPeak = new Map<string, number>();
-const rssTimer = setInterval(() => {
-  for (const p of procs) {
-    try {
-      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'));
-      const name = p === procs[0] ? 'exporter' : 'importer';
-      if (m) rssPeak.set(name, Math.max(rssPeak.get(name) ?? 0, Number(m[1]) / 1024));
-    } catch {
-      /* exited */
-    }
-  }
-}, 500);
-
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number): number {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
+const rss = new RssSampler();
+const watchOurs = (e: RunningCli, i: RunningCli) => {
+  rss.watch('exporter', e.pid);
+  rss.watch('importer', i.pid);
+};
+const rssLine = (phase: string) => `peak RSS during ${phase}: exporter ${rss.peak('exporter')} MB, importer ${rss.peak('importer')} MB`;
 
 let heartbeat = 0;
 async function beat(c: pg.Client): Promise<number> {
@@ -246,7 +234,7 @@ try {
   }
   await waitForHeartbeat(nativeDb, await beat(src), 600_000);
   await target.query('ALTER SUBSCRIPTION bench_native DISABLE', [], nativeDb);
-  await source.query(`SELECT pg_copy_logical_replication_slot($1, 'bench_copy')`, [slot], srcDb);
+  for (const copy of ['bench_copy_tcp', 'bench_copy_unix']) await source.query(`SELECT pg_copy_logical_replication_slot($1, $2)`, [slot, copy], srcDb);
 
   step('backlog');
   // The backlog.
@@ -254,26 +242,43 @@ try {
   pgbench(srcDb, ['-c', String(CLIENTS), '-j', '2', '-t', String(Math.ceil(TXNS / CLIENTS))]);
   const final = await beat(src);
   const end = (await source.query<{ l: string }>('SELECT pg_current_wal_lsn() AS l', [], srcDb)).rows[0].l;
-  console.log(`backlog: ${TXNS} transactions (3 row changes each) in ${((Date.now() - t) / 1000).toFixed(1)} s; WAL up to ${end}`);
+  const sourceMaxRate = TXNS / ((Date.now() - t) / 1000);
+  console.log(`backlog: ${TXNS} transactions (3 row changes each) in ${(TXNS / sourceMaxRate).toFixed(1)} s (${Math.round(sourceMaxRate)} tx/s, the source's own maximum here); WAL up to ${end}`);
 
-  // (c) decode ceiling.
-  t = Date.now();
-  const [cmd, a] = asUser('postgres', path.join(source.binDir, 'pg_recvlogical'), [
-    '-h', source.socketDir!, '-p', String(source.port), '-U', 'postgres', '-d', srcDb, '-S', 'bench_copy', '--start',
-    '--endpos', end, '-o', 'proto_version=1', '-o', `publication_names=${ourPub}`, '-f', '/dev/null', '--no-loop',
-  ]);
-  spawnSync(cmd, a, { stdio: 'inherit' });
-  const cS = (Date.now() - t) / 1000;
-  await source.query(`SELECT pg_drop_replication_slot('bench_copy')`, [], srcDb);
-  console.log(`(c) pg_recvlogical → /dev/null: ${cS.toFixed(2)} s, ${Math.round(TXNS / cS)} tx/s`);
+  // (c) decode ceiling, over TCP like (a) and (b); the Unix socket for reference.
+  const drain = (copy: string, tcp: boolean) => recvlogicalDrain({ cluster: source, db: srcDb, slot: copy, publication: ourPub, endLsn: end, tcp });
+  const unix = await drain('bench_copy_unix', false);
+  console.log(`(c') pg_recvlogical → /dev/null over the Unix socket: ${unix.seconds.toFixed(2)} s, ${Math.round(TXNS / unix.seconds)} tx/s; walsender CPU ${unix.walsenderCpu.toFixed(1)} s`);
+  const ceiling = await drain('bench_copy_tcp', true);
+  const cS = ceiling.seconds;
+  console.log(`(c) pg_recvlogical → /dev/null over TCP: ${cS.toFixed(2)} s, ${Math.round(TXNS / cS)} tx/s; walsender CPU ${ceiling.walsenderCpu.toFixed(1)} s`);
+  for (const copy of ['bench_copy_tcp', 'bench_copy_unix']) await source.query(`SELECT pg_drop_replication_slot($1)`, [copy], srcDb);
 
   // (b) native.
   t = Date.now();
   await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
+  const nativePids = async () => {
+    const w = await source.query<{ p: string }>(`SELECT active_pid AS p FROM pg_replication_slots WHERE slot_name = 'bench_native'`, [], srcDb);
+    const b = await target.query<{ p: string }>(`SELECT pid AS p FROM pg_stat_subscription WHERE subname = 'bench_native' AND pid IS NOT NULL`, [], nativeDb);
+    return { walsender: Number(w.rows[0]?.p), worker: Number(b.rows[0]?.p) };
+  };
+  let native = { walsender: NaN, worker: NaN };
+  const nativeCpu = { walsender: NaN, worker: NaN };
+  let nativeDone = false;
+  // Sampled while it runs: the worker's CPU is gone once the subscription is disabled.
+  const nativeSampler = (async () => {
+    while (!nativeDone) {
+      if (!(native.walsender > 0 && native.worker > 0)) native = await nativePids();
+      for (const k of ['walsender', 'worker'] as const) if (!Number.isNaN(cpuSeconds(native[k]))) nativeCpu[k] = cpuSeconds(native[k]);
+      await sleep(20);
+    }
+  })();
   await waitForHeartbeat(nativeDb, final);
   const bS = (Date.now() - t) / 1000;
+  nativeDone = true;
+  await nativeSampler;
   await target.query('ALTER SUBSCRIPTION bench_native DISABLE', [], nativeDb);
-  console.log(`(b) native logical replication: ${bS.toFixed(2)} s, ${Math.round(TXNS / bS)} tx/s`);
+  console.log(`(b) native logical replication: ${bS.toFixed(2)} s, ${Math.round(TXNS / bS)} tx/s; CPU walsender ${nativeCpu.walsender.toFixed(1)} s, apply worker ${nativeCpu.worker.toFixed(1)} s`);
 
   // (a) ours: both processes start on the backlog.
   t = Date.now();
@@ -281,6 +286,8 @@ try {
   const i = startCli(['import', 'data', 'to', 'target', ...tgtFlags], { env });
   procs.length = 0;
   procs.push(e, i);
+  rss.reset();
+  watchOurs(e, i);
   // Where the CPU goes: our two processes, the walsender feeding our exporter, the target backend applying.
   const serverPids = async () => {
     const w = await source.query<{ p: string }>(`SELECT active_pid AS p FROM pg_replication_slots WHERE slot_name = $1`, [slot], srcDb);
@@ -298,6 +305,7 @@ try {
   console.log(`(a) ours (export + import processes): ${aS.toFixed(2)} s, ${Math.round(TXNS / aS)} tx/s, ${Math.round((TXNS * 3) / aS)} events/s`);
   console.log(`    CPU during (a): exporter ${cpuSeconds(e.pid).toFixed(1)} s, importer ${cpuSeconds(i.pid).toFixed(1)} s, walsender ${cpuSeconds(pids.walsender).toFixed(1)} s, target backend ${cpuSeconds(pids.backend).toFixed(1)} s`);
   console.log(`catch-up ratios: (a)/(b) ${(bS / aS).toFixed(2)}, (b)/(c) ${(cS / bS).toFixed(2)}, (a)/(c) ${(cS / aS).toFixed(2)}`);
+  console.log(rssLine('catch-up'));
   for (const tbl of ['acc', 'kv']) {
     const [x, y] = await Promise.all([tableDigest(source, srcDb, tbl, 'id'), tableDigest(target, oursDb, tbl, 'id')]);
     console.log(`check ${tbl}: source ${x.rows} rows ${x.md5}, target ${y.rows} rows ${y.md5} ${x.md5 === y.md5 ? 'EQUAL' : 'DIFFERENT'}`);
@@ -305,17 +313,21 @@ try {
 
   // (2) sustained, ours then native.
   const rate = (TXNS / aS) * RATE_FRACTION;
+  if (rate > sourceMaxRate) {
+    console.log(`sustained: ${RATE_FRACTION} of our catch-up rate is ${Math.round(rate)} tx/s, more than the source commits on this machine (${Math.round(sourceMaxRate)} tx/s with nothing else running): pgbench runs as fast as the source allows`);
+  }
+  rss.reset();
   const lagOurs = await measureLag(oursDb, SECONDS, rate, src, path.join(dir, 'metainfo', 'meta.db'));
-  console.log(`sustained ours at ${Math.round(rate)} tx/s target (${lagOurs.txPerSec} achieved) for ${SECONDS} s: lag p50 ${lagOurs.p50} ms, p99 ${lagOurs.p99} ms, max ${lagOurs.max} ms over ${lagOurs.beats} heartbeats${lagOurs.queue}`);
+  console.log(`sustained ours at ${Math.round(rate)} tx/s requested (${lagOurs.txPerSec} achieved) for ${SECONDS} s: lag p50 ${lagOurs.p50} ms, p99 ${lagOurs.p99} ms, max ${lagOurs.max} ms over ${lagOurs.beats} heartbeats${lagOurs.queue}`);
+  console.log(rssLine(`the ${SECONDS} s sustained run`));
   await stopOurs(ours);
   await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
   await waitForHeartbeat(nativeDb, await beat(src), 600_000);
-  const lagNative = await measureLag(nativeDb, SECONDS, rate, src);
+  const lagNative = await measureLag(nativeDb, NATIVE_SECONDS, rate, src);
   console.log(`sustained native at the same rate (${lagNative.txPerSec} achieved): lag p50 ${lagNative.p50} ms, p99 ${lagNative.p99} ms, max ${lagNative.max} ms`);
-  console.log(`peak RSS: exporter ${Math.round(rssPeak.get('exporter') ?? 0)} MB, importer ${Math.round(rssPeak.get('importer') ?? 0)} MB`);
   await src.end();
 } finally {
-  clearInterval(rssTimer);
+  rss.stop();
   for (const p of procs) await p.kill9().catch(() => undefined);
   await Promise.all([source.stop(), target.stop()]);
   fs.rmSync(tmp, { recursive: true, force: true });

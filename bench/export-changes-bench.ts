@@ -6,14 +6,12 @@
  *
  *   node dist/bench/export-changes-bench.js [--txns 200000] [--rows-per-txn 3]
  */
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { QueueWriter } from '../src/export-dir/queue.js';
 import { createLogger } from '../src/infra/logger.js';
 import { streamChanges } from '../src/workflows/stream-changes.js';
 import { captureOutput, currentLsn, setupStreamingSource, waitForPosition } from '../test/helpers/change-stream-fixture.js';
 import { PgCluster } from '../test/helpers/pg-cluster.js';
-import { asUser } from '../test/helpers/servers.js';
+import { cpuSeconds, recvlogicalDrain } from './bench-helpers.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,15 +43,10 @@ try {
   const end = await currentLsn(src.sql);
   console.log(`backlog: ${TXNS} transactions × ${ROWS} updates generated in ${((Date.now() - t) / 1000).toFixed(1)} s, up to ${end}`);
 
-  t = Date.now();
-  const [cmd, args] = asUser('postgres', path.join(cluster.binDir, 'pg_recvlogical'), [
-    '-h', cluster.socketDir!, '-p', String(cluster.port), '-U', 'postgres', '-d', src.db, '-S', 'bench_copy', '--start',
-    '--endpos', end, '-o', 'proto_version=1', '-o', `publication_names=${src.publication}`, '-f', '/dev/null', '--no-loop',
-  ]);
-  const r = spawnSync(cmd, args, { stdio: 'inherit' });
-  const ceilingS = (Date.now() - t) / 1000;
-  if (r.status !== 0) console.log(`pg_recvlogical exited ${r.status}`);
-  console.log(`(c) pg_recvlogical → /dev/null: ${ceilingS.toFixed(2)} s, ${Math.round(TXNS / ceilingS)} tx/s`);
+  // Over TCP, like our exporter and a real migration (a Unix socket is cheaper for the walsender).
+  const ceiling = await recvlogicalDrain({ cluster, db: src.db, slot: 'bench_copy', publication: src.publication, endLsn: end, tcp: true });
+  const ceilingS = ceiling.seconds;
+  console.log(`(c) pg_recvlogical → /dev/null over TCP: ${ceilingS.toFixed(2)} s, ${Math.round(TXNS / ceilingS)} tx/s; walsender CPU ${ceiling.walsenderCpu.toFixed(2)} s`);
 
   const log = createLogger(undefined, 'info');
   const ac = new AbortController();
@@ -62,13 +55,21 @@ try {
   t = Date.now();
   const cpu0 = process.cpuUsage();
   const running = streamChanges({ settings: src.settings, secret: src.secret, state: src.state, exportDir: src.exportDir, log, out: captureOutput() }, ac.signal);
+  // The walsender feeding us: its CPU tells whether it or we are the limit.
+  let walsender = NaN;
+  while (!(walsender > 0) && Date.now() - t < 30_000) {
+    const r = await src.sql.query<{ p: number }>('SELECT active_pid AS p FROM pg_replication_slots WHERE slot_name = $1', [src.slot]);
+    walsender = Number(r.rows[0]?.p);
+    if (!(walsender > 0)) await new Promise((res) => setTimeout(res, 20));
+  }
   await waitForPosition(src.state, end, 600_000);
   const oursS = (Date.now() - t) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const walsenderCpu = cpuSeconds(walsender);
   ac.abort();
   await running;
   clearInterval(sampler);
-  console.log(`(a) our exporter → queue (durable): ${oursS.toFixed(2)} s, ${Math.round(TXNS / oursS)} tx/s, ${Math.round((TXNS * ROWS) / oursS)} events/s, peak RSS ${Math.round(Math.max(...rss) / 1048576)} MB, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, ${commits} durable commits, ${(commitMs / Math.max(1, commits)).toFixed(1)} ms each on average (off the event loop)`);
+  console.log(`(a) our exporter → queue (durable): ${oursS.toFixed(2)} s, ${Math.round(TXNS / oursS)} tx/s, ${Math.round((TXNS * ROWS) / oursS)} events/s, peak RSS ${Math.round(Math.max(...rss) / 1048576)} MB, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (system ${(cpu.system / 1e6).toFixed(2)} s), ${commits} durable commits, ${(commitMs / Math.max(1, commits)).toFixed(1)} ms each on average (off the event loop); walsender CPU ${walsenderCpu.toFixed(2)} s`);
   console.log(`ratio (a)/(c): ${(ceilingS / oursS).toFixed(2)}`);
   await src.sql.query(`SELECT pg_drop_replication_slot('bench_copy')`);
   await src.cleanup();

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { CommitEvent, DataEvent, ExporterRole, QueueEvent, Row } from '../core/change-event.js';
 import { isDataEvent } from '../core/change-event.js';
+import { JsonLineBuffer, type DataLineSink } from '../core/json-line.js';
 import { InternalError } from '../infra/errors.js';
 import type { ExportDir } from './layout.js';
 import type { StateStore } from './state-store.js';
@@ -50,10 +51,10 @@ interface OpenSegment {
   size: number;
 }
 
-export class QueueWriter {
+export class QueueWriter implements DataLineSink {
   private seg: OpenSegment;
-  private buffer: string[] = [];
-  private bufferBytes = 0;
+  /** Lines appended and not yet written to the segment file. */
+  readonly out = new JsonLineBuffer(WRITE_BUFFER_BYTES + (64 << 10));
   private nextVsn: number;
   private firstPendingVsn: number | undefined;
   private pendingDataEvents = 0;
@@ -127,32 +128,45 @@ export class QueueWriter {
       : event.op === 'commit'
         ? commitEventLine(vsn, event)
         : '{"vsn":' + vsn + ',' + JSON.stringify(event).slice(1) + '\n';
-    this.buffer.push(line);
-    this.bufferBytes += line.length;
+    this.out.text(line);
     this.firstPendingVsn ??= vsn;
-    if (isDataEvent(event as QueueEvent)) this.count(event as DataEvent);
-    if (this.bufferBytes >= WRITE_BUFFER_BYTES) this.flushBuffer();
+    if (isDataEvent(event as QueueEvent)) {
+      const e = event as DataEvent;
+      this.count(e.op, e.schema, e.table);
+    }
+    if (this.out.length >= WRITE_BUFFER_BYTES) this.flushBuffer();
     return vsn;
   }
 
-  private count(e: DataEvent): void {
+  /** DataLineSink: a data event line that the caller writes into `out` itself (the change export's fast path). */
+  beginDataLine(): void {
+    const vsn = this.nextVsn++;
+    this.firstPendingVsn ??= vsn;
+    this.out.text('{"vsn":' + vsn + ',');
+  }
+
+  endDataLine(op: 'c' | 'u' | 'd', schema: string, table: string): void {
+    this.count(op, schema, table);
+    if (this.out.length >= WRITE_BUFFER_BYTES) this.flushBuffer();
+  }
+
+  private count(op: 'c' | 'u' | 'd', schema: string, table: string): void {
     // schema → table → counts: no key string built per event.
-    let bySchema = this.pendingCounts.get(e.schema);
-    if (!bySchema) this.pendingCounts.set(e.schema, (bySchema = new Map()));
-    let c = bySchema.get(e.table);
-    if (!c) bySchema.set(e.table, (c = { schema: e.schema, table: e.table, c: 0, u: 0, d: 0 }));
-    c[e.op]++;
+    let bySchema = this.pendingCounts.get(schema);
+    if (!bySchema) this.pendingCounts.set(schema, (bySchema = new Map()));
+    let c = bySchema.get(table);
+    if (!c) bySchema.set(table, (c = { schema, table, c: 0, u: 0, d: 0 }));
+    c[op]++;
     this.pendingDataEvents++;
   }
 
   private flushBuffer(): void {
-    if (!this.buffer.length) return;
-    const data = Buffer.from(this.buffer.join(''), 'utf8');
+    if (!this.out.length) return;
+    const data = this.out.view();
     let off = 0;
     while (off < data.length) off += fs.writeSync(this.seg.fd, data, off, data.length - off, this.seg.size + off);
     this.seg.size += data.length;
-    this.buffer = [];
-    this.bufferBytes = 0;
+    this.out.clear();
   }
 
   /** Bytes appended but not yet committed (for callers that commit large transactions' progress). */

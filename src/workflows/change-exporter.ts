@@ -15,6 +15,7 @@
 import type { PgOutputTranslator } from '../adapters/source/postgres/pgoutput-events.js';
 import { decodePgOutput } from '../adapters/source/postgres/pgoutput-decoder.js';
 import { formatLsn } from '../adapters/source/postgres/lsn.js';
+import { PgOutputLineEncoder } from '../adapters/source/postgres/pgoutput-lines.js';
 import type { QueueWriter } from '../export-dir/queue.js';
 import { failpoint } from '../infra/failpoints.js';
 import type { Logger } from '../infra/logger.js';
@@ -66,6 +67,7 @@ export class ChangeExporter {
   readonly whenStopped = new Promise<void>((resolve, reject) => (this.settleStopped = { resolve, reject }));
   private readonly groupCommitMs: number;
   private readonly groupCommitEvents: number;
+  private readonly lines: PgOutputLineEncoder;
 
   constructor(private readonly o: ChangeExporterOptions) {
     this.durableLsn = o.durableLsn;
@@ -74,11 +76,18 @@ export class ChangeExporter {
     this.whenStopped.catch(() => undefined); // observed by the caller; never an unhandled rejection
     this.groupCommitMs = o.groupCommitMs ?? 50;
     this.groupCommitEvents = o.groupCommitEvents ?? 20_000;
+    this.lines = new PgOutputLineEncoder(o.translator);
   }
 
   /** One pgoutput message (XLogData payload), starting at `offset` in `payload`. */
   onData(payload: Buffer, offset = 0): void {
     if (this.halted) return;
+    // Most messages are row changes of exported tables: written to the queue straight from the frame.
+    if (this.inTransaction && !this.skipping && this.lines.append(payload, offset, this.o.writer)) {
+      this.txnEvents++;
+      failpoint('stream-changes.after-append');
+      return;
+    }
     const t = this.o.translator.translate(decodePgOutput(payload, offset));
     switch (t.kind) {
       case 'begin':

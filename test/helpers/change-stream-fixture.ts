@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { connect } from '../../src/adapters/pg/connection.js';
-import type { ConnSettings } from '../../src/adapters/pg/conn-settings.js';
+import type { ConnSettings, SslMode } from '../../src/adapters/pg/conn-settings.js';
 import type { Output } from '../../src/cli/render/output.js';
 import type { DataEvent, ExporterRole, QueueEvent } from '../../src/core/change-event.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
@@ -38,9 +38,11 @@ export interface FixtureTable {
   pk: string[];
 }
 
-export async function setupStreamingSource(cluster: PgCluster, ddl: string, tables: FixtureTable[], opts: { publishExtra?: string[] } = {}): Promise<StreamingSource> {
+export async function setupStreamingSource(
+  cluster: PgCluster, ddl: string, tables: FixtureTable[], opts: { publishExtra?: string[]; sslMode?: SslMode } = {},
+): Promise<StreamingSource> {
   const db = await cluster.createDatabase('src');
-  const settings = cluster.settings(db);
+  const settings = cluster.settings(db, 'source', opts.sslMode);
   const secret = { password: MIGRATION_PASSWORD };
   const sql = await connect(settings, secret);
   await sql.query(ddl);

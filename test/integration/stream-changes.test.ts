@@ -7,6 +7,7 @@ import {
   captureOutput, currentLsn, dataEvents, readQueue, setupStreamingSource, transactions, waitForPosition, type StreamingSource,
 } from '../helpers/change-stream-fixture.js';
 import { PgCluster } from '../helpers/pg-cluster.js';
+import { makeSslCerts } from '../helpers/ssl-certs.js';
 
 let cluster: PgCluster;
 before(async () => { cluster = await PgCluster.start(); });
@@ -157,5 +158,31 @@ test('values keep the snapshot copy format whatever the source database\'s DateS
     });
   } finally {
     await src.cleanup();
+  }
+});
+
+test('over SSL (sslmode require) a burst of 20,000 transactions arrives complete and in commit order', async () => {
+  const certs = makeSslCerts();
+  const sslCluster = await PgCluster.start({ ssl: certs.serverSsl() });
+  const src = await setupStreamingSource(sslCluster, `CREATE TABLE burst (id int PRIMARY KEY, v text)`, [{ table: 'burst', pk: ['id'] }], { sslMode: 'require' });
+  try {
+    let encrypted: unknown;
+    await streamWhile(src, async () => {
+      // Escapes, multi-byte characters and NULLs go through the direct line writer; one row per transaction.
+      await src.sql.query(`DO $$ BEGIN FOR i IN 1..20000 LOOP
+          INSERT INTO burst VALUES (i, CASE WHEN i % 7 = 0 THEN NULL ELSE 'r"' || i || E'\\t€\\\\' END); COMMIT; END LOOP; END $$`);
+      encrypted = (await src.sql.query(`SELECT s.ssl FROM pg_stat_ssl s JOIN pg_replication_slots r ON r.active_pid = s.pid WHERE r.slot_name = $1`, [src.slot])).rows[0]?.ssl;
+    });
+    assert.ok(encrypted === true || encrypted === 't', `the replication connection was not encrypted (${String(encrypted)})`);
+    const txns = transactions(readQueue(src.exportDir, src.state));
+    assert.equal(txns.length, 20000);
+    txns.forEach((t, i) => {
+      const id = i + 1;
+      assert.deepEqual(t.events.map((e) => [e.op, e.key, e.after]), [['c', { id: String(id) }, { id: String(id), v: id % 7 === 0 ? null : `r"${id}\t€\\` }]]);
+    });
+  } finally {
+    await src.cleanup();
+    await sslCluster.stop();
+    certs.cleanup();
   }
 });

@@ -20,7 +20,7 @@ export interface StreamedTable {
   pk?: readonly string[];
 }
 
-interface RelationEntry {
+export interface RelationEntry {
   schema: string;
   table: string;
   columns: RelationColumn[];
@@ -117,6 +117,12 @@ export class PgOutputTranslator {
     }
     this.relations.set(m.relationId, entry);
     return { kind: 'none', note: wanted ? undefined : `changes of ${m.schema}.${m.name} are not exported (not in the table list)` };
+  }
+
+  /** The table a change message belongs to, when its changes are exported (for the direct line encoder). */
+  exportedRelation(id: number): RelationEntry | undefined {
+    const rel = this.relations.get(id);
+    return rel?.exported ? rel : undefined;
   }
 
   private relationOf(id: number): { exported: true; rel: RelationEntry } | { exported: false; note: string } {

@@ -18,6 +18,7 @@ import { DbError } from '../../../infra/errors.js';
 import type { Logger } from '../../../infra/logger.js';
 import { sleep } from '../../../infra/shutdown.js';
 import { formatLsn, nowAsPgTimestamp } from './lsn.js';
+import { coalesceReads } from '../../pg/read-coalescing.js';
 import { COPY_TEXT_SESSION_SETTINGS } from '../../../core/copy-text.js';
 
 /** pg-copy-streams@7 has `both` (CopyBoth duplex); its type definitions do not declare it. */
@@ -130,6 +131,7 @@ export class ReplicationStream {
         }
       });
       client.query(stream);
+      coalesceReads(client, o.log);
       // The write side is corked until the server answers CopyBothResponse: this callback says we are streaming.
       stream.write(rs.statusMessage(false), (err) => {
         if (err) return fail(err);

@@ -1,0 +1,96 @@
+/** Pieces the change benchmarks share: process CPU from /proc and the walsender's decode ceiling. */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { MIGRATION_PASSWORD, MIGRATION_USER, type PgCluster } from '../test/helpers/pg-cluster.js';
+import { asUser } from '../test/helpers/servers.js';
+
+/** CPU seconds (user + system) a process has used so far, from /proc; NaN once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Peak VmRSS (MB) of processes, sampled every 500 ms until stop(). */
+export class RssSampler {
+  private readonly peaks = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+  private readonly watched = new Map<string, number>();
+
+  constructor() {
+    this.timer = setInterval(() => this.sample(), 500);
+  }
+
+  watch(name: string, pid: number): void {
+    this.watched.set(name, pid);
+  }
+
+  private sample(): void {
+    for (const [name, pid] of this.watched) {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (m) this.peaks.set(name, Math.max(this.peaks.get(name) ?? 0, Number(m[1]) / 1024));
+      } catch {
+        /* exited */
+      }
+    }
+  }
+
+  peak(name: string): number {
+    return Math.round(this.peaks.get(name) ?? 0);
+  }
+
+  /** Forget the peaks so far (a new phase starts). */
+  reset(): void {
+    this.peaks.clear();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+export interface DrainOptions {
+  cluster: PgCluster;
+  db: string;
+  slot: string;
+  publication: string;
+  endLsn: string;
+  /** Over TCP with the migration user (as our exporter and a subscription connect), else the Unix socket. */
+  tcp: boolean;
+}
+
+/**
+ * `pg_recvlogical --endpos` draining a slot into /dev/null: the walsender's decode ceiling, the physical
+ * limit of any consumer. Returns the wall time and the walsender's CPU (sampled while it runs).
+ */
+export async function recvlogicalDrain(o: DrainOptions): Promise<{ seconds: number; walsenderCpu: number }> {
+  const conn = o.tcp ? ['-h', '127.0.0.1', '-U', MIGRATION_USER] : ['-h', o.cluster.socketDir!, '-U', 'postgres'];
+  const [cmd, args] = asUser('postgres', path.join(o.cluster.binDir, 'pg_recvlogical'), [
+    ...conn, '-p', String(o.cluster.port), '-d', o.db, '-S', o.slot, '--start', '--endpos', o.endLsn,
+    '-o', 'proto_version=1', '-o', `publication_names=${o.publication}`, '-f', '/dev/null', '--no-loop',
+  ]);
+  const t = Date.now();
+  const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, PGPASSWORD: MIGRATION_PASSWORD } });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let walsender = NaN;
+  let walsenderCpu = NaN;
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!done) {
+    if (!(walsender > 0)) {
+      const r = await o.cluster.query<{ p: string }>('SELECT active_pid AS p FROM pg_replication_slots WHERE slot_name = $1', [o.slot], o.db);
+      walsender = Number(r.rows[0]?.p);
+    }
+    const c = cpuSeconds(walsender);
+    if (!Number.isNaN(c)) walsenderCpu = c;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const code = await exited;
+  if (code !== 0) throw new Error(`pg_recvlogical exited ${code}`);
+  return { seconds: (Date.now() - t) / 1000, walsenderCpu };
+}

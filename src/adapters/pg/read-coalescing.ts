@@ -1,0 +1,58 @@
+/**
+ * Read coalescing for a replication connection.
+ *
+ * The walsender sends every message as its own packet as soon as the socket takes it. A reader that keeps
+ * up is woken for each one: a read syscall and a wakeup per message on our side, and on loopback or a fast
+ * network the sender pays for each wakeup too. Measured in export-changes-bench (TCP, 600k row changes):
+ * exporter CPU 5.5 s (1.4 s system) and walsender CPU 5.6 s reading eagerly; 2.5 s (0.2 s system) and 2.9 s
+ * when the socket is left alone for 1 ms after a small read, so the next read takes many messages at once.
+ * The cost is at most `pauseMs` of extra latency, far below the queue's group commit interval.
+ *
+ * Node has no public API to stop reading a socket that is consumed through 'readable' (pg-copy-streams does
+ * that), so this uses the handle's readStop()/readStart(), as Node's own net and http code do; where the
+ * handle does not offer them the connection simply reads eagerly.
+ */
+import type net from 'node:net';
+import type pg from 'pg';
+import type { Logger } from '../../infra/logger.js';
+
+interface ReadHandle {
+  reading: boolean;
+  readStop(): number;
+  readStart(): number;
+}
+
+/** A read that brought less than this means the sender is not far ahead: wait for more to gather. */
+const SMALL_READ_BYTES = 32 << 10;
+
+export function coalesceReads(client: pg.Client, log: Logger, pauseMs = 1): void {
+  const socket = (client as unknown as { connection?: { stream?: net.Socket } }).connection?.stream;
+  const handleOf = () => (socket as unknown as { _handle?: Partial<ReadHandle> } | undefined)?._handle;
+  const h = handleOf();
+  if (!socket || typeof h?.readStop !== 'function' || typeof h.readStart !== 'function') {
+    log.debug('replication reads are not coalesced (socket handle without readStop/readStart)');
+    return;
+  }
+  let lastBytes = socket.bytesRead;
+  let paused = false;
+  socket.on('readable', () => {
+    // Checked once every 'readable' listener has run: the stream consuming the socket has taken its data.
+    process.nextTick(() => {
+      const read = socket.bytesRead - lastBytes;
+      lastBytes = socket.bytesRead;
+      const handle = handleOf() as ReadHandle | undefined;
+      if (paused || read >= SMALL_READ_BYTES || socket.readableLength > 0 || !handle?.reading || socket.destroyed) return;
+      paused = true;
+      handle.reading = false;
+      handle.readStop();
+      setTimeout(() => {
+        paused = false;
+        const again = handleOf() as ReadHandle | undefined;
+        if (again && !again.reading && !socket.destroyed) {
+          again.reading = true;
+          again.readStart();
+        }
+      }, pauseMs);
+    });
+  });
+}
