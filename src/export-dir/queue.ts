@@ -19,6 +19,8 @@ import type { StateStore } from './state-store.js';
 export const DEFAULT_SEGMENT_MAX_BYTES = Number(process.env.QUEUE_SEGMENT_MAX_BYTES ?? 256 * 1024 * 1024);
 const WRITE_BUFFER_BYTES = 1 << 20;
 const BUCKET_SECONDS = 10;
+const VSN_OPEN = Buffer.from('{"vsn":');
+const COMMA = Buffer.from(',');
 
 export interface SegmentRow {
   segment_no: number;
@@ -142,7 +144,9 @@ export class QueueWriter implements DataLineSink {
   beginDataLine(): void {
     const vsn = this.nextVsn++;
     this.firstPendingVsn ??= vsn;
-    this.out.text('{"vsn":' + vsn + ',');
+    this.out.bytes(VSN_OPEN);
+    this.out.integer(vsn);
+    this.out.bytes(COMMA);
   }
 
   endDataLine(op: 'c' | 'u' | 'd', schema: string, table: string): void {
