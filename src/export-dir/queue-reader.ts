@@ -7,8 +7,19 @@ import type { ExporterRole, QueueEvent } from '../core/change-event.js';
 import { InternalError } from '../infra/errors.js';
 import { sleep } from '../infra/shutdown.js';
 import type { ExportDir } from './layout.js';
+import { QueueLineParser } from './queue-line-parser.js';
 import type { SegmentRow } from './queue.js';
 import type { StateStore } from './state-store.js';
+/**
+ * Whole queue lines as read, not parsed yet: a consumer that reads ahead keeps text, which costs a fraction of
+ * the memory and garbage-collection work of the events it holds. `QueueReader.parse` turns it into events.
+ */
+export interface QueueText {
+  readonly text: string;
+  /** Position in read order: texts are parsed in that order, each once. */
+  readonly seq: number;
+}
+
 export interface ReaderOptions {
   /** Consumer name recorded per finished segment: 'target_db_importer' or 'source_db_importer'. */
   consumer: string;
@@ -21,8 +32,8 @@ export interface ReaderOptions {
 }
 
 /**
- * Reads events in vsn order, waiting for more when caught up. Yields arrays of events as they are read.
- * The generator ends only when `signal` aborts (or after a closed segment when `stopAtClosed` is reached by the caller).
+ * Reads events in vsn order, waiting for more when caught up: `read` yields arrays of events as they are read,
+ * `readText` the text to parse later. The generators end only when `signal` aborts.
  */
 export class QueueReader {
   private readonly pollMs: number;
@@ -32,6 +43,11 @@ export class QueueReader {
   private offset = 0;
   /** Closed segments fully yielded: segment_no → last vsn in it. */
   private finished: { no: number; lastVsn: number }[] = [];
+  /** Events up to this vsn are parsed (or were applied before): later lines at or below it are skipped. */
+  private parsedVsn = 0;
+  private readonly parser = new QueueLineParser();
+  private readSeq = 0;
+  private parseSeq = 0;
 
   constructor(
     private readonly dir: ExportDir,
@@ -50,13 +66,30 @@ export class QueueReader {
   }
 
   async *read(signal: AbortSignal): AsyncGenerator<QueueEvent[]> {
-    let afterVsn = this.o.afterVsn;
+    for await (const t of this.readText(signal)) {
+      const events = this.parse(t);
+      if (events.length) yield events;
+    }
+  }
+
+  /** The events of `t` above the consumer's watermark; every text `readText` yielded, once, in order. */
+  parse(t: QueueText): QueueEvent[] {
+    if (t.seq !== this.parseSeq) throw new InternalError(`queue text ${t.seq} parsed out of order (expected ${this.parseSeq})`);
+    this.parseSeq++;
+    const events: QueueEvent[] = [];
+    this.parser.parse(t.text, this.parsedVsn, events);
+    if (events.length) this.parsedVsn = events[events.length - 1].vsn;
+    return events;
+  }
+
+  async *readText(signal: AbortSignal): AsyncGenerator<QueueText> {
+    this.parsedVsn = this.o.afterVsn;
     while (!signal.aborted) {
       let seg: SegmentRow | undefined;
       for (const s of this.segments(Math.max(this.segmentNo, 0))) {
         // Not the segment being read part-way (offset > 0): that one is finished by the closed branch below.
         const midRead = s.segment_no === this.segmentNo && this.offset > 0;
-        const alreadyApplied = s.closed && s.last_vsn !== null && s.last_vsn <= afterVsn && !midRead;
+        const alreadyApplied = s.closed && s.last_vsn !== null && s.last_vsn <= this.o.afterVsn && !midRead;
         if (!alreadyApplied) {
           seg = s;
           break;
@@ -75,12 +108,8 @@ export class QueueReader {
       }
       if (seg.archived) throw new InternalError(`segment ${seg.segment_no} was archived before consumer ${this.o.consumer} applied it`);
       if (this.offset < seg.committed_bytes) {
-        for await (const events of this.readRange(seg.segment_no, this.offset, seg.committed_bytes)) {
-          const fresh = events.filter((e) => e.vsn > afterVsn);
-          if (fresh.length) {
-            afterVsn = fresh[fresh.length - 1].vsn;
-            yield fresh;
-          }
+        for await (const text of this.readRange(seg.segment_no, this.offset, seg.committed_bytes)) {
+          yield { text, seq: this.readSeq++ };
           if (signal.aborted) return;
         }
         this.offset = seg.committed_bytes;
@@ -96,27 +125,34 @@ export class QueueReader {
     }
   }
 
-  private async *readRange(no: number, from: number, to: number): AsyncGenerator<QueueEvent[]> {
+  /** The lines in [from, to) of a segment, as texts of whole lines (without the last newline). */
+  private async *readRange(no: number, from: number, to: number): AsyncGenerator<string> {
     const fh = await fs.promises.open(this.dir.segmentFile(no), 'r');
     try {
       let pos = from;
-      // The unfinished last line is carried as BYTES: a chunk may end inside a multi-byte UTF-8 character,
-      // which decoding on its own would turn into U+FFFD.
-      let carry: Buffer = Buffer.alloc(0);
-      const buf = Buffer.allocUnsafe(this.chunk);
+      let buf = Buffer.allocUnsafe(this.chunk);
+      // The unfinished last line is carried as BYTES, at the start of `buf` for the next read: a chunk may end
+      // inside a multi-byte UTF-8 character, which decoding on its own would turn into U+FFFD.
+      let carried = 0;
       while (pos < to) {
-        const { bytesRead } = await fh.read(buf, 0, Math.min(this.chunk, to - pos), pos);
+        // A line longer than the buffer: make room for the rest of it.
+        if (carried === buf.length) buf = Buffer.concat([buf], 2 * buf.length);
+        const { bytesRead } = await fh.read(buf, carried, Math.min(buf.length - carried, to - pos), pos);
         if (bytesRead === 0) throw new InternalError(`segment ${no} is shorter than its committed size ${to}`);
         pos += bytesRead;
-        const bytes = carry.length ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
-        const lastNl = bytes.lastIndexOf(0x0a);
-        // Copy: `buf` is reused by the next read.
-        carry = Buffer.from(bytes.subarray(lastNl + 1));
-        if (lastNl < 0) continue;
-        const lines = bytes.toString('utf8', 0, lastNl).split('\n');
-        yield lines.map((l) => JSON.parse(l) as QueueEvent);
+        const filled = carried + bytesRead;
+        const lastNl = buf.lastIndexOf(0x0a, filled - 1);
+        if (lastNl < 0) {
+          carried = filled;
+          continue;
+        }
+        // One string per read: events keep slices of it, and a string this big lives in large-object space,
+        // which the young-generation GC never copies (32 KiB pieces were decoded faster but cost more in GC).
+        const text = buf.toString('utf8', 0, lastNl);
+        carried = buf.copy(buf, 0, lastNl + 1, filled);
+        yield text;
       }
-      if (carry.length) throw new InternalError(`segment ${no} has a partial line at its committed end`);
+      if (carried) throw new InternalError(`segment ${no} has a partial line at its committed end`);
     } finally {
       await fh.close();
     }
