@@ -123,13 +123,13 @@ async function applyLoop(
   signal: AbortSignal,
   committed: () => void,
 ): Promise<Omit<ApplyResult, 'runEvents'>> {
-  // 256 KiB reads: parsed events are the bulk of our memory, so read ahead in small steps (and each read's
-  // parse is a short pause for the group being applied meanwhile). A short poll
-  // when caught up: it is one SQLite read, and it is most of the lag under a steady load.
+  // 256 KiB reads: each is parsed in one go, a short pause for the group being applied meanwhile. A short
+  // poll when caught up: it is one SQLite read, and it is most of the lag under a steady load.
   const reader = new QueueReader(deps.exportDir, deps.state, {
     consumer: direction.consumer, roles: direction.roles, afterVsn: applier.applied.watermark, readChunkBytes: 256 << 10, pollMs: 20,
   });
-  const prefetch = new EventPrefetcher(reader, signal, Math.max(limits.maxChunkEvents, 2 * limits.maxGroupEvents));
+  // Read ahead about two groups (or one chunk of a big transaction) of text.
+  const prefetch = new EventPrefetcher(reader, signal, READ_AHEAD_CHARS_PER_EVENT * Math.max(limits.maxChunkEvents, 2 * limits.maxGroupEvents));
   let pending: QueueEvent[] = [];
   let groupEvents = 0;
   let groupStartedAt = 0;
@@ -144,17 +144,19 @@ async function applyLoop(
   };
   try {
     for (;;) {
-      // Take more only while little is pending: what stays in the prefetcher holds the reader back, so
-      // memory stays bounded however large the backlog is.
-      if (prefetch.buffered && pending.length < limits.maxChunkEvents) {
-        const more = prefetch.takeAll();
-        pending = pending.length ? pending.concat(more) : more;
-      }
       if (prefetch.error) throw prefetch.error;
       if (pending.length && !groupStartedAt) groupStartedAt = Date.now();
-      // Input is "idle" whenever nothing more is buffered: the group commits at the last complete source
-      // transaction instead of waiting, so latency stays low; under a backlog groups grow by themselves.
-      const step = nextGroupStep(pending, groupEvents, Date.now() - groupStartedAt, true, limits);
+      // Input is "idle" when nothing more is buffered: the group commits at the last complete source
+      // transaction instead of waiting, so latency stays low; under a backlog groups fill up to their limit.
+      const step = nextGroupStep(pending, groupEvents, Date.now() - groupStartedAt, !prefetch.buffered, limits);
+      if (step.kind === 'wait' && prefetch.buffered) {
+        // Parse only as much as the group needs: events parsed long before they are applied survive garbage
+        // collections, and each one copies them.
+        const want = Math.min(limits.maxChunkEvents, limits.maxGroupEvents - groupEvents) - pending.length;
+        const more = await prefetch.take(Math.max(1, want));
+        pending = pending.length ? pending.concat(more) : more;
+        continue;
+      }
 
       if (step.kind === 'wait') {
         await settle();
@@ -237,6 +239,9 @@ async function compactYielding(events: readonly QueueEvent[]): Promise<TableChan
 }
 
 const COMPACT_SLICE = 2048;
+
+/** Read-ahead bound, in characters of queue text per event the limits allow (queue lines are ~100-250). */
+const READ_AHEAD_CHARS_PER_EVENT = 256;
 
 function defaultMarkerHandler(deps: ApplyChangesDeps, direction: ApplyDirection): MarkerHandler {
   return async (marker) => {
