@@ -62,18 +62,33 @@ export interface TableChanges {
   orderedOnly: boolean;
 }
 
-/** One row followed through the chunk, from its key at the start to its key now. */
+/**
+ * One row followed through the chunk, from its key at the start to its key now. Rows are shared with the
+ * events, never copied on the way (the ordered fallback applies the same events): a row held here is
+ * changed only once this chain owns it (`ownsValues`).
+ */
 interface Chain {
-  /** Key before the chunk (only meaningful when `existed`). */
+  /** Key before the chunk (only meaningful when `existed`): exactly the key columns. */
   origKey: Row;
   /** The row existed on the target before the chunk (its first event was an update or a delete). */
   existed: boolean;
   present: boolean;
+  /** Holds the current key's columns (and maybe others: it may be the inserted row). */
   curKey: Row;
   /** Known column values: every column when `full`, else only those the updates carried. */
   values: Row;
+  /** `values` is this chain's own copy, not an event's row: updates may merge into it. */
+  ownsValues: boolean;
   /** An insert happened in this chain since it was last deleted: `values` is the whole row. */
   full: boolean;
+}
+
+const NO_VALUES: Row = Object.freeze({}) as Row;
+
+/** The columns of one distinct row shape and what rows of that shape go to. */
+interface ShapeGroup<G> {
+  keys: string[];
+  group: G;
 }
 
 class TableCompactor {
@@ -93,15 +108,18 @@ class TableCompactor {
     this.keyColumns = Object.keys(first.key).sort();
   }
 
-  private keyString(key: Row): string {
-    if (this.keyColumns.length === 1) {
+  /** The key of `from` with the key columns `overlay` carries laid over it, as a string; no row is built for it. */
+  private keyString(from: Row, overlay?: Row): string {
+    const cols = this.keyColumns;
+    if (cols.length === 1) {
       // The common case (one key column) without building a string.
-      const v = key[this.keyColumns[0]];
+      const c = cols[0];
+      const v = overlay !== undefined && c in overlay ? overlay[c] : from[c];
       return v === null || v === undefined ? '\u0000N' : v;
     }
     let s = '';
-    for (const c of this.keyColumns) {
-      const v = key[c];
+    for (const c of cols) {
+      const v = overlay !== undefined && c in overlay ? overlay[c] : from[c];
       s += v === null || v === undefined ? '\u0000N' : '\u0001' + v;
       s += '\u0002';
     }
@@ -114,11 +132,23 @@ class TableCompactor {
     return k;
   }
 
+  private hasKeyColumns(r: Row): boolean {
+    for (const c of this.keyColumns) if (!(c in r)) return false;
+    return true;
+  }
+
+  /** `key` has exactly the key columns (counted, not listed: this runs for every event). */
+  private isKey(key: Row): boolean {
+    let n = 0;
+    for (const c in key) if (Object.hasOwn(key, c)) n++;
+    return n === this.keyColumns.length && this.hasKeyColumns(key);
+  }
+
   add(e: DataEvent): void {
     this.events.push(e);
     this.counts[e.op]++;
     if (this.orderedOnly) return;
-    if (Object.keys(e.key).length !== this.keyColumns.length || this.keyColumns.some((c) => !(c in e.key))) {
+    if (!this.isKey(e.key)) {
       // The table's replica identity changed mid-stream: rows cannot be followed by key.
       this.orderedOnly = true;
       return;
@@ -134,40 +164,46 @@ class TableCompactor {
   }
 
   private insert(e: DataEvent): void {
-    const after = e.after ?? {};
-    const key = this.pickKey(e.key, after);
-    const ks = this.keyString(key);
+    const after = e.after ?? NO_VALUES;
+    const ks = this.keyString(e.key, after);
     const ch = this.byKey.get(ks);
     if (ch?.present) {
       this.orderedOnly = true; // insert of a key that exists: the source could not have done that
       return;
     }
+    // The inserted row is its own current key when it carries the key columns (a full row does).
+    const key = this.hasKeyColumns(after) ? after : this.pickKey(e.key, after);
     if (ch) {
       // The row at this key was deleted earlier in the chunk; the same chain now holds the new row.
       ch.present = true;
       ch.curKey = key;
-      ch.values = { ...after };
+      ch.values = after;
+      ch.ownsValues = false;
       ch.full = true;
       return;
     }
-    const fresh: Chain = { origKey: key, existed: false, present: true, curKey: key, values: { ...after }, full: true };
+    const fresh: Chain = { origKey: key, existed: false, present: true, curKey: key, values: after, ownsValues: false, full: true };
     this.chains.push(fresh);
     this.byKey.set(ks, fresh);
   }
 
   private update(e: DataEvent): void {
-    const after = e.after ?? {};
+    const after = e.after ?? NO_VALUES;
     const oldKs = this.keyString(e.key);
-    const newKey = this.pickKey(e.key, after);
-    const newKs = this.keyString(newKey);
+    const newKs = this.keyString(e.key, after);
     let ch = this.byKey.get(oldKs);
     if (ch && !ch.present) return; // updates a row deleted earlier in the chunk: matches nothing, like on the source
     if (!ch) {
-      ch = { origKey: e.key, existed: true, present: true, curKey: e.key, values: {}, full: false };
+      ch = { origKey: e.key, existed: true, present: true, curKey: e.key, values: after, ownsValues: false, full: false };
       this.chains.push(ch);
       this.byKey.set(oldKs, ch);
+    } else {
+      if (!ch.ownsValues) {
+        ch.values = { ...ch.values };
+        ch.ownsValues = true;
+      }
+      Object.assign(ch.values, after);
     }
-    Object.assign(ch.values, after);
     if (newKs !== oldKs) {
       const there = this.byKey.get(newKs);
       if (there?.present) {
@@ -177,7 +213,7 @@ class TableCompactor {
       // A tombstone at the new key keeps its own delete; it just no longer owns the key.
       this.byKey.delete(oldKs);
       this.byKey.set(newKs, ch);
-      ch.curKey = newKey;
+      ch.curKey = this.pickKey(e.key, after);
     }
   }
 
@@ -186,65 +222,108 @@ class TableCompactor {
     const ch = this.byKey.get(ks);
     if (ch && !ch.present) return; // already gone
     if (!ch) {
-      const gone: Chain = { origKey: e.key, existed: true, present: false, curKey: e.key, values: {}, full: false };
+      const gone: Chain = { origKey: e.key, existed: true, present: false, curKey: e.key, values: NO_VALUES, ownsValues: false, full: false };
       this.chains.push(gone);
       this.byKey.set(ks, gone);
       return;
     }
     ch.present = false;
-    ch.values = {};
+    ch.values = NO_VALUES;
+    ch.ownsValues = false;
     ch.full = false;
+  }
+
+  /** `values` with the key columns of `key` where they differ (an update that did not carry the key). */
+  private withKey(values: Row, key: Row): Row {
+    let out = values;
+    for (const c of this.keyColumns) {
+      if (values[c] === key[c]) continue;
+      if (out === values) out = { ...values };
+      out[c] = key[c];
+    }
+    return out;
   }
 
   result(): TableChanges {
     const base = { schema: this.schema, table: this.table, keyColumns: this.keyColumns, events: this.events, counts: this.counts };
     if (this.orderedOnly) return { ...base, deletes: [], updates: [], inserts: [], orderedOnly: true };
     const deletes: Row[] = [];
-    const updates = new Map<string, UpdateGroup>();
-    const inserts = new Map<string, InsertGroup>();
-    // Rows of one table mostly have the same columns in the same order: the group is found by the
-    // columns as they come, and sorted once per distinct order.
-    const insertsByShape = new Map<string, InsertGroup>();
-    const addInsert = (values: Row) => {
-      const keys = Object.keys(values);
-      const shape = keys.join('\u0000');
-      let g = insertsByShape.get(shape);
-      if (!g) {
-        const columns = keys.sort();
-        const sig = columns.join('\u0000');
-        g = inserts.get(sig);
-        if (!g) inserts.set(sig, (g = { columns, rows: [] }));
-        insertsByShape.set(shape, g);
-      }
-      g.rows.push(values);
-    };
+    const inserts = new ShapeGrouper<InsertGroup>(new Map(), (keys) => {
+      const columns = [...keys].sort();
+      return { sig: columns.join('\u0000'), make: () => ({ columns, rows: [] }) };
+    });
+    // An update sets the columns it carries, except the key columns unless the key moved (those are matched).
+    const updateGroups = new Map<string, UpdateGroup>();
+    const updateSets = (keyMoved: boolean) =>
+      new ShapeGrouper<UpdateGroup>(updateGroups, (keys) => {
+        const setColumns = (keyMoved ? [...keys] : keys.filter((c) => !this.keyColumns.includes(c))).sort();
+        return { sig: setColumns.join('\u0000'), make: () => ({ setColumns, rows: [] }) };
+      });
+    const updates = updateSets(false);
+    const keyMoves = updateSets(true);
     for (const ch of this.chains) {
       if (!ch.present) {
-        if (ch.existed) deletes.push(this.pickKey(ch.origKey));
+        if (ch.existed) deletes.push(ch.origKey);
         continue;
       }
       // `values` carries the current key already when the events carried it (they do: full rows); else add it.
-      let values = ch.values;
-      if (this.keyColumns.some((c) => values[c] !== ch.curKey[c])) values = { ...values, ...ch.curKey };
+      const values = this.withKey(ch.values, ch.curKey);
       if (!ch.existed) {
-        addInsert(values);
+        inserts.groupOf(values).rows.push(values);
       } else if (ch.full) {
-        deletes.push(this.pickKey(ch.origKey));
-        addInsert(values);
+        deletes.push(ch.origKey);
+        inserts.groupOf(values).rows.push(values);
       } else {
         const keyMoved = this.keyString(ch.curKey) !== this.keyString(ch.origKey);
+        const g = (keyMoved ? keyMoves : updates).groupOf(values);
+        // No columns: nothing to change (an update of a key-only row that kept its key); the group is left out.
+        if (!g.setColumns.length) continue;
         const set: Row = {};
-        for (const [c, v] of Object.entries(values)) if (keyMoved || !this.keyColumns.includes(c)) set[c] = v;
-        const setColumns = Object.keys(set).sort();
-        if (!setColumns.length) continue; // nothing to change (an update of a key-only row that kept its key)
-        const sig = setColumns.join('\u0000');
-        let g = updates.get(sig);
-        if (!g) updates.set(sig, (g = { setColumns, rows: [] }));
-        g.rows.push({ key: this.pickKey(ch.origKey), values: set });
+        for (const c of g.setColumns) set[c] = values[c];
+        g.rows.push({ key: ch.origKey, values: set });
       }
     }
-    return { ...base, deletes, updates: [...updates.values()], inserts: [...inserts.values()], orderedOnly: false };
+    return { ...base, deletes, updates: [...updateGroups.values()].filter((g) => g.setColumns.length), inserts: [...inserts.groups.values()], orderedOnly: false };
   }
+}
+
+/**
+ * Rows to groups by their columns. Rows of one table mostly have the same columns in the same order: a row
+ * is compared with the previous row's columns first, then looked up by its columns as they come; each
+ * distinct order is described once, and rows go to the group of the signature `describe` returns for it.
+ */
+class ShapeGrouper<G> {
+  private last: ShapeGroup<G> | undefined;
+  private readonly byShape = new Map<string, ShapeGroup<G>>();
+
+  constructor(
+    /** Signature → group, in first-seen order (may be shared between groupers). */
+    readonly groups: Map<string, G>,
+    private readonly describe: (keys: string[]) => { sig: string; make: () => G },
+  ) {}
+
+  groupOf(row: Row): G {
+    const last = this.last;
+    if (last && sameKeys(row, last.keys)) return last.group;
+    const keys = Object.keys(row);
+    const shape = keys.join('\u0000');
+    let sg = this.byShape.get(shape);
+    if (!sg) {
+      const d = this.describe(keys);
+      let group = this.groups.get(d.sig);
+      if (!group) this.groups.set(d.sig, (group = d.make()));
+      this.byShape.set(shape, (sg = { keys, group }));
+    }
+    this.last = sg;
+    return sg.group;
+  }
+}
+
+/** Whether `row`'s own keys are `keys`, in that order (without building its key list). */
+function sameKeys(row: Row, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const k in row) if (k !== keys[i++]) return false;
+  return i === keys.length;
 }
 
 /**

@@ -122,7 +122,10 @@ function runProperty(seed: number, chunks: number): { conflicts: number; chunksA
     const chunk = events.slice(from, to);
     from = to;
     const snapshot = structuredClone(batched);
+    const pristine = structuredClone(chunk);
     const ok = applyCompacted(batched, compactChunk(chunk));
+    // Compaction shares rows with the events instead of copying them: it must never change them.
+    assert.deepEqual(chunk, pristine, `seed ${seed}: compaction changed the events the ordered fallback applies`);
     if (!ok) {
       // The applier's fallback: roll back, apply the chunk one by one in source order.
       conflicts++;
