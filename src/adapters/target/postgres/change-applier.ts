@@ -168,12 +168,12 @@ export class ChangeApplier {
       if (cols.length) statements.push(updateMany(t, c.keyColumns, cols, g.rows));
     }
     for (const g of c.inserts) statements.push(insertMany(t, writable(t, g.columns), g.rows));
-    // Queued at once (in this order): the client sends each as soon as the one before completes, even while
-    // this process is busy with the next group. After a failure the later ones fail too (the transaction
-    // is aborted); the first failure is the one that counts.
-    const results = await Promise.allSettled(statements.map((q) => this.query(q)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // Chained at once (in this order): each is sent from the completion of the one before, in the same turn
+    // of the event loop, even while this process is busy with the next group. (Not queued in the client:
+    // pg deprecates calling query() while one runs.) After a failure the rest are not sent.
+    let done: Promise<unknown> = Promise.resolve();
+    for (const q of statements) done = done.then(() => this.query(q));
+    await done;
   }
 
   private async applyOrdered(c: TableChanges): Promise<void> {
