@@ -12,12 +12,14 @@ import { ExportDir } from './export-dir/layout.js';
 import { acquireLock, type Lock } from './export-dir/lock.js';
 import { StateStore } from './export-dir/state-store.js';
 import { EXIT_CODES, exitCodeFor, normalizeError, NotImplementedError, VoyagerError } from './infra/errors.js';
+import { limitHeapGrowth } from './infra/heap-policy.js';
 import { createLogger, nullLogger, redact, registerSecret, type Logger, type LogLevel } from './infra/logger.js';
 import { installShutdown } from './infra/shutdown.js';
 
 export const VERSION = '0.1.0';
 
 async function main(argv: string[]): Promise<number> {
+  limitHeapGrowth();
   const out = createOutput();
   let log: Logger = nullLogger;
   let options: ResolvedOptions | undefined;

@@ -382,7 +382,8 @@ export interface GroupLimits {
 export const DEFAULT_GROUP_LIMITS: GroupLimits = {
   maxGroupEvents: Number(process.env.YB_VOYAGER_APPLY_GROUP_EVENTS ?? 20_000),
   maxGroupMs: Number(process.env.YB_VOYAGER_APPLY_GROUP_MS ?? 200),
-  maxChunkEvents: Number(process.env.YB_VOYAGER_APPLY_CHUNK_EVENTS ?? 30_000),
+  // No larger than a group: a chunk of a big transaction is held twice (being applied, the next parsed).
+  maxChunkEvents: Number(process.env.YB_VOYAGER_APPLY_CHUNK_EVENTS ?? 20_000),
 };
 
 /** What the applier does next with the events it has gathered. */
