@@ -299,10 +299,11 @@ try {
     pids = await serverPids();
     await sleep(50);
   }
+  const connectedS = (Date.now() - t) / 1000;
   await waitForHeartbeat(oursDb, final);
   const aS = (Date.now() - t) / 1000;
   ours = [e, i];
-  console.log(`(a) ours (export + import processes): ${aS.toFixed(2)} s, ${Math.round(TXNS / aS)} tx/s, ${Math.round((TXNS * 3) / aS)} events/s`);
+  console.log(`(a) ours (export + import processes): ${aS.toFixed(2)} s, ${Math.round(TXNS / aS)} tx/s, ${Math.round((TXNS * 3) / aS)} events/s (both processes streaming ${connectedS.toFixed(2)} s after their start)`);
   console.log(`    CPU during (a): exporter ${cpuSeconds(e.pid).toFixed(1)} s, importer ${cpuSeconds(i.pid).toFixed(1)} s, walsender ${cpuSeconds(pids.walsender).toFixed(1)} s, target backend ${cpuSeconds(pids.backend).toFixed(1)} s`);
   console.log(`catch-up ratios: (a)/(b) ${(bS / aS).toFixed(2)}, (b)/(c) ${(cS / bS).toFixed(2)}, (a)/(c) ${(cS / aS).toFixed(2)}`);
   console.log(rssLine('catch-up'));
@@ -318,13 +319,13 @@ try {
   }
   rss.reset();
   const lagOurs = await measureLag(oursDb, SECONDS, rate, src, path.join(dir, 'metainfo', 'meta.db'));
-  console.log(`sustained ours at ${Math.round(rate)} tx/s requested (${lagOurs.txPerSec} achieved) for ${SECONDS} s: lag p50 ${lagOurs.p50} ms, p99 ${lagOurs.p99} ms, max ${lagOurs.max} ms over ${lagOurs.beats} heartbeats${lagOurs.queue}`);
+  console.log(`sustained ours at ${Math.round(rate)} tx/s requested (${Math.round(lagOurs.txPerSec)} achieved) for ${SECONDS} s: lag p50 ${lagOurs.p50} ms, p99 ${lagOurs.p99} ms, max ${lagOurs.max} ms over ${lagOurs.beats} heartbeats${lagOurs.queue}`);
   console.log(rssLine(`the ${SECONDS} s sustained run`));
   await stopOurs(ours);
   await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
   await waitForHeartbeat(nativeDb, await beat(src), 600_000);
   const lagNative = await measureLag(nativeDb, NATIVE_SECONDS, rate, src);
-  console.log(`sustained native at the same rate (${lagNative.txPerSec} achieved): lag p50 ${lagNative.p50} ms, p99 ${lagNative.p99} ms, max ${lagNative.max} ms`);
+  console.log(`sustained native at the same rate (${Math.round(lagNative.txPerSec)} achieved): lag p50 ${lagNative.p50} ms, p99 ${lagNative.p99} ms, max ${lagNative.max} ms`);
   await src.end();
 } finally {
   rss.stop();
