@@ -4,7 +4,7 @@
  *   (c) pg_recvlogical --endpos on a copy of the same slot into /dev/null: the walsender's decode ceiling.
  * Prints transactions/s for both and the ratio. Same cluster, same run.
  *
- *   node dist/bench/export-changes-bench.js [--txns 200000] [--rows-per-txn 3]
+ *   node dist/bench/export-changes-bench.js [--txns 200000] [--rows-per-txn 3] [--group-commit-ms N]
  */
 import { QueueWriter } from '../src/export-dir/queue.js';
 import { createLogger } from '../src/infra/logger.js';
@@ -19,6 +19,7 @@ const arg = (name: string, dflt: number) => {
 };
 const TXNS = arg('txns', 200_000);
 const ROWS = arg('rows-per-txn', 3);
+const GROUP_COMMIT_MS = arg('group-commit-ms', NaN);
 
 // Durable commits (fsync of the segment in the thread pool, then the SQLite commit): how many, and their latency.
 let commitMs = 0;
@@ -54,7 +55,7 @@ try {
   const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 200);
   t = Date.now();
   const cpu0 = process.cpuUsage();
-  const running = streamChanges({ settings: src.settings, secret: src.secret, state: src.state, exportDir: src.exportDir, log, out: captureOutput() }, ac.signal);
+  const running = streamChanges({ settings: src.settings, secret: src.secret, state: src.state, exportDir: src.exportDir, log, out: captureOutput(), groupCommitMs: Number.isNaN(GROUP_COMMIT_MS) ? undefined : GROUP_COMMIT_MS }, ac.signal);
   // The walsender feeding us: its CPU tells whether it or we are the limit.
   let walsender = NaN;
   while (!(walsender > 0) && Date.now() - t < 30_000) {
