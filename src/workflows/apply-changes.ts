@@ -126,7 +126,7 @@ async function applyLoop(
   // 256 KiB reads: each is parsed in one go, a short pause for the group being applied meanwhile. A short
   // poll when caught up: it is one SQLite read, and it is most of the lag under a steady load.
   const reader = new QueueReader(deps.exportDir, deps.state, {
-    consumer: direction.consumer, roles: direction.roles, afterVsn: applier.applied.watermark, readChunkBytes: 256 << 10, pollMs: 20,
+    consumer: direction.consumer, roles: direction.roles, afterVsn: applier.applied.watermark, readChunkBytes: 256 << 10, pollMs: 10,
   });
   // Read ahead about two groups (or one chunk of a big transaction) of text.
   const prefetch = new EventPrefetcher(reader, signal, READ_AHEAD_CHARS_PER_EVENT * Math.max(limits.maxChunkEvents, 2 * limits.maxGroupEvents));

@@ -24,7 +24,7 @@ import { exportedEventTotal, exporterPosition, exportRate, QueueWriter } from '.
 import { readExportData, readPgReplication } from '../export-dir/snapshot-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import type { Logger } from '../infra/logger.js';
-import { ChangeExporter } from './change-exporter.js';
+import { ChangeExporter, DEFAULT_GROUP_COMMIT_MS } from './change-exporter.js';
 import { cutoverStopPosition, exporterCutoverDeps, exporterCutoverRequested, finishExporterCutover } from './cutover-export.js';
 
 export type Side = 'source' | 'target';
@@ -114,7 +114,7 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
     };
     showMetrics();
     void reportWal();
-    timers.push(setInterval(() => exporter.tick(), Math.max(5, Math.floor((deps.groupCommitMs ?? 50) / 2))));
+    timers.push(setInterval(() => exporter.tick(), Math.max(5, Math.floor((deps.groupCommitMs ?? DEFAULT_GROUP_COMMIT_MS) / 2))));
     timers.push(setInterval(showMetrics, deps.metricsIntervalMs ?? 10_000));
     timers.push(setInterval(() => void reportWal(), deps.walReportIntervalMs ?? 30_000));
     const checkCutover = cutoverWatch(deps, side, exporter);
