@@ -38,8 +38,9 @@ export type StopReason = 'signal' | 'position';
 
 /**
  * At most one durable commit per this interval (and never two at once). Most of what a change waits for on
- * its way to the queue: 50 ms gave lag p50 35 ms source → queue at 5k tx/s; 20 ms costs ~5% more exporter CPU
- * under a backlog (export-changes-bench --group-commit-ms).
+ * its way to the queue: at 5k tx/s, lag p50 source → queue was 35 ms with 50 ms, 15-19 ms with 20 ms
+ * (cdc-bench). Shorter costs CPU under a backlog: 10 ms added ~10% to the exporter's, 5 ms far more
+ * (export-changes-bench --group-commit-ms).
  */
 export const DEFAULT_GROUP_COMMIT_MS = 20;
 
