@@ -1,4 +1,4 @@
-/** Pieces the change benchmarks share: process CPU from /proc and the walsender's decode ceiling. */
+/** Pieces the change benchmarks share: process CPU and RSS from /proc, the heartbeat watch, the walsender's decode ceiling. */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -93,4 +93,20 @@ export async function recvlogicalDrain(o: DrainOptions): Promise<{ seconds: numb
   const code = await exited;
   if (code !== 0) throw new Error(`pg_recvlogical exited ${code}`);
   return { seconds: (Date.now() - t) / 1000, walsenderCpu };
+}
+
+/** Resolves with the time (Date.now()) heartbeat `n` (column `n` of row 1 of table `hb`) is first seen in `db`. */
+export async function heartbeatSeen(cluster: PgCluster, db: string, n: number, timeoutMs = 1_800_000): Promise<number> {
+  const c = await cluster.connectAdmin(db);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await c.query<{ n: string }>('SELECT n FROM hb WHERE id = 1');
+      if (Number(r.rows[0]?.n ?? 0) >= n) return Date.now();
+      if (Date.now() > deadline) throw new Error(`heartbeat ${n} never reached ${db}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await c.end();
+  }
 }

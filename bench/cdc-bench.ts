@@ -29,7 +29,7 @@ import { startCli, type RunningCli } from '../test/helpers/cli.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
 import { asUser } from '../test/helpers/servers.js';
 import { tableDigest } from '../test/helpers/table-compare.js';
-import { cpuSeconds, recvlogicalDrain, RssSampler } from './bench-helpers.js';
+import { cpuSeconds, heartbeatSeen, recvlogicalDrain, RssSampler } from './bench-helpers.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -94,20 +94,6 @@ async function beat(c: pg.Client): Promise<number> {
   return heartbeat;
 }
 
-async function waitForHeartbeat(db: string, n: number, timeoutMs = 1_800_000): Promise<void> {
-  const c = await target.connectAdmin(db);
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = await c.query<{ n: string }>('SELECT n FROM hb WHERE id = 1');
-      if (Number(r.rows[0]?.n ?? 0) >= n) return;
-      if (Date.now() > deadline) throw new Error(`heartbeat ${n} never reached ${db}`);
-      await sleep(20);
-    }
-  } finally {
-    await c.end();
-  }
-}
 
 /** Lag of each heartbeat: source commit clock → first seen on the target. */
 const quantile = (xs: number[], p: number) => {
@@ -167,7 +153,7 @@ async function measureLag(db: string, seconds: number, rate: number, srcClient: 
   await benchDone;
   const last = await beat(srcClient);
   sentAt.set(last, Date.now());
-  await waitForHeartbeat(db, last, 120_000);
+  await heartbeatSeen(target, db, last, 120_000);
   await sleep(50);
   stop = true;
   await watch;
@@ -218,7 +204,7 @@ try {
   };
   step('snapshot + streaming with our processes');
   let ours = await startOurs();
-  await waitForHeartbeat(oursDb, await beat(src), 600_000);
+  await heartbeatSeen(target, oursDb, await beat(src), 600_000);
   await stopOurs(ours);
   const slot = (await source.query<{ s: string }>(`SELECT slot_name AS s FROM pg_replication_slots WHERE slot_name LIKE 'voyager_%'`, [], srcDb)).rows[0].s;
   const ourPub = (await source.query<{ p: string }>(`SELECT pubname AS p FROM pg_publication WHERE pubname LIKE 'voyager_pub_%'`, [], srcDb)).rows[0].p;
@@ -235,7 +221,7 @@ try {
     if (r.rows[0].n === '0') break;
     await sleep(200);
   }
-  await waitForHeartbeat(nativeDb, await beat(src), 600_000);
+  await heartbeatSeen(target, nativeDb, await beat(src), 600_000);
   await target.query('ALTER SUBSCRIPTION bench_native DISABLE', [], nativeDb);
   for (const copy of ['bench_copy_tcp', 'bench_copy_unix']) await source.query(`SELECT pg_copy_logical_replication_slot($1, $2)`, [slot, copy], srcDb);
 
@@ -276,7 +262,7 @@ try {
       await sleep(20);
     }
   })();
-  await waitForHeartbeat(nativeDb, final);
+  await heartbeatSeen(target, nativeDb, final);
   const bS = (Date.now() - t) / 1000;
   nativeDone = true;
   await nativeSampler;
@@ -303,7 +289,7 @@ try {
     await sleep(50);
   }
   const connectedS = (Date.now() - t) / 1000;
-  await waitForHeartbeat(oursDb, final);
+  await heartbeatSeen(target, oursDb, final);
   const aS = (Date.now() - t) / 1000;
   ours = [e, i];
   console.log(`(a) ours (export + import processes): ${aS.toFixed(2)} s, ${Math.round(TXNS / aS)} tx/s, ${Math.round((TXNS * 3) / aS)} events/s (both processes streaming ${connectedS.toFixed(2)} s after their start)`);
@@ -326,7 +312,7 @@ try {
   console.log(rssLine(`the ${SECONDS} s sustained run`));
   await stopOurs(ours);
   await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
-  await waitForHeartbeat(nativeDb, await beat(src), 600_000);
+  await heartbeatSeen(target, nativeDb, await beat(src), 600_000);
   const lagNative = await measureLag(nativeDb, NATIVE_SECONDS, rate, src);
   console.log(`sustained native at the same rate (${Math.round(lagNative.txPerSec)} achieved): lag p50 ${lagNative.p50} ms, p99 ${lagNative.p99} ms, max ${lagNative.max} ms`);
   await src.end();

@@ -32,7 +32,7 @@ import type pg from 'pg';
 import { startCli, type RunningCli } from '../test/helpers/cli.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
 import { tableDigest } from '../test/helpers/table-compare.js';
-import { cpuSeconds, RssSampler } from './bench-helpers.js';
+import { cpuSeconds, heartbeatSeen, RssSampler } from './bench-helpers.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -65,22 +65,6 @@ async function beat(c: pg.Client): Promise<number> {
   heartbeat++;
   await c.query('UPDATE hb SET n = $1 WHERE id = 1', [heartbeat]);
   return heartbeat;
-}
-
-/** Resolves with the time (Date.now()) heartbeat `n` was first seen in `db` on the target. */
-async function heartbeatSeen(db: string, n: number, timeoutMs = 1_800_000): Promise<number> {
-  const c = await target.connectAdmin(db);
-  try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = await c.query<{ n: string }>('SELECT n FROM hb WHERE id = 1');
-      if (Number(r.rows[0]?.n ?? 0) >= n) return Date.now();
-      if (Date.now() > deadline) throw new Error(`heartbeat ${n} never reached ${db}`);
-      await sleep(20);
-    }
-  } finally {
-    await c.end();
-  }
 }
 
 interface Segment { segment_no: number; committed_bytes: number; events: number }
@@ -174,7 +158,7 @@ try {
   let t = Date.now();
   let ours = startOurs();
   await ours.e.waitForLine(/streaming changes from the source/, { timeoutMs: 1_800_000 });
-  await heartbeatSeen(oursDb, await beat(src));
+  await heartbeatSeen(target, oursDb, await beat(src));
   console.log(`    ours: snapshot + first heartbeat streamed in ${secs(Date.now() - t)}`);
   const slot = (await source.query<{ s: string }>(`SELECT slot_name AS s FROM pg_replication_slots WHERE slot_name LIKE 'voyager_%'`, [], srcDb)).rows[0].s;
   const queue = new QueueView(path.join(dir, 'metainfo', 'meta.db'));
@@ -191,10 +175,10 @@ try {
     if (r.rows[0].n === '0') break;
     await sleep(200);
   }
-  await heartbeatSeen(nativeDb, await beat(src));
+  await heartbeatSeen(target, nativeDb, await beat(src));
   console.log(`    native: initial copy + first heartbeat in ${secs(Date.now() - t)}`);
   await target.query('ALTER SUBSCRIPTION bench_native DISABLE', [], nativeDb);
-  await heartbeatSeen(oursDb, await beat(src));
+  await heartbeatSeen(target, oursDb, await beat(src));
 
   step('(A) ours live: one UPDATE of every row, native disabled');
   await settle();
@@ -207,7 +191,7 @@ try {
   const segsBefore = queue.segments();
   const updatesBefore = queue.bigUpdates();
   const a = await bigUpdate();
-  const [aQueued, aSeen] = await Promise.all([queue.updatesDurable(updatesBefore + ROWS), heartbeatSeen(oursDb, a.hb)]);
+  const [aQueued, aSeen] = await Promise.all([queue.updatesDurable(updatesBefore + ROWS), heartbeatSeen(target, oursDb, a.hb)]);
   const aMs = aSeen - a.committedAt;
   const peak = { exporter: rss.peak('exporter'), importer: rss.peak('importer') };
   console.log(`(A) ours: commit → heartbeat on the target ${secs(aMs)} (commit → durable in our queue ${secs(aQueued - a.committedAt)}, then queue → target ${secs(aSeen - aQueued)})`);
@@ -219,7 +203,7 @@ try {
   step('native catches up on (A)\'s UPDATE (our processes stopped)');
   t = Date.now();
   await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
-  await heartbeatSeen(nativeDb, a.hb);
+  await heartbeatSeen(target, nativeDb, a.hb);
   const nativeCatchUpMs = Date.now() - t;
   console.log(`    native catch-up: ${secs(nativeCatchUpMs)} from ENABLE`);
 
@@ -231,7 +215,7 @@ try {
   };
   const nCpu0 = { w: cpuSeconds(nPids.walsender), k: cpuSeconds(nPids.worker) };
   const b = await bigUpdate();
-  const bMs = (await heartbeatSeen(nativeDb, b.hb)) - b.committedAt;
+  const bMs = (await heartbeatSeen(target, nativeDb, b.hb)) - b.committedAt;
   console.log(`(B) native: commit → heartbeat on the target ${secs(bMs)}`);
   console.log(`    CPU: walsender ${(cpuSeconds(nPids.walsender) - nCpu0.w).toFixed(1)} s, apply worker ${(cpuSeconds(nPids.worker) - nCpu0.k).toFixed(1)} s`);
   await target.query('ALTER SUBSCRIPTION bench_native DISABLE', [], nativeDb);
@@ -241,7 +225,7 @@ try {
   rss.reset();
   t = Date.now();
   ours = startOurs();
-  const [cQueued, cSeen] = await Promise.all([queue.updatesDurable(updatesBefore + 2 * ROWS), heartbeatSeen(oursDb, b.hb)]);
+  const [cQueued, cSeen] = await Promise.all([queue.updatesDurable(updatesBefore + 2 * ROWS), heartbeatSeen(target, oursDb, b.hb)]);
   console.log(`(C) ours catch-up: ${secs(cSeen - t)} from process start (durable in our queue after ${secs(cQueued - t)}); peak RSS exporter ${rss.peak('exporter')} MB, importer ${rss.peak('importer')} MB; CPU exporter ${cpuSeconds(ours.e.pid).toFixed(1)} s, importer ${cpuSeconds(ours.i.pid).toFixed(1)} s`);
   console.log(`    queue written for the transaction: ${segmentGrowth(segsC, queue.segments())}`);
   await stopOurs(ours);
