@@ -1,5 +1,5 @@
 /** From resolved options to connection settings for the source or target database. */
-import type { ConnSettings, SslMode } from '../adapters/pg/conn-settings.js';
+import type { ConnSettings, SslMode } from '../core/connection.js';
 import { UserError } from '../infra/errors.js';
 import { requirePassword } from './password.js';
 import type { ResolvedOptions } from './resolve.js';

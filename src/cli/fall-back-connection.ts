@@ -3,9 +3,9 @@
  * flags: they reach the databases this migration already uses, as recorded (without password) by
  * `import data to target` and `export data from source`. SSL flags given explicitly override the record.
  */
-import type { ConnSettings, SslMode } from '../adapters/pg/conn-settings.js';
-import { connect } from '../adapters/pg/connection.js';
-import { databaseIdentity } from '../adapters/pg/database-identity.js';
+import type { ConnSettings, SslMode } from '../core/connection.js';
+import { connect } from '../adapters/postgres/connection.js';
+import { databaseIdentity } from '../adapters/postgres/database-identity.js';
 import { loadConnSettings } from '../export-dir/migration-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { UserError } from '../infra/errors.js';

@@ -2,7 +2,7 @@
  * Typed access to the records other processes of the same migration read: connection settings (no
  * passwords) and the cutover state machine. Every change is a transactional read-modify-write.
  */
-import type { ConnSettings } from '../adapters/pg/conn-settings.js';
+import type { ConnSettings } from '../core/connection.js';
 import { EMPTY_CUTOVER, type CutoverState } from '../core/cutover.js';
 import type { StateStore } from './state-store.js';
 

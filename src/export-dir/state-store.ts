@@ -5,7 +5,10 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
+import type { DbIdentity } from '../core/connection.js';
 import { UserError } from '../infra/errors.js';
+
+export type { DbIdentity };
 
 type DB = Database.Database;
 
@@ -46,15 +49,6 @@ const MIGRATIONS: readonly string[] = [
 
 export const STATE_SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Identity of a database taking part in the migration: a rerun against another one is refused. */
-export interface DbIdentity {
-  dbType: string;
-  /** Cluster identity that survives host renames: PostgreSQL system identifier + database name. */
-  systemId: string;
-  dbName: string;
-  host: string;
-  port: number;
-}
 
 export interface MigrationRecord {
   uuid: string;

@@ -10,8 +10,8 @@
  * transaction, return. A cutover marker: commit everything before it, call the marker handler, move the
  * watermark past it.
  */
-import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
-import { ChangeApplier, isConnectionLoss } from '../adapters/target/postgres/change-applier.js';
+import type { ConnSecret, ConnSettings } from '../core/connection.js';
+import { ChangeApplier, isConnectionLoss } from '../adapters/postgres/change-applier.js';
 import { renderMetricsTable } from '../cli/render/metrics-table.js';
 import type { Output } from '../cli/render/output.js';
 import { ChunkCompactor, DEFAULT_GROUP_LIMITS, nextGroupStep, type GroupLimits, type TableChanges } from '../core/apply-batching.js';

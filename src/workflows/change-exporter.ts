@@ -12,10 +12,10 @@
  *    durable position is already in the queue: it is skipped, so nothing is appended twice.
  *  - Stops (SIGINT, cutover) happen only at a transaction boundary, after a final commit.
  */
-import type { PgOutputTranslator } from '../adapters/source/postgres/pgoutput-events.js';
-import { decodePgOutput } from '../adapters/source/postgres/pgoutput-decoder.js';
-import { formatLsn } from '../adapters/source/postgres/lsn.js';
-import { PgOutputLineEncoder } from '../adapters/source/postgres/pgoutput-lines.js';
+import type { PgOutputTranslator } from '../adapters/postgres/pgoutput-events.js';
+import { decodePgOutput } from '../adapters/postgres/pgoutput-decoder.js';
+import { formatLsn } from '../adapters/postgres/lsn.js';
+import { PgOutputLineEncoder } from '../adapters/postgres/pgoutput-lines.js';
 import type { QueueWriter } from '../export-dir/queue.js';
 import { failpoint } from '../infra/failpoints.js';
 import type { Logger } from '../infra/logger.js';

@@ -13,11 +13,11 @@
  * Each step is persisted and idempotent: a process killed at any point and rerun finishes correctly (a
  * marker already in the queue is found there, never written twice; a slot already gone is fine).
  */
-import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
-import { connect } from '../adapters/pg/connection.js';
-import { currentWalPosition, dropPublicationIfExists, dropSlotIfExists, nudgeWal } from '../adapters/pg/replication-objects.js';
-import { readSequences } from '../adapters/pg/sequences.js';
-import { parseLsn } from '../adapters/source/postgres/lsn.js';
+import type { ConnSecret, ConnSettings } from '../core/connection.js';
+import { connect } from '../adapters/postgres/connection.js';
+import { currentWalPosition, dropPublicationIfExists, dropSlotIfExists, nudgeWal } from '../adapters/postgres/replication-objects.js';
+import { readSequences } from '../adapters/postgres/sequences.js';
+import { parseLsn } from '../adapters/postgres/lsn.js';
 import type { ExporterRole, MarkerEvent } from '../core/change-event.js';
 import { markStep, type Direction, type SequenceValue } from '../core/cutover.js';
 import { publicationName, slotName } from '../core/names.js';

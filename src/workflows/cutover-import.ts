@@ -11,10 +11,10 @@
  * Idempotent: sequence restore never moves a sequence back, publication and slot are created if missing.
  */
 import type pg from 'pg';
-import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
-import { connect } from '../adapters/pg/connection.js';
-import { createLogicalSlotIfMissing, createPublicationIfMissing } from '../adapters/pg/replication-objects.js';
-import { restoreSequences } from '../adapters/pg/sequences.js';
+import type { ConnSecret, ConnSettings } from '../core/connection.js';
+import { connect } from '../adapters/postgres/connection.js';
+import { createLogicalSlotIfMissing, createPublicationIfMissing } from '../adapters/postgres/replication-objects.js';
+import { restoreSequences } from '../adapters/postgres/sequences.js';
 import type { MarkerEvent } from '../core/change-event.js';
 import { markFallBackReady, markStep, statusOf, type Direction } from '../core/cutover.js';
 import { publicationName, slotName } from '../core/names.js';

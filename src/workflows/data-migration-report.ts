@@ -8,10 +8,10 @@
  * (so the report needs that database's password).
  */
 import type pg from 'pg';
-import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
-import { connect, qualified } from '../adapters/pg/connection.js';
-import { importedRowsByTable } from '../adapters/target/postgres/batch-metadata.js';
-import { readImportedEventCounts } from '../adapters/target/postgres/event-metadata.js';
+import type { ConnSecret, ConnSettings } from '../core/connection.js';
+import { connect, qualified } from '../adapters/postgres/connection.js';
+import { importedRowsByTable } from '../adapters/postgres/batch-metadata.js';
+import { readImportedEventCounts } from '../adapters/postgres/event-metadata.js';
 import type { ExporterRole } from '../core/change-event.js';
 import { readExportData, tableProgress } from '../export-dir/snapshot-state.js';
 import type { StateStore } from '../export-dir/state-store.js';

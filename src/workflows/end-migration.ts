@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
-import { connect, quoteIdent } from '../adapters/pg/connection.js';
+import type { ConnSecret, ConnSettings } from '../core/connection.js';
+import { connect, quoteIdent } from '../adapters/postgres/connection.js';
 import { METADATA_SCHEMA, publicationName, slotName } from '../core/names.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { pidAlive, readLockPid } from '../export-dir/lock.js';

@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
-import { connect } from '../adapters/pg/connection.js';
-import { databaseIdentity } from '../adapters/pg/database-identity.js';
-import { introspectSchema, resolveSchemas } from '../adapters/source/postgres/schema-introspector.js';
+import type { ConnSecret, ConnSettings } from '../core/connection.js';
+import { connect } from '../adapters/postgres/connection.js';
+import { databaseIdentity } from '../adapters/postgres/database-identity.js';
+import { introspectSchema, resolveSchemas } from '../adapters/postgres/schema-introspector.js';
 import { renderSchemaFile, SCHEMA_DIRS, type SchemaDir } from '../core/schema-files.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { saveConnSettings } from '../export-dir/migration-state.js';

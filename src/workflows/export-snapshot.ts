@@ -12,19 +12,19 @@
  */
 import fs from 'node:fs';
 import type pg from 'pg';
-import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
-import { connect, quoteIdent } from '../adapters/pg/connection.js';
-import { databaseIdentity } from '../adapters/pg/database-identity.js';
-import { mapQueryError } from '../adapters/pg/errors.js';
+import type { ConnSecret, ConnSettings } from '../core/connection.js';
+import { connect, quoteIdent } from '../adapters/postgres/connection.js';
+import { databaseIdentity } from '../adapters/postgres/database-identity.js';
+import { mapQueryError } from '../adapters/postgres/errors.js';
 import {
   createPublication, createSlotWithSnapshot, dropSlotAndPublication, liveMigrationProblems, type SlotWithSnapshot,
-} from '../adapters/source/postgres/replication-slot.js';
+} from '../adapters/postgres/replication-slot.js';
 import {
   closeQuietly, copyChunkToFile, copyOutSql, EXACT_TEXT_SETTINGS, exportPlainSnapshot, lockTables, openSnapshotSession,
   type SnapshotSession,
-} from '../adapters/source/postgres/snapshot-reader.js';
-import { blockSize, listTables, relationBlocks, resolveSchemas, type CatalogTable } from '../adapters/source/postgres/table-catalog.js';
-import { tableStreamingProblems } from '../adapters/source/postgres/guardrails.js';
+} from '../adapters/postgres/snapshot-reader.js';
+import { blockSize, listTables, relationBlocks, resolveSchemas, type CatalogTable } from '../adapters/postgres/table-catalog.js';
+import { tableStreamingProblems } from '../adapters/postgres/guardrails.js';
 import { tableKey } from '../core/change-event.js';
 import { publicationName, slotName } from '../core/names.js';
 import { ctidPredicate, dataFileName, parseDataFileName, planCtidRanges } from '../core/snapshot-plan.js';

@@ -11,9 +11,9 @@
  * reference tool's #2321: resumed processes ignored an already-initiated cutover).
  */
 import fs from 'node:fs';
-import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
-import { connect } from '../adapters/pg/connection.js';
-import { checkReplicationRolePrivilege, grantHint } from '../adapters/pg/replication-role.js';
+import type { ConnSecret, ConnSettings } from '../core/connection.js';
+import { connect } from '../adapters/postgres/connection.js';
+import { checkReplicationRolePrivilege, grantHint } from '../adapters/postgres/replication-role.js';
 import type { Output } from '../cli/render/output.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { acquireLock, readLockPid } from '../export-dir/lock.js';

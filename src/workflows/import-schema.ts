@@ -14,11 +14,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
-import { connect } from '../adapters/pg/connection.js';
-import { databaseIdentity } from '../adapters/pg/database-identity.js';
-import { mapQueryError } from '../adapters/pg/errors.js';
-import { SchemaApplier, type StatementError } from '../adapters/target/postgres/schema-applier.js';
+import type { ConnSecret, ConnSettings } from '../core/connection.js';
+import { connect } from '../adapters/postgres/connection.js';
+import { databaseIdentity } from '../adapters/postgres/database-identity.js';
+import { mapQueryError } from '../adapters/postgres/errors.js';
+import { SchemaApplier, type StatementError } from '../adapters/postgres/schema-applier.js';
 import { firstLine, parseSchemaFile, SCHEMA_DIRS } from '../core/schema-files.js';
 import { isPostDataStep, planImport, type ImportStep, type PlannedStatement, type SchemaFileInput } from '../core/schema-import-plan.js';
 import { renameSchema } from '../core/schema-rename.js';

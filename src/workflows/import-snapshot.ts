@@ -9,12 +9,12 @@
  * says the snapshot is complete.
  */
 import type pg from 'pg';
-import type { ConnSecret, ConnSettings } from '../adapters/pg/conn-settings.js';
-import { connect } from '../adapters/pg/connection.js';
-import { databaseIdentity } from '../adapters/pg/database-identity.js';
-import { deleteBatches, ensureBatchMetadata, importedByFile, importedRowsByTable, type FileImportState } from '../adapters/target/postgres/batch-metadata.js';
-import { loadBatch, openLoaderSession } from '../adapters/target/postgres/bulk-loader.js';
-import { missingOnTarget, nonEmptyTables, truncateTables } from '../adapters/target/postgres/target-tables.js';
+import type { ConnSecret, ConnSettings } from '../core/connection.js';
+import { connect } from '../adapters/postgres/connection.js';
+import { databaseIdentity } from '../adapters/postgres/database-identity.js';
+import { deleteBatches, ensureBatchMetadata, importedByFile, importedRowsByTable, type FileImportState } from '../adapters/postgres/batch-metadata.js';
+import { loadBatch, openLoaderSession } from '../adapters/postgres/bulk-loader.js';
+import { missingOnTarget, nonEmptyTables, truncateTables } from '../adapters/postgres/target-tables.js';
 import { tableKey } from '../core/change-event.js';
 import { parseDataFileName } from '../core/snapshot-plan.js';
 import { displayName, filterTables, TablePatternError } from '../core/table-filter.js';

@@ -4,7 +4,7 @@
  *
  *   node dist/test/helpers/apply-driver.js '<json: {exportDir, settings}>'   (password in TARGET_DB_PASSWORD)
  */
-import type { ConnSettings } from '../../src/adapters/pg/conn-settings.js';
+import type { ConnSettings } from '../../src/core/connection.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
 import { StateStore } from '../../src/export-dir/state-store.js';
 import { limitHeapGrowth } from '../../src/infra/heap-policy.js';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
-import type { ConnSettings } from '../../src/adapters/pg/conn-settings.js';
+import type { ConnSettings } from '../../src/core/connection.js';
 import type { Output } from '../../src/cli/render/output.js';
 import type { GroupLimits } from '../../src/core/apply-batching.js';
 import type { QueueEvent } from '../../src/core/change-event.js';

@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { RAW_TYPES } from '../../src/adapters/pg/connection.js';
-import type { ConnSettings, SslMode } from '../../src/adapters/pg/conn-settings.js';
+import { RAW_TYPES } from '../../src/adapters/postgres/connection.js';
+import type { ConnSettings, SslMode } from '../../src/core/connection.js';
 import { freePort, makeTempDir, runAs, spawnServer, stopServer, waitFor } from './servers.js';
 import type { ChildProcess } from 'node:child_process';
 

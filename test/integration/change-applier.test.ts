@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ChangeApplier } from '../../src/adapters/target/postgres/change-applier.js';
-import { connect } from '../../src/adapters/pg/connection.js';
-import { loadTableInfo, oneEvent } from '../../src/adapters/target/postgres/change-sql.js';
+import { ChangeApplier } from '../../src/adapters/postgres/change-applier.js';
+import { connect } from '../../src/adapters/postgres/connection.js';
+import { loadTableInfo, oneEvent } from '../../src/adapters/postgres/change-sql.js';
 import { compactChunk } from '../../src/core/apply-batching.js';
 import type { QueueEvent } from '../../src/core/change-event.js';
 import { nullLogger } from '../../src/infra/logger.js';

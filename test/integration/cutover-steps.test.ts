@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import { connect } from '../../src/adapters/pg/connection.js';
+import { connect } from '../../src/adapters/postgres/connection.js';
 import type { QueueEvent } from '../../src/core/change-event.js';
 import { requestCutoverToSource, requestCutoverToTarget, statusOf } from '../../src/core/cutover.js';
 import { publicationName, slotName } from '../../src/core/names.js';

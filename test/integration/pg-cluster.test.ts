@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { connect } from '../../src/adapters/pg/connection.js';
+import { connect } from '../../src/adapters/postgres/connection.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
 
 let cluster: PgCluster;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import { connect } from '../../src/adapters/pg/connection.js';
-import { checkReplicationRolePrivilege } from '../../src/adapters/pg/replication-role.js';
-import { readSequences, restoreSequences } from '../../src/adapters/pg/sequences.js';
+import { connect } from '../../src/adapters/postgres/connection.js';
+import { checkReplicationRolePrivilege } from '../../src/adapters/postgres/replication-role.js';
+import { readSequences, restoreSequences } from '../../src/adapters/postgres/sequences.js';
 import { DbError } from '../../src/infra/errors.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
 

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type pg from 'pg';
-import type { ConnSettings, SslMode } from '../../src/adapters/pg/conn-settings.js';
-import { connect } from '../../src/adapters/pg/connection.js';
+import type { ConnSettings, SslMode } from '../../src/core/connection.js';
+import { connect } from '../../src/adapters/postgres/connection.js';
 import { DbError } from '../../src/infra/errors.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
 import { makeSslCerts, type SslCerts } from '../helpers/ssl-certs.js';

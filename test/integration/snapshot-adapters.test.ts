@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { connect } from '../../src/adapters/pg/connection.js';
-import { createPublication, createSlotWithSnapshot, dropSlotAndPublication } from '../../src/adapters/source/postgres/replication-slot.js';
-import { openSnapshotSession } from '../../src/adapters/source/postgres/snapshot-reader.js';
-import { ensureBatchMetadata, importedByFile } from '../../src/adapters/target/postgres/batch-metadata.js';
-import { loadBatch, openLoaderSession } from '../../src/adapters/target/postgres/bulk-loader.js';
+import { connect } from '../../src/adapters/postgres/connection.js';
+import { createPublication, createSlotWithSnapshot, dropSlotAndPublication } from '../../src/adapters/postgres/replication-slot.js';
+import { openSnapshotSession } from '../../src/adapters/postgres/snapshot-reader.js';
+import { ensureBatchMetadata, importedByFile } from '../../src/adapters/postgres/batch-metadata.js';
+import { loadBatch, openLoaderSession } from '../../src/adapters/postgres/bulk-loader.js';
 import { DbError } from '../../src/infra/errors.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
 

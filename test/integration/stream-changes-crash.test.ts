@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import { connect } from '../../src/adapters/pg/connection.js';
+import { connect } from '../../src/adapters/postgres/connection.js';
 import type { DataEvent } from '../../src/core/change-event.js';
 import { currentLsn, lsnValue, readQueue, setupStreamingSource, transactions, waitForPosition } from '../helpers/change-stream-fixture.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';

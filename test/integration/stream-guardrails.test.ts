@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { connect } from '../../src/adapters/pg/connection.js';
-import { assertStreamingPrerequisites, checkStreamingPrerequisites } from '../../src/adapters/source/postgres/guardrails.js';
+import { connect } from '../../src/adapters/postgres/connection.js';
+import { assertStreamingPrerequisites, checkStreamingPrerequisites } from '../../src/adapters/postgres/guardrails.js';
 import { UserError } from '../../src/infra/errors.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, test } from 'node:test';
-import { PgOutputTranslator } from '../../src/adapters/source/postgres/pgoutput-events.js';
+import { PgOutputTranslator } from '../../src/adapters/postgres/pgoutput-events.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
 import { exporterPosition, QueueWriter } from '../../src/export-dir/queue.js';
 import { StateStore } from '../../src/export-dir/state-store.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodePgOutput } from '../../src/adapters/source/postgres/pgoutput-decoder.js';
-import { PgOutputTranslator } from '../../src/adapters/source/postgres/pgoutput-events.js';
-import { formatLsn, parseLsn, pgTimestampToIso } from '../../src/adapters/source/postgres/lsn.js';
+import { decodePgOutput } from '../../src/adapters/postgres/pgoutput-decoder.js';
+import { PgOutputTranslator } from '../../src/adapters/postgres/pgoutput-events.js';
+import { formatLsn, parseLsn, pgTimestampToIso } from '../../src/adapters/postgres/lsn.js';
 import { UserError } from '../../src/infra/errors.js';
 import { B, relation } from '../helpers/pgoutput-builder.js';
 

@@ -4,9 +4,9 @@
  * bookkeeping and data commit in one transaction. `end migration` drops it.
  */
 import type pg from 'pg';
-import { quoteIdent } from '../../pg/connection.js';
-import { mapQueryError } from '../../pg/errors.js';
-import { METADATA_SCHEMA } from '../../../core/names.js';
+import { quoteIdent } from './connection.js';
+import { mapQueryError } from './errors.js';
+import { METADATA_SCHEMA } from '../../core/names.js';
 
 export { METADATA_SCHEMA };
 

@@ -4,8 +4,8 @@
  * with the exact fix, so a user fixes everything in one round.
  */
 import type pg from 'pg';
-import { UserError } from '../../../infra/errors.js';
-import { qualified, quoteIdent } from '../../pg/connection.js';
+import { UserError } from '../../infra/errors.js';
+import { qualified, quoteIdent } from './connection.js';
 
 export interface GuardrailTable {
   schema: string;

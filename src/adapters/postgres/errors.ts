@@ -3,7 +3,7 @@
  * hosts, users and databases but never a password.
  */
 import { DbError } from '../../infra/errors.js';
-import type { ConnSettings } from './conn-settings.js';
+import type { ConnSettings } from '../../core/connection.js';
 
 interface PgLikeError {
   code?: string;

@@ -8,7 +8,7 @@
  * parse, a table we do not export or have no Relation for, REPLICA IDENTITY FULL old rows ('O', which also
  * carry `before`), a key value the server did not send, column counts that differ from the Relation.
  */
-import type { DataLineSink } from '../../../core/json-line.js';
+import type { DataLineSink } from '../../core/json-line.js';
 import type { PgOutputTranslator, RelationEntry } from './pgoutput-events.js';
 
 const TAG_INSERT = 0x49; // 'I'

@@ -6,7 +6,7 @@
  * people write, and what YugabyteDB wants); one attached with another column order is written as a table
  * plus `ALTER TABLE parent ATTACH PARTITION`, so its columns keep their order.
  */
-import { topoSort } from '../../../core/topo-sort.js';
+import { topoSort } from '../../core/topo-sort.js';
 import { DdlContext, notExtensionMember, withOptions } from './ddl-context.js';
 import { identityOptions } from './ddl-types.js';
 

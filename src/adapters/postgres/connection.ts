@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import type { ConnSecret, ConnSettings } from './conn-settings.js';
+import type { ConnSecret, ConnSettings } from '../../core/connection.js';
 import { DbError } from '../../infra/errors.js';
 import { mapConnectError } from './errors.js';
 

@@ -2,7 +2,7 @@
  * PostgreSQL WAL positions (LSNs): 'X/Y' text as the server prints them, 64-bit unsigned integers on the
  * wire. Kept as bigint so comparisons are exact.
  */
-import { InternalError } from '../../../infra/errors.js';
+import { InternalError } from '../../infra/errors.js';
 
 export function parseLsn(text: string): bigint {
   const m = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(text.trim());

@@ -4,7 +4,7 @@
  * the statements collected per file, the comments of every user object, and warnings for the user.
  */
 import pg from 'pg';
-import type { DdlStatement, SchemaDir } from '../../../core/schema-files.js';
+import type { DdlStatement, SchemaDir } from '../../core/schema-files.js';
 
 /** node-postgres' own parsers (booleans, arrays, json), instead of the raw text the data paths use. */
 const PARSED_TYPES = { getTypeParser: pg.types.getTypeParser } as pg.CustomTypesConfig;

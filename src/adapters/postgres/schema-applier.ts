@@ -12,10 +12,10 @@
  * skip it, so it is dropped before the statement runs and again after a failure.
  */
 import pg from 'pg';
-import { indexTarget } from '../../../core/schema-import-plan.js';
-import { DbError } from '../../../infra/errors.js';
-import { quoteIdent } from '../../pg/connection.js';
-import { mapQueryError } from '../../pg/errors.js';
+import { indexTarget } from '../../core/schema-import-plan.js';
+import { DbError } from '../../infra/errors.js';
+import { quoteIdent } from './connection.js';
+import { mapQueryError } from './errors.js';
 
 export interface StatementError {
   readonly code?: string;

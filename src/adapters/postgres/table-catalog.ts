@@ -4,8 +4,8 @@
  * partitions, sizes, and whether the migration user may read (and, for a live migration, publish) them.
  */
 import type pg from 'pg';
-import { parseTablePattern } from '../../../core/table-filter.js';
-import { mapQueryError } from '../../pg/errors.js';
+import { parseTablePattern } from '../../core/table-filter.js';
+import { mapQueryError } from './errors.js';
 
 export interface CatalogColumn {
   name: string;

@@ -14,11 +14,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { COPY_TEXT_SESSION_SETTINGS, countRows } from '../../../core/copy-text.js';
-import type { ConnSecret, ConnSettings } from '../../pg/conn-settings.js';
-import { connect, quoteIdent, quoteLiteral, qualified } from '../../pg/connection.js';
-import { mapQueryError } from '../../pg/errors.js';
-import { failpoint } from '../../../infra/failpoints.js';
+import { COPY_TEXT_SESSION_SETTINGS, countRows } from '../../core/copy-text.js';
+import type { ConnSecret, ConnSettings } from '../../core/connection.js';
+import { connect, quoteIdent, quoteLiteral, qualified } from './connection.js';
+import { mapQueryError } from './errors.js';
+import { failpoint } from '../../infra/failpoints.js';
 
 /** See COPY_TEXT_SESSION_SETTINGS: the importer sets the same ones, so input reads what output wrote. */
 export const EXACT_TEXT_SETTINGS = COPY_TEXT_SESSION_SETTINGS;

@@ -9,9 +9,9 @@
  * crash the watermark says exactly which events are in the database (names follow the reference tool).
  */
 import type pg from 'pg';
-import type { EventCounts } from '../../../core/apply-batching.js';
-import { InternalError } from '../../../infra/errors.js';
-import { mapQueryError } from '../../pg/errors.js';
+import type { EventCounts } from '../../core/apply-batching.js';
+import { InternalError } from '../../infra/errors.js';
+import { mapQueryError } from './errors.js';
 import { ensureMetadataObjects, metadataTable } from './metadata-schema.js';
 
 export const CHANNELS_TABLE = metadataTable('ybvoyager_import_data_event_channels_metainfo');

@@ -3,8 +3,8 @@
  * columns, are they empty, truncate them (--truncate-tables).
  */
 import type pg from 'pg';
-import { qualified } from '../../pg/connection.js';
-import { mapQueryError } from '../../pg/errors.js';
+import { qualified } from './connection.js';
+import { mapQueryError } from './errors.js';
 
 export interface TargetTableSpec {
   schema: string;

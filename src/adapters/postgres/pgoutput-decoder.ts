@@ -6,7 +6,7 @@
  * interpret them). In a tuple, a value is a string, null (SQL NULL), or undefined: an unchanged TOASTed
  * value the server did not send (kind 'u'). Callers must treat undefined as "absent", never as NULL.
  */
-import { InternalError } from '../../../infra/errors.js';
+import { InternalError } from '../../infra/errors.js';
 
 /** One column value of a tuple: text, SQL NULL, or undefined for an unchanged TOASTed value. */
 export type TupleValue = string | null | undefined;

@@ -2,7 +2,7 @@
  * DDL for what is built on tables: indexes, views and materialized views (in dependency order),
  * triggers, rules, row-level security and policies.
  */
-import { topoSort } from '../../../core/topo-sort.js';
+import { topoSort } from '../../core/topo-sort.js';
 import { DdlContext, literal, notExtensionMember, withOptions } from './ddl-context.js';
 
 export async function indexDdl(ctx: DdlContext): Promise<void> {

@@ -8,7 +8,7 @@
  * A rerun therefore resumes at the right line whatever --batch-size it is given.
  */
 import type pg from 'pg';
-import { mapQueryError } from '../../pg/errors.js';
+import { mapQueryError } from './errors.js';
 import { ensureMetadataObjects, metadataTable } from './metadata-schema.js';
 
 export const BATCHES_TABLE = metadataTable('ybvoyager_import_data_batches_metainfo_v3');

@@ -12,14 +12,14 @@
 import type { Duplex } from 'node:stream';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import type { ConnSecret, ConnSettings } from '../../pg/conn-settings.js';
-import { connect, quoteIdent } from '../../pg/connection.js';
-import { DbError } from '../../../infra/errors.js';
-import type { Logger } from '../../../infra/logger.js';
-import { sleep } from '../../../infra/shutdown.js';
+import type { ConnSecret, ConnSettings } from '../../core/connection.js';
+import { connect, quoteIdent } from './connection.js';
+import { DbError } from '../../infra/errors.js';
+import type { Logger } from '../../infra/logger.js';
+import { sleep } from '../../infra/shutdown.js';
 import { formatLsn, nowAsPgTimestamp } from './lsn.js';
-import { coalesceReads } from '../../pg/read-coalescing.js';
-import { COPY_TEXT_SESSION_SETTINGS } from '../../../core/copy-text.js';
+import { coalesceReads } from './read-coalescing.js';
+import { COPY_TEXT_SESSION_SETTINGS } from '../../core/copy-text.js';
 
 /** pg-copy-streams@7 has `both` (CopyBoth duplex); its type definitions do not declare it. */
 type CopyBothStream = Duplex & pg.Submittable;

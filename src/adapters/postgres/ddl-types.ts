@@ -2,7 +2,7 @@
  * DDL for the objects tables are built from: schemas, extensions, collations, types (enum, composite,
  * domain, range) and sequences.
  */
-import { topoSort } from '../../../core/topo-sort.js';
+import { topoSort } from '../../core/topo-sort.js';
 import { DdlContext, FIRST_USER_OID, literal, notExtensionMember } from './ddl-context.js';
 
 export interface ExportedSchemaRef {

@@ -12,15 +12,15 @@
  * The session runs with session_replication_role = replica: no user trigger and no foreign-key check fires.
  */
 import type pg from 'pg';
-import type { EventCounts, TableChanges } from '../../../core/apply-batching.js';
-import { COPY_TEXT_SESSION_SETTINGS } from '../../../core/copy-text.js';
-import { tableKey } from '../../../core/change-event.js';
-import { DbError, InternalError, UserError } from '../../../infra/errors.js';
-import { failpoint } from '../../../infra/failpoints.js';
-import type { Logger } from '../../../infra/logger.js';
-import type { ConnSecret, ConnSettings } from '../../pg/conn-settings.js';
-import { connect } from '../../pg/connection.js';
-import { mapQueryError } from '../../pg/errors.js';
+import type { EventCounts, TableChanges } from '../../core/apply-batching.js';
+import { COPY_TEXT_SESSION_SETTINGS } from '../../core/copy-text.js';
+import { tableKey } from '../../core/change-event.js';
+import { DbError, InternalError, UserError } from '../../infra/errors.js';
+import { failpoint } from '../../infra/failpoints.js';
+import type { Logger } from '../../infra/logger.js';
+import type { ConnSecret, ConnSettings } from '../../core/connection.js';
+import { connect } from './connection.js';
+import { mapQueryError } from './errors.js';
 import { deleteMany, identifiesRows, insertMany, loadTableInfo, oneEvent, settable, updateMany, writable, type TableInfo } from './change-sql.js';
 import { ensureEventMetadata, readAppliedState, watermarkStatement, type AppliedState, type TableCountDelta } from './event-metadata.js';
 

@@ -5,9 +5,9 @@
  *
  * Pure: no I/O. The caller handles transactions, positions and durability.
  */
-import type { DataEvent, Row } from '../../../core/change-event.js';
-import { tableKey } from '../../../core/change-event.js';
-import { UserError } from '../../../infra/errors.js';
+import type { DataEvent, Row } from '../../core/change-event.js';
+import { tableKey } from '../../core/change-event.js';
+import { UserError } from '../../infra/errors.js';
 import { pgTimestampToIso } from './lsn.js';
 import type { PgOutputMessage, RelationColumn, TupleValue } from './pgoutput-decoder.js';
 

@@ -8,9 +8,9 @@
  * schema-qualified; identifiers are quoted exactly where PostgreSQL needs it (quote_ident).
  */
 import pg from 'pg';
-import type { DdlStatement, SchemaDir } from '../../../core/schema-files.js';
-import { InternalError, UserError, VoyagerError } from '../../../infra/errors.js';
-import { mapQueryError } from '../../pg/errors.js';
+import type { DdlStatement, SchemaDir } from '../../core/schema-files.js';
+import { InternalError, UserError, VoyagerError } from '../../infra/errors.js';
+import { mapQueryError } from './errors.js';
 import { DdlContext } from './ddl-context.js';
 import { indexDdl, policyDdl, ruleDdl, statisticsDdl, triggerDdl, viewDdl, warnUnexported } from './ddl-dependents.js';
 import { routineDdl } from './ddl-routines.js';

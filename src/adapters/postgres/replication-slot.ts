@@ -6,12 +6,12 @@
  * import it before the connection runs anything else or closes.
  */
 import type pg from 'pg';
-import type { ConnSecret, ConnSettings } from '../../pg/conn-settings.js';
-import { connect, qualified, quoteIdent } from '../../pg/connection.js';
-import { mapQueryError } from '../../pg/errors.js';
-import { displayName } from '../../../core/table-filter.js';
-import { DbError } from '../../../infra/errors.js';
-import { sleep } from '../../../infra/shutdown.js';
+import type { ConnSecret, ConnSettings } from '../../core/connection.js';
+import { connect, qualified, quoteIdent } from './connection.js';
+import { mapQueryError } from './errors.js';
+import { displayName } from '../../core/table-filter.js';
+import { DbError } from '../../infra/errors.js';
+import { sleep } from '../../infra/shutdown.js';
 
 export interface SlotWithSnapshot {
   slotName: string;

@@ -3,19 +3,11 @@
  * the cluster's system identifier plus the database name. The state store refuses a rerun against another one.
  */
 import type pg from 'pg';
-import type { ConnSettings } from './conn-settings.js';
+import type { ConnSettings, DbIdentity } from '../../core/connection.js';
 import { mapQueryError } from './errors.js';
 
-/** Same shape as the state store's DbIdentity (adapters do not import the state store). */
-export interface DatabaseIdentity {
-  dbType: string;
-  systemId: string;
-  dbName: string;
-  host: string;
-  port: number;
-}
 
-export async function databaseIdentity(client: pg.Client, s: ConnSettings): Promise<DatabaseIdentity> {
+export async function databaseIdentity(client: pg.Client, s: ConnSettings): Promise<DbIdentity> {
   try {
     const r = await client.query<{ db: string }>('SELECT current_database() AS db');
     let systemId: string;

@@ -9,10 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { DataEvent, Row } from '../../../core/change-event.js';
-import { UserError } from '../../../infra/errors.js';
-import { qualified, quoteIdent } from '../../pg/connection.js';
-import { mapQueryError } from '../../pg/errors.js';
+import type { DataEvent, Row } from '../../core/change-event.js';
+import { UserError } from '../../infra/errors.js';
+import { qualified, quoteIdent } from './connection.js';
+import { mapQueryError } from './errors.js';
 
 export interface ColumnInfo {
   /** format_type(): the type with its modifiers, e.g. numeric(10,2), character varying(20), public.mood[]. */

@@ -11,12 +11,12 @@
 import { once } from 'node:events';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { COPY_TEXT_SESSION_SETTINGS, copyErrorColumn, copyErrorLine } from '../../../core/copy-text.js';
-import type { ConnSecret, ConnSettings } from '../../pg/conn-settings.js';
-import { connect, qualified, quoteIdent } from '../../pg/connection.js';
-import { mapQueryError } from '../../pg/errors.js';
-import { DbError } from '../../../infra/errors.js';
-import { failpoint } from '../../../infra/failpoints.js';
+import { COPY_TEXT_SESSION_SETTINGS, copyErrorColumn, copyErrorLine } from '../../core/copy-text.js';
+import type { ConnSecret, ConnSettings } from '../../core/connection.js';
+import { connect, qualified, quoteIdent } from './connection.js';
+import { mapQueryError } from './errors.js';
+import { DbError } from '../../infra/errors.js';
+import { failpoint } from '../../infra/failpoints.js';
 import { batchExistsQuery, insertBatchQuery, type BatchRecord } from './batch-metadata.js';
 
 const COPY_HIGH_WATER_MARK = 4 * 1024 * 1024;

@@ -1,0 +1,38 @@
+/**
+ * How to reach one database, in terms every engine shares. The password is kept apart from what gets
+ * persisted (meta.db stores ConnSettings, never ConnSecret).
+ */
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+
+export interface ConnSettings {
+  /** 'source' or 'target': names the flags in error messages (--source-db-host…). */
+  readonly role: 'source' | 'target';
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly database: string;
+  readonly sslMode: SslMode;
+  readonly sslRootCert?: string;
+  readonly sslCert?: string;
+  readonly sslKey?: string;
+}
+
+export interface ConnSecret {
+  readonly password: string;
+}
+
+/** One database of the migration: where it is and how to log in. */
+export interface Conn {
+  readonly settings: ConnSettings;
+  readonly secret: ConnSecret;
+}
+
+/** Identity of a database taking part in the migration: a rerun against another one is refused. */
+export interface DbIdentity {
+  dbType: string;
+  /** Cluster identity that survives host renames (PostgreSQL: system identifier), with the database name. */
+  systemId: string;
+  dbName: string;
+  host: string;
+  port: number;
+}
