@@ -7,6 +7,7 @@
 import { runChangeApply, TO_TARGET } from '../src/workflows/apply-changes.js';
 import { ApplyRig, c, capturingLogger, commit } from '../test/helpers/apply-rig.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../test/helpers/pg-cluster.js';
+import { postgresEngine } from '../src/adapters/postgres/engine.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,7 +22,7 @@ try {
   await rig.sql('CREATE TABLE hb (id int PRIMARY KEY, t bigint)');
   const ac = new AbortController();
   const run = runChangeApply(
-    { settings: rig.settings, secret: { password: MIGRATION_PASSWORD }, state: rig.state, exportDir: rig.dir, log: capturingLogger([]), out: rig.out },
+    { db: { engine: postgresEngine, conn: { settings: rig.settings, secret: { password: MIGRATION_PASSWORD } } }, state: rig.state, exportDir: rig.dir, log: capturingLogger([]), out: rig.out },
     TO_TARGET, ac.signal, { metricsIntervalMs: 60_000 },
   );
   const watcher = await cluster.connectAdmin(rig.db);

@@ -12,6 +12,7 @@ import { streamChanges } from '../src/workflows/stream-changes.js';
 import { captureOutput, currentLsn, setupStreamingSource, waitForPosition } from '../test/helpers/change-stream-fixture.js';
 import { PgCluster } from '../test/helpers/pg-cluster.js';
 import { cpuSeconds, recvlogicalDrain } from './bench-helpers.js';
+import { postgresEngine } from '../src/adapters/postgres/engine.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,7 +56,7 @@ try {
   const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 200);
   t = Date.now();
   const cpu0 = process.cpuUsage();
-  const running = streamChanges({ settings: src.settings, secret: src.secret, state: src.state, exportDir: src.exportDir, log, out: captureOutput(), groupCommitMs: Number.isNaN(GROUP_COMMIT_MS) ? undefined : GROUP_COMMIT_MS }, ac.signal);
+  const running = streamChanges({ db: { engine: postgresEngine, conn: { settings: src.settings, secret: src.secret } }, state: src.state, exportDir: src.exportDir, log, out: captureOutput(), groupCommitMs: Number.isNaN(GROUP_COMMIT_MS) ? undefined : GROUP_COMMIT_MS }, ac.signal);
   // The walsender feeding us: its CPU tells whether it or we are the limit.
   let walsender = NaN;
   while (!(walsender > 0) && Date.now() - t < 30_000) {

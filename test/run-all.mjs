@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Runs every compiled test file with node's test runner (node 20 does not expand globs itself).
-// Usage: node test/run-all.mjs [unit|integration|e2e ...]
+// Usage: node test/run-all.mjs [unit|contract|integration|e2e ...]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'integration', 'e2e'];
+const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'contract', 'integration', 'e2e'];
 const files = [];
 function walk(dir) {
   if (!fs.existsSync(dir)) return;

@@ -1,5 +1,7 @@
 /** From resolved options to connection settings for the source or target database. */
-import type { ConnSettings, SslMode } from '../core/connection.js';
+import type { Engine, Endpoint } from '../adapters/engine.js';
+import { ALL_ENGINES, engineFor, targetEngine } from '../adapters/registry.js';
+import type { Conn, ConnSettings, SslMode } from '../core/connection.js';
 import { UserError } from '../infra/errors.js';
 import { requirePassword } from './password.js';
 import type { ResolvedOptions } from './resolve.js';
@@ -31,15 +33,21 @@ export function connSettings(options: ResolvedOptions, role: 'source' | 'target'
   };
 }
 
-export async function connectionFromOptions(options: ResolvedOptions, role: 'source' | 'target') {
+export async function connectionFromOptions(options: ResolvedOptions, role: 'source' | 'target'): Promise<Conn> {
   const settings = connSettings(options, role);
   const password = await requirePassword(options, role);
   return { settings, secret: { password } };
 }
 
-export function requireSourceType(options: ResolvedOptions, supported: readonly string[]): string {
+/** The engine --source-db-type names. */
+export function sourceEngine(options: ResolvedOptions): Engine {
   const t = options.str('source-db-type');
-  if (!t) throw new UserError('required flag --source-db-type is missing', `add --source-db-type ${supported.join('|')}`);
-  if (!supported.includes(t)) throw new UserError(`--source-db-type ${t} is not supported by this command yet`, `supported: ${supported.join(', ')}`);
-  return t;
+  if (!t) throw new UserError('required flag --source-db-type is missing', `add --source-db-type ${ALL_ENGINES.map((e) => e.name).join('|')}`);
+  return engineFor(t);
+}
+
+/** The database `role` of this command: its engine and the connection its flags describe. */
+export async function endpointFromOptions(options: ResolvedOptions, role: 'source' | 'target'): Promise<Endpoint> {
+  const engine = role === 'source' ? sourceEngine(options) : targetEngine();
+  return { engine, conn: await connectionFromOptions(options, role) };
 }

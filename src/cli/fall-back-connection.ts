@@ -3,9 +3,9 @@
  * flags: they reach the databases this migration already uses, as recorded (without password) by
  * `import data to target` and `export data from source`. SSL flags given explicitly override the record.
  */
+import type { Endpoint } from '../adapters/engine.js';
+import { engineFor, targetEngine } from '../adapters/registry.js';
 import type { ConnSettings, SslMode } from '../core/connection.js';
-import { connect } from '../adapters/postgres/connection.js';
-import { databaseIdentity } from '../adapters/postgres/database-identity.js';
 import { loadConnSettings } from '../export-dir/migration-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { UserError } from '../infra/errors.js';
@@ -13,7 +13,7 @@ import { requirePassword } from './password.js';
 import type { ResolvedOptions } from './resolve.js';
 
 /** The recorded connection for `role`, bound to this migration (bindDatabase refuses a different database). */
-export async function persistedConnection(state: StateStore, options: ResolvedOptions, role: 'source' | 'target'): Promise<{ settings: ConnSettings; secret: { password: string } }> {
+export async function persistedConnection(state: StateStore, options: ResolvedOptions, role: 'source' | 'target'): Promise<Endpoint> {
   const saved = loadConnSettings(state, role);
   if (!saved) {
     const writer = role === 'source' ? 'export data from source' : 'import data to target';
@@ -27,12 +27,19 @@ export async function persistedConnection(state: StateStore, options: ResolvedOp
     sslCert: explicit(`${role}-ssl-cert`) ?? saved.sslCert,
     sslKey: explicit(`${role}-ssl-key`) ?? saved.sslKey,
   };
-  const secret = { password: await requirePassword(options, role) };
-  const client = await connect(settings, secret);
-  try {
-    state.bindDatabase(role, await databaseIdentity(client, settings));
-  } finally {
-    await client.end();
-  }
-  return { settings, secret };
+  const db = { engine: recordedEngine(state, role), conn: { settings, secret: { password: await requirePassword(options, role) } } };
+  state.bindDatabase(role, await db.engine.identity(db.conn));
+  return db;
+}
+
+/** The engine of the database recorded for `role`. */
+function recordedEngine(state: StateStore, role: 'source' | 'target') {
+  return role === 'target' ? targetEngine() : engineFor(state.migration().source?.dbType ?? 'postgresql');
+}
+
+/** The recorded database of `role` as it was recorded (end migration, reports), or undefined when never used. */
+export async function recordedEndpoint(state: StateStore, options: ResolvedOptions, role: 'source' | 'target'): Promise<Endpoint | undefined> {
+  const settings = loadConnSettings(state, role);
+  if (!settings) return undefined;
+  return { engine: recordedEngine(state, role), conn: { settings, secret: { password: await requirePassword(options, role) } } };
 }

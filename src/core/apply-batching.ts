@@ -377,15 +377,6 @@ export interface GroupLimits {
   maxChunkEvents: number;
 }
 
-// 20k-event groups: under a backlog, more of a group compacts away and each statement carries more rows,
-// which cut the target's CPU per event by ~20% against 10k in cdc-bench (importer RSS ~200 MB there).
-export const DEFAULT_GROUP_LIMITS: GroupLimits = {
-  maxGroupEvents: Number(process.env.YB_VOYAGER_APPLY_GROUP_EVENTS ?? 20_000),
-  maxGroupMs: Number(process.env.YB_VOYAGER_APPLY_GROUP_MS ?? 200),
-  // No larger than a group: a chunk of a big transaction is held twice (being applied, the next parsed).
-  maxChunkEvents: Number(process.env.YB_VOYAGER_APPLY_CHUNK_EVENTS ?? 20_000),
-};
-
 /** What the applier does next with the events it has gathered. */
 export type GroupStep =
   /** Apply `take` events and commit the target transaction (they end on a commit boundary). */

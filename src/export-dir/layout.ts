@@ -43,4 +43,8 @@ export class ExportDir {
   logFile(commandId: string) { return path.join(this.root, 'logs', `${commandId}.log`); }
   get tempDir() { return path.join(this.root, 'temp'); }
   lockFile(commandId: string) { return path.join(this.root, `.${commandId}.lck`); }
+  /** The command ids that have a lock file here (running, or left by a process that died). */
+  lockedCommandIds(): string[] {
+    return fs.readdirSync(this.root).flatMap((name) => /^\.(.+)\.lck$/.exec(name)?.[1] ?? []);
+  }
 }

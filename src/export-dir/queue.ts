@@ -15,8 +15,9 @@ import { JsonLineBuffer, type DataLineSink } from '../core/json-line.js';
 import { InternalError } from '../infra/errors.js';
 import type { ExportDir } from './layout.js';
 import type { StateStore } from './state-store.js';
+import { DEFAULTS } from '../infra/defaults.js';
 
-export const DEFAULT_SEGMENT_MAX_BYTES = Number(process.env.QUEUE_SEGMENT_MAX_BYTES ?? 256 * 1024 * 1024);
+export const DEFAULT_SEGMENT_MAX_BYTES = DEFAULTS.queueSegmentMaxBytes;
 const WRITE_BUFFER_BYTES = 1 << 20;
 const BUCKET_SECONDS = 10;
 const VSN_OPEN = Buffer.from('{"vsn":');
@@ -391,6 +392,11 @@ function commitEventLine(vsn: number, e: Omit<CommitEvent, 'vsn'>): string {
 }
 
 /** The position an exporter may resume from (what it last confirmed durable). */
+/** Close a segment a stopped exporter left open (its last event is a cutover marker: nothing follows it). */
+export function markSegmentClosed(state: StateStore, segmentNo: number): void {
+  state.db.prepare('UPDATE queue_segments SET closed = 1 WHERE segment_no = ?').run(segmentNo);
+}
+
 export function exporterPosition(state: StateStore, role: ExporterRole): string | undefined {
   const r = state.db.prepare('SELECT source_pos FROM exporter_position WHERE exporter_role = ?').get(role) as { source_pos: string | null } | undefined;
   return r?.source_pos ?? undefined;

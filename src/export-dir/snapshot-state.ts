@@ -4,9 +4,10 @@
  *
  *  kv 'export_data'     what was exported and how: export type, snapshot generation and status, and per table
  *                       the columns (types), primary key, partitioning and chunk count.
- *  kv 'pg_replication'  slot, publication and the slot's consistent point (the change stream starts there).
+ *  kv 'capture'         the change capture the snapshot created: its engine and the position the change
+ *                       stream starts at (no gap, no overlap with the snapshot).
  *  snapshot_tables      per table: estimated and exported rows, chunks done.
- *  snapshot_chunks      per chunk file: its block range, status, rows and bytes.
+ *  snapshot_chunks      per chunk file: its range (the source engine's JSON), status, rows and bytes.
  *
  * A chunk is recorded 'done' only after its file is complete, fsynced and renamed to its final name: an
  * importer may take it from that moment on.
@@ -40,12 +41,11 @@ export interface ExportDataRecord {
   tables: ExportedTable[];
 }
 
-export interface PgReplicationRecord {
-  slotName: string;
-  publicationName: string;
-  /** LSN where the slot's exported snapshot was taken: streaming starts here (no gap, no overlap). */
-  consistentLsn: string;
-  snapshotName?: string;
+export interface CaptureRecord {
+  /** The engine whose position `start` is. */
+  engine: string;
+  /** Where the snapshot was taken on the change stream: streaming starts here (no gap, no overlap). */
+  start: string;
   createdAt?: string;
 }
 
@@ -57,8 +57,8 @@ export interface ChunkRow {
   source_schema: string;
   source_table: string;
   chunk_no: number;
-  from_block: number;
-  to_block: number | null;
+  /** The source engine's chunk range, as JSON. */
+  range_json: string;
   estimated_bytes: number;
   status: 'pending' | 'done';
   rows: number | null;
@@ -76,20 +76,20 @@ export interface TableProgressRow {
 }
 
 export const EXPORT_DATA_KEY = 'export_data';
-export const PG_REPLICATION_KEY = 'pg_replication';
+export const CAPTURE_KEY = 'capture';
 
 export function readExportData(state: StateStore): ExportDataRecord | undefined {
   return state.getJson<ExportDataRecord>(EXPORT_DATA_KEY);
 }
 
-export function readPgReplication(state: StateStore): PgReplicationRecord | undefined {
-  return state.getJson<PgReplicationRecord>(PG_REPLICATION_KEY);
+export function readCapture(state: StateStore): CaptureRecord | undefined {
+  return state.getJson<CaptureRecord>(CAPTURE_KEY);
 }
 
-export function savePgReplication(state: StateStore, rec: PgReplicationRecord | undefined): void {
+export function saveCapture(state: StateStore, rec: CaptureRecord | undefined): void {
   state.update(() => {
-    if (rec) state.setJson(PG_REPLICATION_KEY, rec);
-    else state.db.prepare('DELETE FROM kv WHERE key = ?').run(PG_REPLICATION_KEY);
+    if (rec) state.setJson(CAPTURE_KEY, rec);
+    else state.deleteKey(CAPTURE_KEY);
   });
 }
 
@@ -111,7 +111,7 @@ export function beginSnapshotGeneration(state: StateStore, rec: Omit<ExportDataR
 export function clearSnapshotState(state: StateStore): void {
   state.update(() => {
     state.db.exec('DELETE FROM snapshot_chunks; DELETE FROM snapshot_tables;');
-    state.db.prepare('DELETE FROM kv WHERE key IN (?, ?)').run(EXPORT_DATA_KEY, PG_REPLICATION_KEY);
+    state.db.prepare('DELETE FROM kv WHERE key IN (?, ?)').run(EXPORT_DATA_KEY, CAPTURE_KEY);
   });
 }
 
@@ -122,8 +122,8 @@ export interface PlannedChunk {
   sourceSchema: string;
   sourceTable: string;
   chunkNo: number;
-  fromBlock: number;
-  toBlock: number | null;
+  /** The source engine's range; opaque here. */
+  range: unknown;
   estimatedBytes: number;
 }
 
@@ -138,10 +138,10 @@ export function recordPlan(state: StateStore, generation: number, tables: Export
     for (const t of tables) insTable.run(t.schema, t.table, t.estimatedRows, t.chunks);
     const insChunk = state.db.prepare(
       `INSERT INTO snapshot_chunks (file_name, generation, schema_name, table_name, source_schema, source_table, chunk_no,
-         from_block, to_block, estimated_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         range_json, estimated_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     for (const c of chunks) {
-      insChunk.run(c.fileName, generation, c.schema, c.table, c.sourceSchema, c.sourceTable, c.chunkNo, c.fromBlock, c.toBlock, c.estimatedBytes);
+      insChunk.run(c.fileName, generation, c.schema, c.table, c.sourceSchema, c.sourceTable, c.chunkNo, JSON.stringify(c.range ?? null), c.estimatedBytes);
     }
     state.setJson(EXPORT_DATA_KEY, { ...cur, tables });
   });

@@ -16,7 +16,7 @@ type DB = Database.Database;
  * Schema migrations. Append only: never edit a released step, add a new one. Features that need tables
  * add their step here so every process sees the same schema version.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE command_log (id INTEGER PRIMARY KEY AUTOINCREMENT, command TEXT NOT NULL, pid INTEGER NOT NULL,
      started_at TEXT NOT NULL, ended_at TEXT, exit_code INTEGER);`,
@@ -45,6 +45,17 @@ const MIGRATIONS: readonly string[] = [
   // database, keyed by that database and a hash of the statement text, so a rerun skips what is done.
   `CREATE TABLE schema_import_statements (target_key TEXT NOT NULL, stmt_hash TEXT NOT NULL, status TEXT NOT NULL,
      file TEXT NOT NULL, line INTEGER NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (target_key, stmt_hash));`,
+  // Engine-neutral snapshot and capture records: a chunk's range is the source engine's own JSON (PostgreSQL:
+  // ctid block range), and kv 'pg_replication' becomes kv 'capture' (engine + the position streaming starts at).
+  `ALTER TABLE snapshot_chunks ADD COLUMN range_json TEXT NOT NULL DEFAULT '{}';
+   UPDATE snapshot_chunks SET range_json = json_object('fromBlock', from_block, 'toBlock', to_block);
+   ALTER TABLE snapshot_chunks DROP COLUMN from_block;
+   ALTER TABLE snapshot_chunks DROP COLUMN to_block;
+   INSERT INTO kv (key, value)
+     SELECT 'capture', json_object('engine', 'postgresql', 'start', json_extract(value, '$.consistentLsn'),
+                                   'createdAt', json_extract(value, '$.createdAt'))
+       FROM kv WHERE key = 'pg_replication';
+   DELETE FROM kv WHERE key = 'pg_replication';`,
 ];
 
 export const STATE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -104,6 +115,10 @@ export class StateStore {
 
   setJson(key: string, value: unknown): void {
     this.db.prepare('INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+  }
+
+  deleteKey(key: string): void {
+    this.db.prepare('DELETE FROM kv WHERE key = ?').run(key);
   }
 
   /** Transactional read-modify-write of one JSON record. */

@@ -50,6 +50,12 @@ export class UserError extends VoyagerError {
   }
 }
 
+/** Every problem found at once: one line for one, a numbered list (one problem per line, each with its fix) for several. */
+export function problemsError(subject: string, problems: readonly string[], hint = 'fix each problem as shown, then rerun the same command', kind: ErrorKind = 'config'): UserError {
+  if (problems.length === 1) return new UserError(`${subject}: ${problems[0]}`, hint, kind);
+  return new UserError(`${subject} (${problems.length} problems):\n  - ${problems.join('\n  - ')}\n`, hint, kind);
+}
+
 /** A database refused or failed; `kind` is neutral across engines. `sqlState` kept for callers that branch on it. */
 export class DbError extends VoyagerError {
   readonly sqlState?: string;

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadSqlParser, parseSql, readRoutineBody } from '../adapters/postgres/sql-parser.js';
+import { loadSqlParser, parseSql, readRoutineBody } from '../core/schema-analysis/sql-parser.js';
 import { analyzeStatements, type RuleFailure } from '../core/schema-analysis/analyzer.js';
 import { objectOf } from '../core/schema-analysis/object-identity.js';
 import { buildReport, countByCategory, type SchemaAnalysisReport } from '../core/schema-analysis/report.js';

@@ -1,6 +1,7 @@
 /**
  * Applying the change queue to a database, continuously, exactly once: `import data to target` after its
- * snapshot (direction TO_TARGET), and `import data to source` in fall-back (TO_SOURCE, issue 5).
+ * snapshot (direction TO_TARGET), and `import data to source` in fall-back (TO_SOURCE), through the engine's
+ * change sink.
  *
  * Loop: read ahead (EventPrefetcher) → decide where the group ends (nextGroupStep: on a source commit,
  * up to ~20k events) → compact (compactChunk, in slices) → apply set-based in one target transaction whose last
@@ -10,33 +11,33 @@
  * transaction, return. A cutover marker: commit everything before it, call the marker handler, move the
  * watermark past it.
  */
-import type { ConnSecret, ConnSettings } from '../core/connection.js';
-import { ChangeApplier, isConnectionLoss } from '../adapters/postgres/change-applier.js';
-import { renderMetricsTable } from '../cli/render/metrics-table.js';
-import type { Output } from '../cli/render/output.js';
-import { ChunkCompactor, DEFAULT_GROUP_LIMITS, nextGroupStep, type GroupLimits, type TableChanges } from '../core/apply-batching.js';
+import type { ChangeSink, Endpoint } from '../adapters/engine.js';
+import { ChunkCompactor, nextGroupStep, type GroupLimits, type TableChanges } from '../core/apply-batching.js';
 import type { ExporterRole, MarkerEvent, QueueEvent } from '../core/change-event.js';
 import { ImportProgress, importMetricRows } from '../core/import-metrics.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { exportedEventTotal } from '../export-dir/queue.js';
 import { QueueReader } from '../export-dir/queue-reader.js';
 import type { StateStore } from '../export-dir/state-store.js';
-import { InternalError } from '../infra/errors.js';
+import { InternalError, UserError } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
+import { RECONNECT, retryDelayMs } from '../infra/retry.js';
 import { sleep } from '../infra/shutdown.js';
 import { EventPrefetcher } from './event-prefetch.js';
+import type { Output } from './ports.js';
+import { DEFAULTS } from '../infra/defaults.js';
 
 /** Called once every event before the marker is committed. 'stop' ends the run, 'continue' goes on reading. */
 export type MarkerHandler = (marker: MarkerEvent) => Promise<'stop' | 'continue'>;
 
 export interface ApplyChangesDeps {
-  settings: ConnSettings;
-  secret: ConnSecret;
+  /** The database written to. */
+  db: Endpoint;
   state: StateStore;
   exportDir: ExportDir;
   log: Logger;
   out: Output;
-  /** Cutover hook (issue 5). Default: say so and stop. */
+  /** Cutover hook. Default: say so and stop. */
   onMarker?: MarkerHandler;
 }
 
@@ -69,21 +70,23 @@ export interface ApplyResult {
   marker?: MarkerEvent;
 }
 
-const METRICS_INTERVAL_MS = Number(process.env.YB_VOYAGER_METRICS_INTERVAL_MS ?? 10_000);
 
 export async function runChangeApply(deps: ApplyChangesDeps, direction: ApplyDirection, signal: AbortSignal, options: ApplyOptions = {}): Promise<ApplyResult> {
-  const limits = options.limits ?? DEFAULT_GROUP_LIMITS;
-  const maxReconnects = options.maxReconnects ?? 10;
+  const limits = options.limits ?? { maxGroupEvents: DEFAULTS.applyGroupEvents, maxGroupMs: DEFAULTS.applyGroupMs, maxChunkEvents: DEFAULTS.applyChunkEvents };
+  const maxReconnects = options.maxReconnects ?? RECONNECT.maxAttempts - 1;
+  const { engine, conn } = deps.db;
+  const sinks = engine.changeSink;
+  if (!sinks) throw new UserError(`applying changes to ${engine.displayName} is not supported`, 'see docs/fall-back.md for the supported databases');
   const uuid = deps.state.migration().uuid;
   const onMarker = deps.onMarker ?? defaultMarkerHandler(deps, direction);
-  const metrics = new MetricsReporter(deps, direction, options.metricsIntervalMs ?? METRICS_INTERVAL_MS);
+  const metrics = new MetricsReporter(deps, direction, options.metricsIntervalMs ?? DEFAULTS.metricsIntervalMs);
   let failures = 0;
   let lastWatermark = 0;
   try {
     for (;;) {
-      let applier: ChangeApplier | undefined;
+      let applier: ChangeSink | undefined;
       try {
-        applier = await ChangeApplier.open(deps.settings, deps.secret, { migrationUuid: uuid, side: direction.side, log: deps.log });
+        applier = await sinks.open(conn, { migrationUuid: uuid, side: direction.side, log: deps.log });
         lastWatermark = applier.applied.watermark;
         metrics.start(totalOf(applier.applied.totals));
         deps.log.info('applying changes', { side: direction.side, consumer: direction.consumer, fromVsn: lastWatermark });
@@ -95,8 +98,9 @@ export async function runChangeApply(deps: ApplyChangesDeps, direction: ApplyDir
         return { ...result, runEvents: metrics.runEvents };
       } catch (e) {
         // Only a connection lost after a good start is worth waiting for; a wrong host fails at once.
-        if (!isConnectionLoss(e) || !metrics.started || signal.aborted || ++failures > maxReconnects) throw e;
-        const wait = Math.min(30_000, 1000 * 2 ** (failures - 1));
+        // (Not withRetry: the count starts again after every committed group, not at the first failure.)
+        if (!engine.isConnectionLoss(e) || !metrics.started || signal.aborted || ++failures > maxReconnects) throw e;
+        const wait = Math.round(retryDelayMs(RECONNECT, failures));
         deps.log.warn('lost the connection while applying changes; resuming from the committed watermark', { err: e, attempt: failures, waitMs: wait });
         deps.out.warn(`lost the connection to the ${direction.side} database (${(e as Error).message}); reconnecting in ${Math.round(wait / 1000)}s`);
         await sleep(wait, signal);
@@ -115,7 +119,7 @@ function totalOf(c: { c: number; u: number; d: number }): number {
 }
 
 async function applyLoop(
-  applier: ChangeApplier,
+  applier: ChangeSink,
   deps: ApplyChangesDeps,
   direction: ApplyDirection,
   limits: GroupLimits,
@@ -303,7 +307,7 @@ class MetricsReporter {
     }
     this.progress.recordImported(now, this.importedNow);
     const m = this.progress.metrics(now);
-    this.deps.out.block(renderMetricsTable(importMetricRows(m)));
+    this.deps.out.metrics('import', importMetricRows(m));
     this.deps.log.info('change import metrics', { ...m, etaSeconds: m.etaSeconds === Infinity ? 'never' : m.etaSeconds });
   }
 

@@ -1,35 +1,36 @@
 /**
- * The heart of the change export: decoded replication messages in, queue transactions out.
+ * The heart of the change export, whatever the engine: a change source's transactions in (CaptureSink),
+ * queue transactions out.
  *
  *  - Every source transaction's data events are appended as they arrive (a 1 M-row transaction streams to
- *    the segment file, never held in memory), followed by a CommitEvent carrying its end LSN and time.
+ *    the segment file, never held in memory), followed by a CommitEvent carrying its commit position and time.
  *  - Group commit: the queue is made durable only at a transaction boundary, one commit at a time, at most
  *    every `groupCommitMs` or when `groupCommitEvents` are pending, never per transaction. The fsync runs
  *    off the event loop (writer.commitAsync) while later transactions keep streaming in, so a slow disk does
  *    not stall the walsender. Only once a commit is durable is its position confirmed upstream (onDurable).
- *  - Restart: the server resends from the slot's confirmed position, which may be behind what the queue
- *    holds (a crash between commit and confirmation). A transaction whose commit record lies before the
- *    durable position is already in the queue: it is skipped, so nothing is appended twice.
+ *  - Restart: the source resends from its confirmed position, which may be behind what the queue holds (a
+ *    crash between commit and confirmation). A transaction whose commit lies before the durable position is
+ *    already in the queue: it is skipped, so nothing is appended twice.
  *  - Stops (SIGINT, cutover) happen only at a transaction boundary, after a final commit.
  */
-import type { PgOutputTranslator } from '../adapters/postgres/pgoutput-events.js';
-import { decodePgOutput } from '../adapters/postgres/pgoutput-decoder.js';
-import { formatLsn } from '../adapters/postgres/lsn.js';
-import { PgOutputLineEncoder } from '../adapters/postgres/pgoutput-lines.js';
+import type { CaptureSink, PositionCodec, TableRef } from '../adapters/engine.js';
+import type { DataEvent } from '../core/change-event.js';
+import type { DataLineSink, JsonLineBuffer } from '../core/json-line.js';
 import type { QueueWriter } from '../export-dir/queue.js';
 import { failpoint } from '../infra/failpoints.js';
 import type { Logger } from '../infra/logger.js';
 
 export interface ChangeExporterOptions {
   writer: QueueWriter;
-  translator: PgOutputTranslator;
-  /** The position recorded with the last durable commit (exporter_position), or where the slot starts. */
-  durableLsn: bigint;
+  /** Orders the change source's positions. */
+  positions: PositionCodec;
+  /** The position recorded with the last durable commit (exporter_position), or where the capture starts. */
+  durable: string;
   log: Logger;
   /** A console warning (TRUNCATE). */
   warn: (text: string) => void;
   /** Called after each durable commit: the caller confirms the position upstream. */
-  onDurable: (lsn: bigint) => void;
+  onDurable: (pos: string) => void;
   groupCommitMs?: number;
   groupCommitEvents?: number;
 }
@@ -44,29 +45,51 @@ export type StopReason = 'signal' | 'position';
  */
 export const DEFAULT_GROUP_COMMIT_MS = 20;
 
-export class ChangeExporter {
-  /** Inside a source transaction (between Begin and Commit). */
+/** A commit is due once this many events wait, whatever the time: bounds what a crash makes the source resend. */
+export const DEFAULT_GROUP_COMMIT_EVENTS = 20_000;
+
+/** The fast path's lines go straight into the queue writer; each one counts as an event of the transaction. */
+class CountingLines implements DataLineSink {
+  readonly out: JsonLineBuffer;
+  constructor(private readonly writer: QueueWriter, private readonly counted: () => void) {
+    this.out = writer.out;
+  }
+
+  beginDataLine(): void {
+    this.writer.beginDataLine();
+  }
+
+  endDataLine(op: 'c' | 'u' | 'd', schema: string, table: string): void {
+    this.writer.endDataLine(op, schema, table);
+    this.counted();
+  }
+}
+
+export class ChangeExporter implements CaptureSink {
+  /** Inside a source transaction (between begin and commit). */
   inTransaction = false;
   /** Every source transaction that committed before this position has been received (appended or skipped). */
-  receivedUpTo: bigint;
+  receivedUpTo: string;
   /** The last position made durable in the queue. */
-  durableLsn: bigint;
+  durable: string;
   /** Transactions skipped because the queue already had them (restart after a crash). */
   skippedTransactions = 0;
   stopped: StopReason | undefined;
+  readonly lines: DataLineSink;
 
   private skipping = false;
+  /** Once a transaction lay past skipBelow, every later one does (commit order): no more comparisons. */
+  private pastSkipBelow = false;
   private txnEvents = 0;
   private dirty = false;
   private committing = false;
   private lastCommitAt = Date.now();
   private stopRequested: StopReason | undefined;
-  /** Set at the first transaction boundary after a stop was asked for: no message is taken after it. */
+  /** Set at the first transaction boundary after a stop was asked for: nothing is taken after it. */
   private halted: StopReason | undefined;
-  /** Transactions whose commit record lies before this are already in the queue (from the last run). */
-  private readonly skipBelow: bigint;
-  private stopAtLsn: bigint | undefined;
-  private readonly notes = new Set<string>();
+  /** Transactions whose commit lies before this are already in the queue (from the last run). */
+  private readonly skipBelow: string;
+  private stopAt: string | undefined;
   private settleStopped!: { resolve: () => void; reject: (e: unknown) => void };
   /**
    * Resolves once the exporter stopped at a transaction boundary with everything before it durable and
@@ -75,83 +98,80 @@ export class ChangeExporter {
   readonly whenStopped = new Promise<void>((resolve, reject) => (this.settleStopped = { resolve, reject }));
   private readonly groupCommitMs: number;
   private readonly groupCommitEvents: number;
-  private readonly lines: PgOutputLineEncoder;
+  private readonly positions: PositionCodec;
 
   constructor(private readonly o: ChangeExporterOptions) {
-    this.durableLsn = o.durableLsn;
-    this.skipBelow = o.durableLsn;
-    this.receivedUpTo = o.durableLsn;
+    this.durable = o.durable;
+    this.skipBelow = o.durable;
+    this.receivedUpTo = o.durable;
+    this.positions = o.positions;
     this.whenStopped.catch(() => undefined); // observed by the caller; never an unhandled rejection
     this.groupCommitMs = o.groupCommitMs ?? DEFAULT_GROUP_COMMIT_MS;
-    this.groupCommitEvents = o.groupCommitEvents ?? 20_000;
-    this.lines = new PgOutputLineEncoder(o.translator);
+    this.groupCommitEvents = o.groupCommitEvents ?? DEFAULT_GROUP_COMMIT_EVENTS;
+    this.lines = new CountingLines(o.writer, () => this.appended());
   }
 
-  /** One pgoutput message (XLogData payload), starting at `offset` in `payload`. */
-  onData(payload: Buffer, offset = 0): void {
+  /** A source transaction begins; `commitPos` is where its commit lies. False: skip its changes. */
+  begin(commitPos: string): boolean {
+    if (this.halted) return false;
+    this.inTransaction = true;
+    this.txnEvents = 0;
+    // A durable position past the commit means the queue has the transaction already.
+    if (!this.pastSkipBelow) {
+      this.skipping = this.positions.compare(commitPos, this.skipBelow) < 0;
+      this.pastSkipBelow = !this.skipping;
+    }
+    return !this.skipping;
+  }
+
+  change(e: Omit<DataEvent, 'vsn'>): void {
+    if (this.skipping || this.halted) return;
+    this.o.writer.append(e);
+    this.appended();
+  }
+
+  private appended(): void {
+    this.txnEvents++;
+    failpoint('stream-changes.after-append');
+  }
+
+  commit(pos: string, ts?: string): void {
     if (this.halted) return;
-    // Most messages are row changes of exported tables: written to the queue straight from the frame.
-    if (this.inTransaction && !this.skipping && this.lines.append(payload, offset, this.o.writer)) {
-      this.txnEvents++;
-      failpoint('stream-changes.after-append');
-      return;
+    this.inTransaction = false;
+    if (this.skipping) {
+      this.skippedTransactions++;
+      this.o.log.debug('skipped a transaction already in the queue', { pos });
+    } else if (this.txnEvents > 0) {
+      this.o.writer.append(ts === undefined ? { op: 'commit', pos } : { op: 'commit', pos, ts });
     }
-    const t = this.o.translator.translate(decodePgOutput(payload, offset));
-    switch (t.kind) {
-      case 'begin':
-        this.inTransaction = true;
-        this.txnEvents = 0;
-        // finalLsn is where the commit record starts; a durable position past it means the queue has it.
-        this.skipping = t.finalLsn < this.skipBelow;
-        return;
-      case 'change':
-        if (this.skipping) return;
-        this.o.writer.append(t.event);
-        this.txnEvents++;
-        failpoint('stream-changes.after-append');
-        return;
-      case 'commit':
-        this.inTransaction = false;
-        if (this.skipping) {
-          this.skippedTransactions++;
-          this.o.log.debug('skipped a transaction already in the queue', { endLsn: formatLsn(t.endLsn) });
-        } else if (this.txnEvents > 0) {
-          this.o.writer.append({ op: 'commit', pos: formatLsn(t.endLsn), ts: t.ts });
-        }
-        this.skipping = false;
-        if (t.endLsn > this.receivedUpTo) {
-          this.receivedUpTo = t.endLsn;
-          this.dirty = true;
-        }
-        this.atBoundary();
-        return;
-      case 'truncate': {
-        const names = t.tables.map((x) => `${x.schema}.${x.table}`).join(', ');
-        this.o.log.warn('TRUNCATE on the source is not replicated', { tables: names });
-        this.o.warn(`TRUNCATE of ${names} on the source is not replicated (as in the reference tool); truncate the same table(s) on the target yourself, or rows will differ`);
-        return;
-      }
-      case 'none':
-        if (t.note && !this.notes.has(t.note)) {
-          this.notes.add(t.note);
-          this.o.log.debug(t.note);
-        }
-        return;
-    }
+    this.skipping = false;
+    this.advance(pos);
+    this.atBoundary();
+  }
+
+  truncate(tables: readonly TableRef[]): void {
+    if (this.halted) return;
+    const names = tables.map((x) => `${x.schema}.${x.table}`).join(', ');
+    this.o.log.warn('TRUNCATE on the source is not replicated', { tables: names });
+    this.o.warn(`TRUNCATE of ${names} on the source is not replicated (as in the reference tool); truncate the same table(s) on the target yourself, or rows will differ`);
   }
 
   /**
-   * A keepalive: the server has sent every transaction that committed before walEnd. Between transactions
-   * that is a position we may record (an idle or filtered-out source still advances, so the slot does not
-   * retain WAL forever and a cutover sees the stream pass its stop position).
+   * Between transactions, the source has sent every transaction that committed before `pos`: a position we
+   * may record (an idle or filtered-out source still advances, so its capture does not retain changes
+   * forever and a cutover sees the stream pass its stop position).
    */
-  onKeepalive(walEnd: bigint): void {
+  idle(pos: string): void {
     if (this.halted || this.inTransaction) return;
-    if (walEnd > this.receivedUpTo) {
-      this.receivedUpTo = walEnd;
+    this.advance(pos);
+    this.atBoundary();
+  }
+
+  private advance(pos: string): void {
+    if (this.positions.compare(pos, this.receivedUpTo) > 0) {
+      this.receivedUpTo = pos;
       this.dirty = true;
     }
-    this.atBoundary();
   }
 
   /** Timer tick (every few ms): commit what is due when between transactions; carry out a pending stop. */
@@ -166,16 +186,16 @@ export class ChangeExporter {
     return this.whenStopped;
   }
 
-  /** Stop once every transaction committed before `lsn` is durable in the queue (cutover). */
-  stopWhenPassed(lsn: bigint): void {
-    this.stopAtLsn = lsn;
+  /** Stop once every transaction committed before `pos` is durable in the queue (cutover). */
+  stopWhenPassed(pos: string): void {
+    this.stopAt = pos;
     if (!this.inTransaction) this.atBoundary();
   }
 
   private atBoundary(): void {
     if (this.stopped) return;
     if (!this.halted) {
-      const passedStop = this.stopAtLsn !== undefined && this.receivedUpTo >= this.stopAtLsn;
+      const passedStop = this.stopAt !== undefined && this.positions.compare(this.receivedUpTo, this.stopAt) >= 0;
       // From here on nothing more is taken from the stream: what was not confirmed is resent on the next run.
       if (this.stopRequested || passedStop) this.halted = this.stopRequested ?? 'position';
     }
@@ -197,11 +217,11 @@ export class ChangeExporter {
     this.dirty = false;
     this.committing = true;
     this.lastCommitAt = Date.now();
-    this.o.writer.commitAsync(formatLsn(pos)).then(
+    this.o.writer.commitAsync(pos).then(
       () => {
         this.committing = false;
         failpoint('stream-changes.after-commit-before-ack');
-        this.durableLsn = pos;
+        this.durable = pos;
         this.o.onDurable(pos);
         if (!this.inTransaction) this.atBoundary();
       },

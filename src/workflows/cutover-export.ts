@@ -2,30 +2,24 @@
  * The exporter's half of a cutover (DESIGN.md §3). The forward exporter (export data from source) does it
  * for cutover to target, the fall-back exporter (export data from target) for cutover to source:
  *
- *  1. once the cutover is requested: read the exporting database's current WAL position once and persist
- *     it as the stop position (every transaction the application committed before the request is before it);
- *  2. the stream goes on until it has passed that position at a transaction boundary (the stream loop asks
- *     passedStopPosition());
+ *  1. once the cutover is requested: read the exporting database's current position once and persist it
+ *     as the stop position (every transaction the application committed before the request is before it);
+ *  2. the stream goes on until it has passed that position at a transaction boundary (ChangeExporter's
+ *     stopWhenPassed);
  *  3. then, with the stream closed: read the sequences, append the in-band marker (carrying them), commit,
- *     close the segment; record markerVsn + sequences; drop the slot and publication (a slot left on a
- *     database we no longer read retains WAL until its disk fills); mark exporterDone.
+ *     close the segment; record markerVsn + sequences; drop the change capture (a slot left on a database
+ *     we no longer read retains WAL until its disk fills); mark exporterDone.
  *
  * Each step is persisted and idempotent: a process killed at any point and rerun finishes correctly (a
  * marker already in the queue is found there, never written twice; a slot already gone is fine).
  */
-import type { ConnSecret, ConnSettings } from '../core/connection.js';
-import { connect } from '../adapters/postgres/connection.js';
-import { currentWalPosition, dropPublicationIfExists, dropSlotIfExists, nudgeWal } from '../adapters/postgres/replication-objects.js';
-import { readSequences } from '../adapters/postgres/sequences.js';
-import { parseLsn } from '../adapters/postgres/lsn.js';
+import type { Endpoint } from '../adapters/engine.js';
 import type { ExporterRole, MarkerEvent } from '../core/change-event.js';
 import { markStep, type Direction, type SequenceValue } from '../core/cutover.js';
-import { publicationName, slotName } from '../core/names.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { modifyCutover, readCutover } from '../export-dir/migration-state.js';
-import { QueueWriter } from '../export-dir/queue.js';
+import { markSegmentClosed, QueueWriter } from '../export-dir/queue.js';
 import { lastCommittedEvent } from '../export-dir/queue-tail.js';
-import { readPgReplication } from '../export-dir/snapshot-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { failpoint } from '../infra/failpoints.js';
 import type { Logger } from '../infra/logger.js';
@@ -46,14 +40,14 @@ export interface ExporterCutoverDeps {
   say: (line: string) => void;
   /** The database this exporter streams from. */
   side: Side;
-  conn: { settings: ConnSettings; secret: ConnSecret };
+  db: Endpoint;
   /** Schemas (on the exporting side) whose sequences travel with the marker. */
   schemas: readonly string[];
 }
 
 /** The deps for the exporter streaming from `side`, from what the stream loop has at hand. */
 export function exporterCutoverDeps(
-  d: { settings: ConnSettings; secret: ConnSecret; state: StateStore; exportDir: ExportDir; log: Logger; out: { line(text: string): void } },
+  d: { db: Endpoint; state: StateStore; exportDir: ExportDir; log: Logger; out: { line(text: string): void } },
   side: Side,
 ): ExporterCutoverDeps {
   return {
@@ -62,7 +56,7 @@ export function exporterCutoverDeps(
     log: d.log,
     say: (l) => d.out.line(l),
     side,
-    conn: { settings: d.settings, secret: d.secret },
+    db: d.db,
     schemas: migratedSchemas(d.state),
   };
 }
@@ -94,31 +88,13 @@ export async function cutoverStopPosition(deps: ExporterCutoverDeps): Promise<st
   const d = readCutover(deps.state)[direction];
   if (!d.requestedAt) return undefined;
   if (d.stopPosition) return d.stopPosition;
-  const client = await connect(deps.conn.settings, deps.conn.secret, { applicationName: 'yb-voyager cutover' });
-  let position: string;
-  try {
-    position = await currentWalPosition(client);
-    // Best effort: only an idle server needs it, and a PostgreSQL-compatible engine may lack the function.
-    await nudgeWal(client).catch((e) => deps.log.warn('could not write a WAL record past the cutover position; on an idle server the stream may take until the next keepalive to pass it', { err: e }));
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  const position = await deps.db.engine.changeSource!.currentPosition(deps.db.conn, deps.log);
   const next = modifyCutover(deps.state, (cur) => (cur[direction].stopPosition ? cur : { ...cur, [direction]: { ...cur[direction], stopPosition: position } }));
   const stop = next[direction].stopPosition!;
   deps.log.info('cutover requested: streaming up to the position current at the request', { direction, stopPosition: stop });
   deps.say(`cutover requested: exporting every change up to ${deps.side} position ${stop}`);
   failpoint('cutover.exporter.after-stop-position');
   return stop;
-}
-
-/**
- * The stream may stop: the server has sent everything up to the stop position (XLogData or keepalive
- * `walEnd` at or beyond it) and no transaction is half received, so every transaction committed before
- * the stop position is in the queue.
- */
-export function passedStopPosition(stopPosition: string, walEnd: string | bigint, inTransaction: boolean): boolean {
-  const end = typeof walEnd === 'bigint' ? walEnd : parseLsn(walEnd);
-  return !inTransaction && end >= parseLsn(stopPosition);
 }
 
 function findMarker(deps: Pick<ExporterCutoverDeps, 'exportDir' | 'state' | 'side'>): { event: MarkerEvent; segmentNo: number } | undefined {
@@ -138,40 +114,30 @@ export async function finishExporterCutover(deps: ExporterCutoverDeps, writer?: 
     writer?.close();
     return;
   }
-  const client = await connect(deps.conn.settings, deps.conn.secret, { applicationName: 'yb-voyager cutover' });
-  try {
-    let found = findMarker(deps);
-    if (!found) {
-      const sequences = await readSequences(client, deps.schemas);
-      const w = writer ?? QueueWriter.open(deps.exportDir, deps.state, role);
-      const vsn = w.append({ op: marker, sequences });
-      w.commit();
-      failpoint('cutover.exporter.after-marker');
-      w.closeSegment();
-      found = { event: { vsn, op: marker, sequences }, segmentNo: -1 };
-      deps.say(`wrote the cutover marker (vsn ${vsn}) after the last change; ${sequences.length} sequence value(s) travel with it`);
-    } else {
-      // A previous run wrote the marker and may have died before closing its segment.
-      writer?.close();
-      deps.state.db.prepare('UPDATE queue_segments SET closed = 1 WHERE segment_no = ?').run(found.segmentNo);
-    }
-    const markerVsn = found.event.vsn;
-    const sequences: SequenceValue[] = found.event.sequences ?? [];
-    modifyCutover(deps.state, (cur) => ({ ...cur, [direction]: { ...cur[direction], markerVsn, sequences } }));
-    failpoint('cutover.exporter.after-record-marker');
-
-    const uuid = deps.state.migration().uuid;
-    // The forward stream's objects as export data recorded them (the same names, derived from the uuid).
-    const recorded = deps.side === 'source' ? readPgReplication(deps.state) : undefined;
-    const slot = recorded?.slotName ?? slotName(uuid, deps.side);
-    const publication = recorded?.publicationName ?? publicationName(uuid, deps.side);
-    if (await dropSlotIfExists(client, slot)) deps.say(`dropped replication slot ${slot} on the ${deps.side}`);
-    failpoint('cutover.exporter.after-drop-slot');
-    if (await dropPublicationIfExists(client, publication)) deps.say(`dropped publication ${publication} on the ${deps.side}`);
-    modifyCutover(deps.state, (cur) => markStep(cur, direction, { exporterDone: true }, new Date().toISOString()));
-    deps.log.info('exporter finished its part of the cutover', { direction, markerVsn });
-    deps.say(`export from the ${deps.side} is complete for the cutover`);
-  } finally {
-    await client.end().catch(() => undefined);
+  const { engine, conn } = deps.db;
+  let found = findMarker(deps);
+  if (!found) {
+    const sequences = await engine.sequences.read(conn, deps.schemas);
+    const w = writer ?? QueueWriter.open(deps.exportDir, deps.state, role);
+    const vsn = w.append({ op: marker, sequences });
+    w.commit();
+    failpoint('cutover.exporter.after-marker');
+    w.closeSegment();
+    found = { event: { vsn, op: marker, sequences }, segmentNo: -1 };
+    deps.say(`wrote the cutover marker (vsn ${vsn}) after the last change; ${sequences.length} sequence value(s) travel with it`);
+  } else {
+    // A previous run wrote the marker and may have died before closing its segment.
+    writer?.close();
+    markSegmentClosed(deps.state, found.segmentNo);
   }
+  const markerVsn = found.event.vsn;
+  const sequences: SequenceValue[] = found.event.sequences ?? [];
+  modifyCutover(deps.state, (cur) => ({ ...cur, [direction]: { ...cur[direction], markerVsn, sequences } }));
+  failpoint('cutover.exporter.after-record-marker');
+
+  const dropped = await engine.changeSource!.drop(conn, { migrationUuid: deps.state.migration().uuid, side: deps.side });
+  for (const d of dropped) deps.say(`dropped ${d} on the ${deps.side}`);
+  modifyCutover(deps.state, (cur) => markStep(cur, direction, { exporterDone: true }, new Date().toISOString()));
+  deps.log.info('exporter finished its part of the cutover', { direction, markerVsn });
+  deps.say(`export from the ${deps.side} is complete for the cutover`);
 }

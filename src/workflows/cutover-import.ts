@@ -4,20 +4,15 @@
  *
  *  1. restore the sequences on the database being applied to, from the values that travelled with the
  *     marker (never behind the data there), then mark importerDone;
- *  2. cutover to target with fall-back only: create the target's publication and slot — after everything
- *     forward is applied, so the slot carries only the application's new target writes — then mark the
+ *  2. cutover to target with fall-back only: create the target's change capture (publication and slot) —
+ *     after everything forward is applied, so it carries only the application's new target writes — then mark the
  *     fall-back stream ready, which makes the cutover COMPLETED: the application may now write to the target.
  *
- * Idempotent: sequence restore never moves a sequence back, publication and slot are created if missing.
+ * Idempotent: sequence restore never moves a sequence back, the capture is created if missing.
  */
-import type pg from 'pg';
-import type { ConnSecret, ConnSettings } from '../core/connection.js';
-import { connect } from '../adapters/postgres/connection.js';
-import { createLogicalSlotIfMissing, createPublicationIfMissing } from '../adapters/postgres/replication-objects.js';
-import { restoreSequences } from '../adapters/postgres/sequences.js';
+import type { Endpoint } from '../adapters/engine.js';
 import type { MarkerEvent } from '../core/change-event.js';
 import { markFallBackReady, markStep, statusOf, type Direction } from '../core/cutover.js';
-import { publicationName, slotName } from '../core/names.js';
 import { modifyCutover, readCutover } from '../export-dir/migration-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { InternalError } from '../infra/errors.js';
@@ -37,7 +32,7 @@ export interface ImporterCutoverDeps {
   say: (line: string) => void;
   /** The database this importer applies to. */
   side: Side;
-  conn: { settings: ConnSettings; secret: ConnSecret };
+  db: Endpoint;
   /** The migrated tables as named on this side: the fall-back publication lists exactly these. */
   tables: () => Promise<readonly { schema: string; table: string }[]>;
   /** Schema on this side for a schema of the exporting side (identity by default). */
@@ -63,43 +58,36 @@ export function importerCarriesOn(state: StateStore, side: Side): boolean {
 export async function finishImporterCutover(deps: ImporterCutoverDeps, marker: Pick<MarkerEvent, 'op' | 'sequences'> | undefined): Promise<ImporterCutoverOutcome> {
   const { direction, marker: expected } = IMPORTER_CUTOVER[deps.side];
   if (marker && marker.op !== expected) throw new InternalError(`the ${deps.side} importer met a ${marker.op} marker; it expects ${expected}`);
-  const client = await connect(deps.conn.settings, deps.conn.secret, { applicationName: 'yb-voyager cutover' });
-  try {
-    let state = readCutover(deps.state);
-    if (!state[direction].importerDone) {
-      const sequences = marker?.sequences ?? state[direction].sequences;
-      if (!sequences) throw new InternalError(`cutover ${direction}: no sequence values came with the marker nor are recorded`);
-      const restored = await restoreSequences(client, sequences, { mapSchema: deps.mapSchema });
-      const set = restored.filter((r) => r.setTo !== undefined);
-      const missing = restored.filter((r) => r.skipped === 'missing');
-      deps.log.info('sequences restored', { direction, restored });
-      deps.say(`restored ${set.length} sequence(s) on the ${deps.side}${missing.length ? `; not found here: ${missing.map((m) => `${m.schema}.${m.name}`).join(', ')}` : ''}`);
-      failpoint('cutover.importer.after-sequences');
-      state = modifyCutover(deps.state, (cur) => markStep(cur, direction, { importerDone: true }, new Date().toISOString()));
-    }
-    if (deps.side === 'target' && state.prepareForFallBack && !state.fallBackStreamReady) {
-      await prepareFallBackStream(deps, client);
-      state = modifyCutover(deps.state, (cur) => markFallBackReady(cur, new Date().toISOString()));
-    }
-    if (statusOf(state, direction) === 'COMPLETED') {
-      deps.say(direction === 'toTarget'
-        ? `cutover to target COMPLETED: the application may now write to the target${state.prepareForFallBack ? '; its changes stream back to the source' : ''}`
-        : 'cutover to source COMPLETED: the application may now write to the source');
-    }
-    return { carryOnAsFallBackExporter: importerCarriesOn(deps.state, deps.side) };
-  } finally {
-    await client.end().catch(() => undefined);
+  const { engine, conn } = deps.db;
+  let state = readCutover(deps.state);
+  if (!state[direction].importerDone) {
+    const sequences = marker?.sequences ?? state[direction].sequences;
+    if (!sequences) throw new InternalError(`cutover ${direction}: no sequence values came with the marker nor are recorded`);
+    const restored = await engine.sequences.restore(conn, sequences, { mapSchema: deps.mapSchema });
+    const set = restored.filter((r) => r.setTo !== undefined);
+    const missing = restored.filter((r) => r.skipped === 'missing');
+    deps.log.info('sequences restored', { direction, restored });
+    deps.say(`restored ${set.length} sequence(s) on the ${deps.side}${missing.length ? `; not found here: ${missing.map((m) => `${m.schema}.${m.name}`).join(', ')}` : ''}`);
+    failpoint('cutover.importer.after-sequences');
+    state = modifyCutover(deps.state, (cur) => markStep(cur, direction, { importerDone: true }, new Date().toISOString()));
   }
+  if (deps.side === 'target' && state.prepareForFallBack && !state.fallBackStreamReady) {
+    await prepareFallBackStream(deps);
+    state = modifyCutover(deps.state, (cur) => markFallBackReady(cur, new Date().toISOString()));
+  }
+  if (statusOf(state, direction) === 'COMPLETED') {
+    deps.say(direction === 'toTarget'
+      ? `cutover to target COMPLETED: the application may now write to the target${state.prepareForFallBack ? '; its changes stream back to the source' : ''}`
+      : 'cutover to source COMPLETED: the application may now write to the source');
+  }
+  return { carryOnAsFallBackExporter: importerCarriesOn(deps.state, deps.side) };
 }
 
-async function prepareFallBackStream(deps: ImporterCutoverDeps, client: pg.Client): Promise<void> {
-  const uuid = deps.state.migration().uuid;
-  const publication = publicationName(uuid, 'target');
-  const slot = slotName(uuid, 'target');
+async function prepareFallBackStream(deps: ImporterCutoverDeps): Promise<void> {
+  const { engine, conn } = deps.db;
+  if (!engine.changeSource) throw new InternalError(`${engine.displayName} cannot stream changes back: fall-back was allowed without a change source`);
   const tables = await deps.tables();
-  if (!tables.length) throw new InternalError('no migrated tables known: cannot create the fall-back publication');
-  if (await createPublicationIfMissing(client, publication, tables)) deps.say(`created publication ${publication} on the target (${tables.length} tables)`);
-  failpoint('cutover.importer.after-publication');
-  if (await createLogicalSlotIfMissing(client, slot)) deps.say(`created replication slot ${slot} on the target`);
-  failpoint('cutover.importer.after-slot');
+  if (!tables.length) throw new InternalError('no migrated tables known: cannot create the fall-back change capture');
+  const created = await engine.changeSource.prepare(conn, { migrationUuid: deps.state.migration().uuid, side: 'target' }, tables);
+  for (const c of created) deps.say(`created ${c} on the target`);
 }

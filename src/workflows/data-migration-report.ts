@@ -7,12 +7,9 @@
  * Exported counts come from meta.db; imported ones from the metadata schema of the database written to
  * (so the report needs that database's password).
  */
-import type pg from 'pg';
-import type { ConnSecret, ConnSettings } from '../core/connection.js';
-import { connect, qualified } from '../adapters/postgres/connection.js';
-import { importedRowsByTable } from '../adapters/postgres/batch-metadata.js';
-import { readImportedEventCounts } from '../adapters/postgres/event-metadata.js';
+import type { Endpoint } from '../adapters/engine.js';
 import type { ExporterRole } from '../core/change-event.js';
+import { qualified } from '../core/sql-names.js';
 import { readExportData, tableProgress } from '../export-dir/snapshot-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { UserError } from '../infra/errors.js';
@@ -39,8 +36,8 @@ export interface ReportRow {
 }
 
 export interface ReportConnections {
-  source?: { settings: ConnSettings; secret: ConnSecret };
-  target?: { settings: ConnSettings; secret: ConnSecret };
+  source?: Endpoint;
+  target?: Endpoint;
 }
 
 type CountsByTable = Map<string, ChangeCounts>;
@@ -56,9 +53,9 @@ export function exportedChangeCounts(state: StateStore, role: ExporterRole): Cou
 }
 
 /** Change events applied to a database, per table, from its metadata schema. */
-export async function importedChangeCounts(client: pg.Client | undefined, migrationUuid: string): Promise<CountsByTable> {
-  if (!client) return new Map();
-  const rows = await readImportedEventCounts(client, migrationUuid);
+export async function importedChangeCounts(db: Endpoint | undefined, migrationUuid: string): Promise<CountsByTable> {
+  if (!db?.engine.changeSink) return new Map();
+  const rows = await db.engine.changeSink.importedCounts(db.conn, migrationUuid);
   return new Map(rows.map((r) => [key(r.schema, r.table), { inserts: r.inserts, updates: r.updates, deletes: r.deletes }]));
 }
 
@@ -67,45 +64,48 @@ export async function buildDataMigrationReport(state: StateStore, conns: ReportC
   if (!exportRec) throw new UserError('nothing was exported in this export dir yet', 'run yb-voyager export data from source first', 'config');
   const uuid = state.migration().uuid;
   const exportedRows = new Map(tableProgress(state).map((r) => [key(r.schema_name, r.table_name), r.exported_rows]));
-  const open = async (c: ReportConnections['source']) => (c ? connect(c.settings, c.secret, { applicationName: 'yb-voyager report' }) : undefined);
-  const target = await open(conns.target);
-  // The source is only written to in a fall-back; it is read only when the fall-back has started.
-  const source = await open(conns.source);
+  const { target, source } = conns;
+  const importedSnapshot = new Map((await importedSnapshotRows(target, uuid)).map((r) => [key(r.schema, r.table), r.rows]));
+  const exportedFromSource = exportedChangeCounts(state, 'source_db_exporter');
+  const exportedFromTarget = exportedChangeCounts(state, 'target_db_exporter_fb');
+  const importedToTarget = await importedChangeCounts(target, uuid);
+  const importedToSource = await importedChangeCounts(source, uuid);
+  const rows: ReportRow[] = [];
+  for (const t of exportRec.tables) {
+    const k = key(t.schema, t.table);
+    const name = qualified(t.schema, t.table);
+    const exS = exportedFromSource.get(k) ?? ZERO;
+    const imS = importedToSource.get(k) ?? ZERO;
+    const snapshot = exportedRows.get(k) ?? 0;
+    rows.push({
+      table_name: name, db_type: 'source',
+      exported_snapshot_rows: snapshot, imported_snapshot_rows: 0, errored_imported_snapshot_rows: 0,
+      exported_inserts: exS.inserts, exported_updates: exS.updates, exported_deletes: exS.deletes,
+      imported_inserts: imS.inserts, imported_updates: imS.updates, imported_deletes: imS.deletes,
+      final_row_count: snapshot + exS.inserts + imS.inserts - exS.deletes - imS.deletes,
+    });
+    if (!conns.target) continue;
+    const exT = exportedFromTarget.get(k) ?? ZERO;
+    const imT = importedToTarget.get(k) ?? ZERO;
+    const imported = importedSnapshot.get(k) ?? 0;
+    rows.push({
+      table_name: name, db_type: 'target',
+      exported_snapshot_rows: 0, imported_snapshot_rows: imported, errored_imported_snapshot_rows: 0,
+      exported_inserts: exT.inserts, exported_updates: exT.updates, exported_deletes: exT.deletes,
+      imported_inserts: imT.inserts, imported_updates: imT.updates, imported_deletes: imT.deletes,
+      final_row_count: imported + imT.inserts + exT.inserts - imT.deletes - exT.deletes,
+    });
+  }
+  return rows;
+}
+
+/** Snapshot rows imported into the target, per table, from its batch bookkeeping. */
+async function importedSnapshotRows(target: Endpoint | undefined, uuid: string): Promise<{ schema: string; table: string; rows: number }[]> {
+  if (!target?.engine.snapshotTarget) return [];
+  const admin = await target.engine.snapshotTarget.open(target.conn);
   try {
-    const importedSnapshot = new Map((target ? await importedRowsByTable(target, uuid) : []).map((r) => [key(r.schema, r.table), r.rows]));
-    const exportedFromSource = exportedChangeCounts(state, 'source_db_exporter');
-    const exportedFromTarget = exportedChangeCounts(state, 'target_db_exporter_fb');
-    const importedToTarget = await importedChangeCounts(target, uuid);
-    const importedToSource = await importedChangeCounts(source, uuid);
-    const rows: ReportRow[] = [];
-    for (const t of exportRec.tables) {
-      const k = key(t.schema, t.table);
-      const name = qualified(t.schema, t.table);
-      const exS = exportedFromSource.get(k) ?? ZERO;
-      const imS = importedToSource.get(k) ?? ZERO;
-      const snapshot = exportedRows.get(k) ?? 0;
-      rows.push({
-        table_name: name, db_type: 'source',
-        exported_snapshot_rows: snapshot, imported_snapshot_rows: 0, errored_imported_snapshot_rows: 0,
-        exported_inserts: exS.inserts, exported_updates: exS.updates, exported_deletes: exS.deletes,
-        imported_inserts: imS.inserts, imported_updates: imS.updates, imported_deletes: imS.deletes,
-        final_row_count: snapshot + exS.inserts + imS.inserts - exS.deletes - imS.deletes,
-      });
-      if (!conns.target) continue;
-      const exT = exportedFromTarget.get(k) ?? ZERO;
-      const imT = importedToTarget.get(k) ?? ZERO;
-      const imported = importedSnapshot.get(k) ?? 0;
-      rows.push({
-        table_name: name, db_type: 'target',
-        exported_snapshot_rows: 0, imported_snapshot_rows: imported, errored_imported_snapshot_rows: 0,
-        exported_inserts: exT.inserts, exported_updates: exT.updates, exported_deletes: exT.deletes,
-        imported_inserts: imT.inserts, imported_updates: imT.updates, imported_deletes: imT.deletes,
-        final_row_count: imported + imT.inserts + exT.inserts - imT.deletes - exT.deletes,
-      });
-    }
-    return rows;
+    return await admin.importedRowsByTable(uuid);
   } finally {
-    await target?.end().catch(() => undefined);
-    await source?.end().catch(() => undefined);
+    await admin.close();
   }
 }

@@ -5,15 +5,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type pg from 'pg';
-import type { ConnSecret, ConnSettings } from '../core/connection.js';
-import { connect, quoteIdent } from '../adapters/postgres/connection.js';
-import { METADATA_SCHEMA, publicationName, slotName } from '../core/names.js';
+import type { Endpoint } from '../adapters/engine.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { pidAlive, readLockPid } from '../export-dir/lock.js';
 import type { MigrationRecord, StateStore } from '../export-dir/state-store.js';
 import type { Logger } from '../infra/logger.js';
 import { sleep } from '../infra/shutdown.js';
+import { DEFAULTS } from '../infra/defaults.js';
 
 export interface BackupChoice {
   logs: boolean;
@@ -29,22 +27,21 @@ export interface EndMigrationDeps {
   log: Logger;
   say: (line: string) => void;
   /** Connection to each side, or undefined when that side was never used by this migration. */
-  source?: { settings: ConnSettings; secret: ConnSecret };
-  target?: { settings: ConnSettings; secret: ConnSecret };
+  source?: Endpoint;
+  target?: Endpoint;
   /** Writes reports/data-migration-report.json before it is saved (best effort). */
   writeReport?: () => Promise<void>;
 }
 
-const STOP_TIMEOUT_MS = Number(process.env.YB_VOYAGER_STOP_TIMEOUT_MS ?? 60_000);
+const STOP_TIMEOUT_MS = DEFAULTS.stopTimeoutMs;
 
 /** Every other yb-voyager process holding a lock on this export dir. */
 export function runningProcesses(exportDir: ExportDir, self: string): { command: string; pid: number }[] {
   const out: { command: string; pid: number }[] = [];
-  for (const name of fs.readdirSync(exportDir.root)) {
-    const m = /^\.(.+)\.lck$/.exec(name);
-    if (!m || m[1] === self) continue;
-    const pid = readLockPid(path.join(exportDir.root, name));
-    if (pid && pid !== process.pid && pidAlive(pid)) out.push({ command: m[1], pid });
+  for (const command of exportDir.lockedCommandIds()) {
+    if (command === self) continue;
+    const pid = readLockPid(exportDir.lockFile(command));
+    if (pid && pid !== process.pid && pidAlive(pid)) out.push({ command, pid });
   }
   return out;
 }
@@ -80,50 +77,15 @@ export function backup(deps: EndMigrationDeps, choice: BackupChoice): void {
   }
 }
 
-async function dropReplicationObjects(client: pg.Client, slot: string, publication: string, say: (l: string) => void, side: string): Promise<void> {
-  const active = await client.query('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-  if (active.rows.length) {
-    const pid = active.rows[0].active_pid as string | null;
-    if (pid) await client.query('SELECT pg_terminate_backend($1)', [pid]);
-    await retryDropSlot(client, slot);
-    say(`dropped replication slot ${slot} on the ${side}`);
-  }
-  const pub = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publication]);
-  if (pub.rows.length) {
-    await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(publication)}`);
-    say(`dropped publication ${publication} on the ${side}`);
-  }
-  const schema = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [METADATA_SCHEMA]);
-  if (schema.rows.length) {
-    await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(METADATA_SCHEMA)} CASCADE`);
-    say(`dropped schema ${METADATA_SCHEMA} on the ${side}`);
-  }
-}
-
-/** A walsender we just terminated may hold the slot for a moment longer. */
-async function retryDropSlot(client: pg.Client, slot: string): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      await client.query('SELECT pg_drop_replication_slot($1) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-      return;
-    } catch (e) {
-      if ((e as { code?: string }).code !== '55006' || i >= 50) throw e;
-      await sleep(100);
-    }
-  }
-}
-
+/** Every change capture (slot, publication) and the metadata this tool keeps, on both sides. Idempotent. */
 export async function dropDatabaseObjects(deps: EndMigrationDeps): Promise<void> {
-  const uuid = deps.state.migration().uuid;
+  const migrationUuid = deps.state.migration().uuid;
   for (const side of ['source', 'target'] as const) {
-    const conn = deps[side];
-    if (!conn) continue;
-    const client = await connect(conn.settings, conn.secret);
-    try {
-      await dropReplicationObjects(client, slotName(uuid, side), publicationName(uuid, side), deps.say, side);
-    } finally {
-      await client.end();
-    }
+    const db = deps[side];
+    if (!db) continue;
+    const dropped = (await db.engine.changeSource?.drop(db.conn, { migrationUuid, side })) ?? [];
+    if (await db.engine.changeSink?.dropMetadata(db.conn)) dropped.push('the metadata of this tool');
+    for (const d of dropped) deps.say(`dropped ${d} on the ${side}`);
   }
 }
 
@@ -144,5 +106,5 @@ export async function endMigration(deps: EndMigrationDeps, choice: BackupChoice)
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
   }
-  deps.say('migration ended: every slot, publication and metadata schema of this migration is gone');
+  deps.say('migration ended: every change capture (slot, publication) and metadata schema of this migration is gone');
 }

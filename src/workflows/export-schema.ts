@@ -5,10 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConnSecret, ConnSettings } from '../core/connection.js';
-import { connect } from '../adapters/postgres/connection.js';
-import { databaseIdentity } from '../adapters/postgres/database-identity.js';
-import { introspectSchema, resolveSchemas } from '../adapters/postgres/schema-introspector.js';
+import type { Endpoint } from '../adapters/engine.js';
 import { renderSchemaFile, SCHEMA_DIRS, type SchemaDir } from '../core/schema-files.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { saveConnSettings } from '../export-dir/migration-state.js';
@@ -23,8 +20,7 @@ export interface ExportSchemaDeps {
 }
 
 export interface ExportSchemaOptions {
-  readonly settings: ConnSettings;
-  readonly secret: ConnSecret;
+  readonly source: Endpoint;
   /** --source-db-schema as given (quoted names keep their quotes). */
   readonly schemas: readonly string[];
   readonly startClean: boolean;
@@ -66,36 +62,33 @@ export async function exportSchema(deps: ExportSchemaDeps, opts: ExportSchemaOpt
     );
   }
 
-  const client = await connect(opts.settings, opts.secret, { applicationName: 'yb-voyager export schema' });
-  try {
-    const identity = await databaseIdentity(client, opts.settings);
-    state.bindDatabase('source', identity);
-    saveConnSettings(state, opts.settings);
-    const schemas = await resolveSchemas(client, opts.schemas, opts.settings.user, identity.dbName);
-    log.info('exporting schema', { schemas: schemas.map((s) => s.name) });
-    const result = await introspectSchema(client, schemas);
-    if (signal.aborted) throw new UserError('export schema interrupted before writing any file', 'rerun the same command', 'interrupted');
+  const { engine, conn } = opts.source;
+  if (!engine.schemaSource) throw new UserError(`exporting the schema of ${engine.displayName} is not supported yet`, 'see docs/export-schema.md for the supported source databases');
+  // Refuse another database before the (long) export, not after it.
+  state.bindDatabase('source', await engine.identity(conn));
+  saveConnSettings(state, conn.settings);
+  log.info('exporting schema', { requested: opts.schemas });
+  const result = await engine.schemaSource.exportSchema(conn, opts.schemas);
+  const { identity, schemas } = result;
+  if (signal.aborted) throw new UserError('export schema interrupted before writing any file', 'rerun the same command', 'interrupted');
 
-    if (opts.startClean) for (const f of leftovers) fs.rmSync(f, { force: true });
-    const preambleBase = `source: PostgreSQL ${result.serverVersion}, database ${identity.dbName}, schemas ${schemas.map((s) => s.ident).join(', ')}`;
-    const files: ExportedFile[] = [];
-    for (const dir of SCHEMA_DIRS) {
-      const statements = result.files.get(dir);
-      if (!statements?.length) continue;
-      const file = exportDir.schemaFile(dir);
-      writeWhole(file, renderSchemaFile(`yb-voyager export schema: ${dir}\n${preambleBase}`, statements));
-      const counts = new Map<string, number>();
-      for (const s of statements) counts.set(s.objectType, (counts.get(s.objectType) ?? 0) + 1);
-      files.push({ dir, file: path.relative(exportDir.root, file), counts });
-      log.info('wrote schema file', { file, statements: statements.length });
-    }
-    for (const w of result.warnings) log.warn(w);
-    const record: ExportSchemaRecord = { schemas: schemas.map((s) => s.name), serverVersion: result.serverVersion, exportedAt: new Date().toISOString() };
-    state.update(() => state.setJson('export_schema', record));
-    return { database: identity.dbName, serverVersion: result.serverVersion, schemas: record.schemas, files, warnings: result.warnings, roles: result.roles };
-  } finally {
-    await client.end().catch(() => undefined);
+  if (opts.startClean) for (const f of leftovers) fs.rmSync(f, { force: true });
+  const preambleBase = `source: ${engine.displayName} ${result.serverVersion}, database ${identity.dbName}, schemas ${schemas.map((s) => s.ident).join(', ')}`;
+  const files: ExportedFile[] = [];
+  for (const dir of SCHEMA_DIRS) {
+    const statements = result.files.get(dir);
+    if (!statements?.length) continue;
+    const file = exportDir.schemaFile(dir);
+    writeWhole(file, renderSchemaFile(`yb-voyager export schema: ${dir}\n${preambleBase}`, statements));
+    const counts = new Map<string, number>();
+    for (const s of statements) counts.set(s.objectType, (counts.get(s.objectType) ?? 0) + 1);
+    files.push({ dir, file: path.relative(exportDir.root, file), counts });
+    log.info('wrote schema file', { file, statements: statements.length });
   }
+  for (const w of result.warnings) log.warn(w);
+  const record: ExportSchemaRecord = { schemas: schemas.map((s) => s.name), serverVersion: result.serverVersion, exportedAt: new Date().toISOString() };
+  state.update(() => state.setJson('export_schema', record));
+  return { database: identity.dbName, serverVersion: result.serverVersion, schemas: record.schemas, files, warnings: result.warnings, roles: result.roles };
 }
 
 function writeWhole(file: string, text: string): void {

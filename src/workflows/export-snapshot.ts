@@ -1,58 +1,38 @@
 /**
  * export data from source, snapshot part: every selected table copied under ONE snapshot by parallel
- * workers into chunk files in data/.
+ * workers into chunk files in data/ (the engine's snapshot source: PostgreSQL exports one snapshot to many
+ * sessions). With snapshot-and-changes the engine creates its change capture first and says where the
+ * change stream starts, so snapshot and changes meet with no gap and no overlap.
  *
- *  snapshot-and-changes: publication, then a logical slot that exports its snapshot; the slot's consistent
- *    point is recorded so the change stream starts exactly where the snapshot ends.
- *  snapshot-only: a snapshot exported by a plain REPEATABLE READ transaction; no slot ever exists.
- *
- * An exported snapshot dies with the process that holds it, so an interrupted snapshot cannot be resumed:
- * the next run starts a new generation (new slot, new files) after dropping what the old one left. Once a
+ * A snapshot dies with the process that holds it, so an interrupted snapshot cannot be resumed: the next
+ * run starts a new generation (new capture, new files) after dropping what the old one left. Once a
  * snapshot is complete, a rerun does not export again.
  */
 import fs from 'node:fs';
-import type pg from 'pg';
-import type { ConnSecret, ConnSettings } from '../core/connection.js';
-import { connect, quoteIdent } from '../adapters/postgres/connection.js';
-import { databaseIdentity } from '../adapters/postgres/database-identity.js';
-import { mapQueryError } from '../adapters/postgres/errors.js';
-import {
-  createPublication, createSlotWithSnapshot, dropSlotAndPublication, liveMigrationProblems, type SlotWithSnapshot,
-} from '../adapters/postgres/replication-slot.js';
-import {
-  closeQuietly, copyChunkToFile, copyOutSql, EXACT_TEXT_SETTINGS, exportPlainSnapshot, lockTables, openSnapshotSession,
-  type SnapshotSession,
-} from '../adapters/postgres/snapshot-reader.js';
-import { blockSize, listTables, relationBlocks, resolveSchemas, type CatalogTable } from '../adapters/postgres/table-catalog.js';
-import { tableStreamingProblems } from '../adapters/postgres/guardrails.js';
+import type { CaptureId, ChunkRange, Endpoint, SnapshotReader, SourceTable } from '../adapters/engine.js';
 import { tableKey } from '../core/change-event.js';
-import { publicationName, slotName } from '../core/names.js';
-import { ctidPredicate, dataFileName, parseDataFileName, planCtidRanges } from '../core/snapshot-plan.js';
-import { displayName, filterTables, TablePatternError } from '../core/table-filter.js';
+import { dataFileName, parseDataFileName } from '../core/snapshot-plan.js';
+import { displayName } from '../core/table-filter.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { saveConnSettings } from '../export-dir/migration-state.js';
 import { exportedEventTotal } from '../export-dir/queue.js';
 import {
-  beginSnapshotGeneration, clearSnapshotState, markSnapshotComplete, pendingChunks, readExportData, readPgReplication,
-  recordChunkDone, recordPlan, savePgReplication, tableProgress, type ExportDataRecord, type ExportedTable, type ExportType,
+  beginSnapshotGeneration, clearSnapshotState, markSnapshotComplete, pendingChunks, readCapture, readExportData,
+  recordChunkDone, recordPlan, saveCapture, tableProgress, type ExportDataRecord, type ExportedTable, type ExportType,
   type PlannedChunk,
 } from '../export-dir/snapshot-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { UserError } from '../infra/errors.js';
 import { failpoint } from '../infra/failpoints.js';
 import type { Logger } from '../infra/logger.js';
+import { runPool } from '../infra/pool.js';
 import { sleep } from '../infra/shutdown.js';
 import type { TableProgress } from './table-progress.js';
+import { DEFAULTS } from '../infra/defaults.js';
 
-/** Tables bigger than this are split into several chunk files (env for tests and tuning). */
-export const CHUNK_BYTES = Number(process.env.YB_VOYAGER_SNAPSHOT_CHUNK_BYTES ?? 128 * 1024 * 1024);
-const LOCK_TIMEOUT_MS = Number(process.env.YB_VOYAGER_SNAPSHOT_LOCK_TIMEOUT_MS ?? 60_000);
-/** Tests only: a pause after each chunk, so an import can be seen overlapping a running export. */
-const TEST_CHUNK_DELAY_MS = Number(process.env.YB_VOYAGER_TEST_CHUNK_DELAY_MS ?? 0);
 
 export interface ExportSnapshotDeps {
-  settings: ConnSettings;
-  secret: ConnSecret;
+  source: Endpoint;
   state: StateStore;
   exportDir: ExportDir;
   log: Logger;
@@ -86,48 +66,49 @@ export interface ExportSnapshotResult {
 
 export async function exportSnapshot(deps: ExportSnapshotDeps, opts: ExportSnapshotOptions, signal: AbortSignal): Promise<ExportSnapshotResult> {
   const { state, log } = deps;
-  const uuid = state.migration().uuid;
-  const slot = slotName(uuid, 'source');
-  const publication = publicationName(uuid, 'source');
-  const coordinator = await connect(deps.settings, deps.secret, { applicationName: 'yb-voyager export data', sessionSetup: EXACT_TEXT_SETTINGS });
-  try {
-    state.bindDatabase('source', await databaseIdentity(coordinator, deps.settings));
-    saveConnSettings(state, deps.settings);
-
-    const prev = readExportData(state);
-    if (opts.startClean) {
-      if (exportedEventTotal(state, ['source_db_exporter']) > 0) {
-        throw new UserError(
-          'changes of this migration were already streamed into the export dir; --start-clean cannot restart the snapshot under them',
-          'end this migration (yb-voyager end migration) and start a new one with a new, empty --export-dir',
-          'conflict',
-        );
-      }
-      const dropped = await dropSlotAndPublication(coordinator, slot, publication);
-      if (dropped.slot) deps.say(`dropped replication slot ${slot} of the previous run`);
-      clearSnapshotState(state);
-      removeSnapshotFiles(deps.exportDir, () => true);
-      log.info('start-clean: previous snapshot state, files, slot and publication removed');
-    } else if (prev?.snapshotStatus === 'complete') {
-      return alreadyExported(state, prev, opts.exportType);
-    }
-
-    const tables = await selectTables(coordinator, opts, opts.exportType, slot, deps.settings.user);
-    // Whatever an interrupted run left on the source cannot be reused: its snapshot is gone.
-    const dropped = await dropSlotAndPublication(coordinator, slot, publication);
-    if (dropped.slot) deps.say(`dropped replication slot ${slot} left by an interrupted snapshot; starting the snapshot again`);
-    if (readPgReplication(state)) savePgReplication(state, undefined);
-
-    const exported: ExportedTable[] = tables.map((t) => toExportedTable(t, 0));
-    const gen = beginSnapshotGeneration(state, { exportType: opts.exportType, tables: exported });
-    removeSnapshotFiles(deps.exportDir, (g) => g !== gen.generation);
-    log.info('snapshot started', { generation: gen.generation, exportType: opts.exportType, tables: tables.length });
-
-    await runSnapshot(deps, opts, coordinator, tables, gen.generation, { slot, publication }, signal);
-    return { status: 'exported', exportType: opts.exportType, tables: summary(state) };
-  } finally {
-    await closeQuietly(coordinator);
+  const { engine, conn } = deps.source;
+  const snapshots = engine.snapshotSource;
+  if (!snapshots) throw new UserError(`exporting data from ${engine.displayName} is not supported`, 'see docs/export-data.md for the supported source databases');
+  const live = opts.exportType === 'snapshot-and-changes';
+  if (live && !engine.changeSource) {
+    throw new UserError(`streaming changes from ${engine.displayName} is not supported`, 'use --export-type snapshot-only');
   }
+  const capture: CaptureId = { migrationUuid: state.migration().uuid, side: 'source' };
+  state.bindDatabase('source', await engine.identity(conn));
+  saveConnSettings(state, conn.settings);
+
+  const prev = readExportData(state);
+  if (opts.startClean) {
+    if (exportedEventTotal(state, ['source_db_exporter']) > 0) {
+      throw new UserError(
+        'changes of this migration were already streamed into the export dir; --start-clean cannot restart the snapshot under them',
+        'end this migration (yb-voyager end migration) and start a new one with a new, empty --export-dir',
+        'conflict',
+      );
+    }
+    for (const d of await dropCapture(deps, capture)) deps.say(`dropped ${d} of the previous run`);
+    clearSnapshotState(state);
+    removeSnapshotFiles(deps.exportDir, () => true);
+    log.info('start-clean: previous snapshot state, files and change capture removed');
+  } else if (prev?.snapshotStatus === 'complete') {
+    return alreadyExported(state, prev, opts.exportType);
+  }
+
+  const tables = await snapshots.selectTables(conn, { ...opts, live, capture });
+  // Whatever an interrupted run left on the source cannot be reused: its snapshot is gone.
+  for (const d of await dropCapture(deps, capture)) deps.say(`dropped ${d} left by an interrupted snapshot; starting the snapshot again`);
+  if (readCapture(state)) saveCapture(state, undefined);
+
+  const gen = beginSnapshotGeneration(state, { exportType: opts.exportType, tables: tables.map((t) => toExportedTable(t, 0)) });
+  removeSnapshotFiles(deps.exportDir, (g) => g !== gen.generation);
+  log.info('snapshot started', { generation: gen.generation, exportType: opts.exportType, tables: tables.length });
+
+  await runSnapshot(deps, opts, tables, gen.generation, live ? capture : undefined, signal);
+  return { status: 'exported', exportType: opts.exportType, tables: summary(state) };
+}
+
+async function dropCapture(deps: ExportSnapshotDeps, capture: CaptureId): Promise<string[]> {
+  return (await deps.source.engine.changeSource?.drop(deps.source.conn, capture)) ?? [];
 }
 
 function alreadyExported(state: StateStore, prev: ExportDataRecord, wanted: ExportType): ExportSnapshotResult {
@@ -144,50 +125,19 @@ function summary(state: StateStore): ExportedTableSummary[] {
   return tableProgress(state).map((r) => ({ schema: r.schema_name, table: r.table_name, rows: r.exported_rows }));
 }
 
-function toExportedTable(t: CatalogTable, chunks: number): ExportedTable {
+function toExportedTable(t: SourceTable, chunks: number): ExportedTable {
   const cols = t.columns.filter((c) => !c.generated);
   return {
     schema: t.schema,
     table: t.table,
     columns: cols.map((c) => c.name),
     columnTypes: cols.map((c) => c.type),
-    pk: t.pk,
+    pk: [...t.pk],
     isPartitioned: t.isPartitioned,
     leaves: t.isPartitioned ? t.leaves.map((l) => ({ schema: l.schema, table: l.table })) : [],
     estimatedRows: t.estimatedRows,
     chunks,
   };
-}
-
-/** The tables to export, after every guardrail; all problems are reported at once. */
-async function selectTables(client: pg.Client, opts: ExportSnapshotOptions, exportType: ExportType, slot: string, user: string): Promise<CatalogTable[]> {
-  const problems: string[] = [];
-  const { found, missing } = await resolveSchemas(client, opts.schemas.length ? opts.schemas : ['public']);
-  for (const m of missing) problems.push(`schema ${m} does not exist in the source database (check --source-db-schema)`);
-  const catalog = await listTables(client, found);
-  let selected: CatalogTable[] = [];
-  try {
-    const f = filterTables(catalog, opts.tableList, opts.excludeTableList);
-    selected = f.selected;
-    for (const p of f.unmatchedIncludes) {
-      problems.push(`--table-list entry ${p.entry} matches no table in schema(s) ${found.join(', ') || '(none)'} (unquoted names match case-insensitively; "Quoted" ones exactly)`);
-    }
-  } catch (e) {
-    if (e instanceof TablePatternError) problems.push(e.message);
-    else throw e;
-  }
-  if (!problems.length && !selected.length) problems.push(`no table to export in schema(s) ${found.join(', ')} (check --source-db-schema, --table-list and --exclude-table-list)`);
-  for (const t of selected) {
-    const unreadable = [...(t.canSelect ? [] : [t]), ...t.leaves.filter((l) => !l.canSelect && (l.schema !== t.schema || l.table !== t.table))];
-    for (const u of unreadable) problems.push(`no SELECT privilege on ${displayName(u)}: run GRANT SELECT ON ${displayName(u)} TO ${quoteIdent(user)}`);
-  }
-  if (exportType === 'snapshot-and-changes' && selected.length) problems.push(...(await liveMigrationProblems(client, slot, selected)));
-  // Tables the change stream could not handle (no key or replica identity, UNLOGGED, views…): refuse before the slot exists.
-  if (exportType === 'snapshot-and-changes' && selected.length) problems.push(...(await tableStreamingProblems(client, selected)).problems);
-  if (problems.length) {
-    throw new UserError(problems.length === 1 ? problems[0] : `${problems.length} problems: ${problems.join(' | ')}`, undefined, 'config');
-  }
-  return selected;
 }
 
 /** Delete snapshot files (final and .tmp) whose generation `drop` says go. */
@@ -201,50 +151,31 @@ function removeSnapshotFiles(exportDir: ExportDir, drop: (generation: number) =>
 async function runSnapshot(
   deps: ExportSnapshotDeps,
   opts: ExportSnapshotOptions,
-  coordinator: pg.Client,
-  tables: CatalogTable[],
+  tables: readonly SourceTable[],
   generation: number,
-  names: { slot: string; publication: string },
+  capture: CaptureId | undefined,
   signal: AbortSignal,
 ): Promise<void> {
   const { state, log } = deps;
-  const live = opts.exportType === 'snapshot-and-changes';
-  /** The idle replication connection that keeps the slot's snapshot importable. */
-  let holder: pg.Client | undefined;
-  const sessions: SnapshotSession[] = [];
+  const { engine, conn } = deps.source;
+  const handle = await engine.snapshotSource!.begin(conn, { tables, capture, lockTimeoutMs: DEFAULTS.snapshotLockTimeoutMs, log }).catch(async (e) => {
+    if (capture) await dropCaptureQuietly(deps, capture);
+    throw e;
+  });
+  const readers: SnapshotReader[] = [];
   let completed = false;
   try {
-    let snapshotName: string;
-    if (live) {
-      await createPublication(coordinator, names.publication, tables);
-      failpoint('export.after_publication');
-      const slot: SlotWithSnapshot = await createSlotWithSnapshot(deps.settings, deps.secret, names.slot);
-      holder = slot.holder;
-      snapshotName = slot.snapshotName;
-      savePgReplication(state, {
-        slotName: slot.slotName, publicationName: names.publication, consistentLsn: slot.consistentLsn,
-        snapshotName, createdAt: new Date().toISOString(),
-      });
-      log.info('replication slot created', { slot: slot.slotName, consistentLsn: slot.consistentLsn, snapshotName });
-      failpoint('export.after_slot');
-      await coordinator.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      await coordinator.query(`SET TRANSACTION SNAPSHOT '${snapshotName}'`).catch((e) => { throw mapQueryError(e, 'importing the slot snapshot'); });
-    } else {
-      snapshotName = await exportPlainSnapshot(coordinator);
+    if (handle.start !== undefined) {
+      saveCapture(state, { engine: engine.name, start: handle.start, createdAt: new Date().toISOString() });
+      log.info('change capture created', { start: handle.start });
     }
-    await lockTables(coordinator, tables, LOCK_TIMEOUT_MS);
-    // Sizes are measured under the locks, so no rewrite can move rows between the ranges.
-    const plan = await planChunks(coordinator, tables, generation);
+    const plan = planChunks(await handle.plan(tables, DEFAULTS.snapshotChunkBytes), generation);
     recordPlan(state, generation, plan.tables, plan.chunks);
     log.info('snapshot plan', { tables: plan.tables.length, chunks: plan.chunks.length });
-    const jobs = Math.max(1, Math.min(opts.parallelJobs, plan.chunks.length));
-    for (let i = 0; i < jobs; i++) sessions.push(await openSnapshotSession(deps.settings, deps.secret, snapshotName));
-    // Every worker holds the snapshot now; the replication connection may run its next command (close).
-    await holder?.end().catch(() => undefined);
-    holder = undefined;
+    readers.push(...(await handle.openReaders(Math.max(1, Math.min(opts.parallelJobs, plan.chunks.length)))));
 
     deps.progress.begin(plan.tables.map((t) => ({ key: tableKey(t.schema, t.table), label: displayName(t), total: t.estimatedRows })));
-    await copyAllChunks(deps, sessions, plan.tables, signal);
+    await copyAllChunks(deps, readers, plan.tables, signal);
     failpoint('export.before_complete');
     markSnapshotComplete(state, generation);
     completed = true;
@@ -252,49 +183,40 @@ async function runSnapshot(
     log.info('snapshot complete', { generation });
   } finally {
     if (!completed) deps.progress.end();
-    for (const s of sessions) await s.close();
-    await holder?.end().catch(() => undefined);
-    if (!completed && live) {
-      // Never leave a slot behind: this snapshot is lost, and a rerun creates a new slot anyway.
-      const c = await connect(deps.settings, deps.secret).catch(() => undefined);
-      if (c) {
-        await dropSlotAndPublication(c, names.slot, names.publication).then(
-          () => savePgReplication(state, undefined),
-          (e) => log.warn('could not drop the slot of the interrupted snapshot; the next run drops it', { err: e }),
-        );
-        await c.end().catch(() => undefined);
-      }
-    }
+    for (const r of readers) await r.close();
+    await handle.close();
+    // Never leave a capture behind: this snapshot is lost, and a rerun creates a new capture anyway.
+    if (!completed && capture) await dropCaptureQuietly(deps, capture);
   }
 }
 
-async function planChunks(client: pg.Client, tables: CatalogTable[], generation: number): Promise<{ tables: ExportedTable[]; chunks: PlannedChunk[] }> {
-  const bs = await blockSize(client);
-  const blocksPerChunk = Math.max(1, Math.floor(CHUNK_BYTES / bs));
-  const blocks = await relationBlocks(client, tables.flatMap((t) => t.leaves.map((l) => l.oid)));
+async function dropCaptureQuietly(deps: ExportSnapshotDeps, capture: CaptureId): Promise<void> {
+  await dropCapture(deps, capture).then(
+    () => saveCapture(deps.state, undefined),
+    (e) => deps.log.warn('could not drop the change capture of the interrupted snapshot; the next run drops it', { err: e }),
+  );
+}
+
+/** Chunk files of every table, named for this generation; the tables with their chunk counts. */
+function planChunks(ranges: Map<SourceTable, ChunkRange[]>, generation: number): { tables: ExportedTable[]; chunks: PlannedChunk[] } {
   const chunks: PlannedChunk[] = [];
   const out: ExportedTable[] = [];
-  for (const t of tables) {
-    let n = 0;
-    for (const leaf of t.leaves) {
-      const relBlocks = blocks.get(leaf.oid) ?? 0;
-      for (const r of planCtidRanges(relBlocks, blocksPerChunk)) {
-        chunks.push({
-          fileName: dataFileName(generation, t, t.isPartitioned ? leaf : undefined, n),
-          schema: t.schema, table: t.table, sourceSchema: leaf.schema, sourceTable: leaf.table, chunkNo: n,
-          fromBlock: r.fromBlock, toBlock: r.toBlock,
-          estimatedBytes: ((r.toBlock ?? Math.max(relBlocks, r.fromBlock)) - r.fromBlock) * bs,
-        });
-        n++;
-      }
-    }
-    out.push(toExportedTable(t, n));
+  for (const [t, list] of ranges) {
+    list.forEach((c, n) => {
+      const leaf = t.isPartitioned ? c.leaf : undefined;
+      chunks.push({
+        fileName: dataFileName(generation, t, leaf, n),
+        schema: t.schema, table: t.table, sourceSchema: c.leaf.schema, sourceTable: c.leaf.table, chunkNo: n,
+        range: c.range, estimatedBytes: c.estimatedBytes,
+      });
+    });
+    out.push(toExportedTable(t, list.length));
   }
   return { tables: out, chunks };
 }
 
-/** Workers take pending chunks, biggest first; the first failure stops the others. */
-async function copyAllChunks(deps: ExportSnapshotDeps, sessions: SnapshotSession[], tables: ExportedTable[], signal: AbortSignal): Promise<void> {
+/** Readers take pending chunks, biggest first; the first failure stops the others. */
+async function copyAllChunks(deps: ExportSnapshotDeps, readers: SnapshotReader[], tables: ExportedTable[], signal: AbortSignal): Promise<void> {
   const { state } = deps;
   const byKey = new Map(tables.map((t) => [tableKey(t.schema, t.table), t]));
   const queue = pendingChunks(state);
@@ -302,39 +224,25 @@ async function copyAllChunks(deps: ExportSnapshotDeps, sessions: SnapshotSession
   for (const t of tables) remaining.set(tableKey(t.schema, t.table), t.chunks);
   // Tables without any chunk (an empty partitioned table) are complete at once.
   for (const [k, n] of remaining) if (n === 0) deps.progress.finish(k, 0);
-  const stop = new AbortController();
-  const onAbort = () => stop.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
   const rowsSoFar = new Map<string, number>();
-  const worker = async (session: SnapshotSession) => {
-    for (;;) {
-      if (stop.signal.aborted) return;
-      const chunk = queue.shift();
-      if (!chunk) return;
-      const key = tableKey(chunk.schema_name, chunk.table_name);
-      const t = byKey.get(key)!;
-      const sql = copyOutSql({ schema: chunk.source_schema, table: chunk.source_table }, t.columns, ctidPredicate({ fromBlock: chunk.from_block, toBlock: chunk.to_block }));
-      const res = await copyChunkToFile(session.client, sql, deps.exportDir.dataFile(chunk.file_name), (n) => deps.progress.advance(key, n), stop.signal);
-      failpoint('export.chunk_after_rename');
-      recordChunkDone(state, chunk.file_name, res.rows, res.bytes);
-      failpoint('export.chunk_recorded');
-      if (TEST_CHUNK_DELAY_MS > 0) await sleep(TEST_CHUNK_DELAY_MS, stop.signal);
-      deps.log.debug('chunk exported', { file: chunk.file_name, rows: res.rows, bytes: res.bytes });
-      rowsSoFar.set(key, (rowsSoFar.get(key) ?? 0) + res.rows);
-      const left = remaining.get(key)! - 1;
-      remaining.set(key, left);
-      if (left === 0) deps.progress.finish(key, rowsSoFar.get(key)!);
-    }
-  };
-  try {
-    const results = await Promise.allSettled(sessions.map((s) => worker(s).catch((e) => {
-      stop.abort(e);
-      throw e;
-    })));
-    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (signal.aborted) throw new UserError('export data was interrupted before the snapshot was complete', 'rerun the same command: the snapshot starts again', 'interrupted');
-    if (failed) throw failed.reason;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
+  const copying = runPool(readers, () => queue.shift(), async (reader, chunk, stop) => {
+    const key = tableKey(chunk.schema_name, chunk.table_name);
+    const t = byKey.get(key)!;
+    const range: ChunkRange = { leaf: { schema: chunk.source_schema, table: chunk.source_table }, range: JSON.parse(chunk.range_json), estimatedBytes: chunk.estimated_bytes };
+    const res = await reader.copy(range, t.columns, deps.exportDir.dataFile(chunk.file_name), (n) => deps.progress.advance(key, n), stop);
+    failpoint('export.chunk_after_rename');
+    recordChunkDone(state, chunk.file_name, res.rows, res.bytes);
+    failpoint('export.chunk_recorded');
+    if (DEFAULTS.testChunkDelayMs > 0) await sleep(DEFAULTS.testChunkDelayMs, stop);
+    deps.log.debug('chunk exported', { file: chunk.file_name, rows: res.rows, bytes: res.bytes });
+    rowsSoFar.set(key, (rowsSoFar.get(key) ?? 0) + res.rows);
+    const left = remaining.get(key)! - 1;
+    remaining.set(key, left);
+    if (left === 0) deps.progress.finish(key, rowsSoFar.get(key)!);
+  }, signal);
+  // A copy cut short by the signal fails with the signal's reason: that is the interruption, not a failure.
+  await copying.catch((e) => {
+    if (!signal.aborted) throw e;
+  });
+  if (signal.aborted) throw new UserError('export data was interrupted before the snapshot was complete', 'rerun the same command: the snapshot starts again', 'interrupted');
 }

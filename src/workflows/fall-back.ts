@@ -11,10 +11,7 @@
  * reference tool's #2321: resumed processes ignored an already-initiated cutover).
  */
 import fs from 'node:fs';
-import type { ConnSecret, ConnSettings } from '../core/connection.js';
-import { connect } from '../adapters/postgres/connection.js';
-import { checkReplicationRolePrivilege, grantHint } from '../adapters/postgres/replication-role.js';
-import type { Output } from '../cli/render/output.js';
+import type { Endpoint } from '../adapters/engine.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { acquireLock, readLockPid } from '../export-dir/lock.js';
 import { readCutover } from '../export-dir/migration-state.js';
@@ -25,12 +22,8 @@ import { runChangeApply, TO_SOURCE, TO_TARGET } from './apply-changes.js';
 import { exporterCutoverDeps, exporterCutoverDone, exporterMarkerWritten, finishExporterCutover } from './cutover-export.js';
 import { finishImporterCutover, importerCarriesOn, importerCutoverDone, type ImporterCutoverDeps } from './cutover-import.js';
 import { migratedTables } from './migrated-tables.js';
+import type { Output } from './ports.js';
 import { streamChanges } from './stream-changes.js';
-
-export interface Conn {
-  settings: ConnSettings;
-  secret: ConnSecret;
-}
 
 export interface FallBackDeps {
   exportDir: ExportDir;
@@ -78,7 +71,7 @@ export function assertFallBackStarted(state: StateStore, command: string): void 
  * with session_replication_role = replica, until the cutover-to-source marker; then restore the sequences on
  * the source and complete the cutover. Returns 'stopped' on a signal.
  */
-export async function importDataToSource(deps: FallBackDeps, source: Conn): Promise<'completed' | 'stopped'> {
+export async function importDataToSource(deps: FallBackDeps, source: Endpoint): Promise<'completed' | 'stopped'> {
   if (importerCutoverDone(deps.state, 'source')) {
     deps.out.line('cutover to source is already complete: nothing left to import to the source');
     return 'completed';
@@ -88,7 +81,7 @@ export async function importDataToSource(deps: FallBackDeps, source: Conn): Prom
 }
 
 /** The forward exporter's process goes on as `import data to source`, under that command's lock. */
-export async function continueAsImportDataToSource(deps: FallBackDeps, source: Conn, restart: RestartHint): Promise<'completed' | 'stopped'> {
+export async function continueAsImportDataToSource(deps: FallBackDeps, source: Endpoint, restart: RestartHint): Promise<'completed' | 'stopped'> {
   return continueAs(deps, restart, 'export-data-from-source', 'import data to source', () => importDataToSource(deps, source));
 }
 
@@ -116,12 +109,11 @@ async function continueAs<T>(deps: FallBackDeps, restart: RestartHint, fromId: s
  * the cutover. The marker handler runs before the watermark moves past the marker: a run that died inside it
  * gets the marker again and reruns the (idempotent) handler. False when a signal stopped it first.
  */
-async function applyUntilCutoverMarker(deps: FallBackDeps, side: 'source' | 'target', conn: Conn): Promise<boolean> {
-  const importerDeps: ImporterCutoverDeps = { state: deps.state, log: deps.log, say: (l) => deps.out.line(l), side, conn, tables: async () => migratedTables(deps.state) };
+async function applyUntilCutoverMarker(deps: FallBackDeps, side: 'source' | 'target', db: Endpoint): Promise<boolean> {
+  const importerDeps: ImporterCutoverDeps = { state: deps.state, log: deps.log, say: (l) => deps.out.line(l), side, db, tables: async () => migratedTables(deps.state) };
   const result = await runChangeApply(
     {
-      settings: conn.settings,
-      secret: conn.secret,
+      db,
       state: deps.state,
       exportDir: deps.exportDir,
       log: deps.log,
@@ -141,8 +133,8 @@ async function applyUntilCutoverMarker(deps: FallBackDeps, side: 'source' | 'tar
  * `export data from target`: stream the target's changes (slot created by the cutover) into the queue until
  * the cutover to source, then write its marker and drop the target's slot and publication.
  */
-export async function exportDataFromTarget(deps: FallBackDeps, target: Conn): Promise<'completed' | 'stopped'> {
-  const streamDeps = { settings: target.settings, secret: target.secret, state: deps.state, exportDir: deps.exportDir, log: deps.log, out: deps.out };
+export async function exportDataFromTarget(deps: FallBackDeps, target: Endpoint): Promise<'completed' | 'stopped'> {
+  const streamDeps = { db: target, state: deps.state, exportDir: deps.exportDir, log: deps.log, out: deps.out };
   const exporterDeps = exporterCutoverDeps(streamDeps, 'target');
   if (exporterCutoverDone(deps.state, 'target')) {
     deps.out.line('the export from the target already finished its part of the cutover to source: nothing left to export');
@@ -165,30 +157,34 @@ export async function exportDataFromTarget(deps: FallBackDeps, target: Conn): Pr
 }
 
 /** The forward importer's process goes on as `export data from target`, under that command's lock. */
-export async function continueAsExportDataFromTarget(deps: FallBackDeps, target: Conn, restart: RestartHint): Promise<'completed' | 'stopped'> {
+export async function continueAsExportDataFromTarget(deps: FallBackDeps, target: Endpoint, restart: RestartHint): Promise<'completed' | 'stopped'> {
   return continueAs(deps, restart, 'import-data-to-target', 'export data from target', () => exportDataFromTarget(deps, target));
 }
 
 // ---- Entry points for the forward commands --------------------------------------------------------------
 
+/** kv record: can the source user apply the fall-back stream (and if not, what fixes it)? */
+export const FALL_BACK_CAPABILITY_KEY = 'source_fallback_capabilities';
+
+export interface FallBackCapability {
+  canDisableTriggers: boolean;
+  user: string;
+  fix?: string;
+}
+
 /**
  * export data from source (live): can the source user apply a fall-back stream without triggers and FK
- * checks firing (session_replication_role = replica)? Recorded as kv 'source_fallback_capabilities', which
+ * checks firing (PostgreSQL: session_replication_role = replica)? Recorded as kv 'source_fallback_capabilities', which
  * `initiate cutover to target --prepare-for-fall-back true` checks, so a missing privilege is reported
  * before the cutover, not after it.
  */
-export async function recordFallBackCapability(deps: Pick<FallBackDeps, 'state' | 'log' | 'out'>, source: Conn): Promise<void> {
-  const client = await connect(source.settings, source.secret, { applicationName: 'yb-voyager privilege check' });
-  try {
-    const cap = await checkReplicationRolePrivilege(client);
-    deps.state.setJson('source_fallback_capabilities', cap);
-    deps.log.info('fall-back capability of the source user', { ...cap });
-    if (!cap.canDisableTriggers) {
-      deps.out.warn(`the source user '${cap.user}' cannot SET session_replication_role, so a cutover with fall-back will be refused; to allow it, ${grantHint(cap.user)}`);
-    }
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+export async function recordFallBackCapability(deps: Pick<FallBackDeps, 'state' | 'log' | 'out'>, source: Endpoint): Promise<void> {
+  const sink = source.engine.changeSink;
+  const cap = sink ? await sink.checkApply(source.conn) : { ok: false, user: source.conn.settings.user, fix: `writing changes back into ${source.engine.displayName} is not supported yet` };
+  const record: FallBackCapability = { canDisableTriggers: cap.ok, user: cap.user, fix: cap.fix };
+  deps.state.setJson(FALL_BACK_CAPABILITY_KEY, record);
+  deps.log.info('fall-back capability of the source user', { ...record });
+  if (!cap.ok) deps.out.warn(`the source user '${cap.user}' cannot apply changes without firing triggers, so a cutover with fall-back will be refused; to allow it, ${cap.fix}`);
 }
 
 /**
@@ -196,8 +192,8 @@ export async function recordFallBackCapability(deps: Pick<FallBackDeps, 'state' 
  * written, or done), finish it and go on with what follows; never export a snapshot or stream again.
  * Returns true when it handled the run.
  */
-export async function resumeSourceExporterCutover(deps: FallBackDeps, source: Conn, restart: RestartHint): Promise<boolean> {
-  const exporterDeps = exporterCutoverDeps({ ...source, state: deps.state, exportDir: deps.exportDir, log: deps.log, out: deps.out }, 'source');
+export async function resumeSourceExporterCutover(deps: FallBackDeps, source: Endpoint, restart: RestartHint): Promise<boolean> {
+  const exporterDeps = exporterCutoverDeps({ db: source, state: deps.state, exportDir: deps.exportDir, log: deps.log, out: deps.out }, 'source');
   if (exporterCutoverDone(deps.state, 'source')) {
     deps.out.line('export data from source already finished its part of the cutover to target');
   } else if (exporterMarkerWritten(exporterDeps)) {
@@ -210,7 +206,7 @@ export async function resumeSourceExporterCutover(deps: FallBackDeps, source: Co
 }
 
 /** After the change stream returned: if it stopped for the cutover, carry on as import data to source (fall-back). */
-export async function afterSourceChangeExport(deps: FallBackDeps, source: Conn, restart: RestartHint): Promise<void> {
+export async function afterSourceChangeExport(deps: FallBackDeps, source: Endpoint, restart: RestartHint): Promise<void> {
   if (!exporterCutoverDone(deps.state, 'source')) return; // stopped by a signal
   if (!readCutover(deps.state).prepareForFallBack) {
     deps.out.line('cutover to target: export data from source has exported every change; done');
@@ -223,7 +219,7 @@ export async function afterSourceChangeExport(deps: FallBackDeps, source: Conn, 
  * import data to target, before anything else: if this importer's cutover work is complete, go on with what
  * follows (export data from target with fall-back). Returns true when it handled the run.
  */
-export async function resumeTargetImporterCutover(deps: FallBackDeps, target: Conn, restart: RestartHint): Promise<boolean> {
+export async function resumeTargetImporterCutover(deps: FallBackDeps, target: Endpoint, restart: RestartHint): Promise<boolean> {
   if (!importerCutoverDone(deps.state, 'target')) return false;
   if (!importerCarriesOn(deps.state, 'target')) {
     deps.out.line('cutover to target is already complete: nothing left to import');
@@ -237,7 +233,7 @@ export async function resumeTargetImporterCutover(deps: FallBackDeps, target: Co
  * import data to target, changes part: apply the forward stream until the cutover marker, complete the
  * importer's side of the cutover, then (fall-back) carry on as export data from target.
  */
-export async function importChangesToTarget(deps: FallBackDeps, target: Conn, restart: RestartHint): Promise<void> {
+export async function importChangesToTarget(deps: FallBackDeps, target: Endpoint, restart: RestartHint): Promise<void> {
   if (!importerCutoverDone(deps.state, 'target')) {
     const reachedMarker = await applyUntilCutoverMarker(deps, 'target', target);
     if (!reachedMarker) return; // stopped by a signal

@@ -14,11 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConnSecret, ConnSettings } from '../core/connection.js';
-import { connect } from '../adapters/postgres/connection.js';
-import { databaseIdentity } from '../adapters/postgres/database-identity.js';
-import { mapQueryError } from '../adapters/postgres/errors.js';
-import { SchemaApplier, type StatementError } from '../adapters/postgres/schema-applier.js';
+import type { Endpoint, StatementError } from '../adapters/engine.js';
 import { firstLine, parseSchemaFile, SCHEMA_DIRS } from '../core/schema-files.js';
 import { isPostDataStep, planImport, type ImportStep, type PlannedStatement, type SchemaFileInput } from '../core/schema-import-plan.js';
 import { renameSchema } from '../core/schema-rename.js';
@@ -40,8 +36,7 @@ export interface ImportSchemaDeps {
 }
 
 export interface ImportSchemaOptions {
-  readonly settings: ConnSettings;
-  readonly secret: ConnSecret;
+  readonly target: Endpoint;
   readonly targetSchema?: string;
   readonly postSnapshotImport: boolean;
   readonly ignoreExist: boolean;
@@ -85,19 +80,16 @@ export async function importSchema(deps: ImportSchemaDeps, opts: ImportSchemaOpt
   const all = planImport(files).map((s) => ({ ...s, sql: rename(s.sql, schemaMap) }));
   const plan = all.filter((s) => isPostDataStep(s.step) === opts.postSnapshotImport);
 
-  const client = await connect(opts.settings, opts.secret, { applicationName: 'yb-voyager import schema' });
+  const { engine, conn } = opts.target;
+  if (!engine.schemaTarget) throw new UserError(`importing a schema into ${engine.displayName} is not supported`, 'the target must be PostgreSQL or YugabyteDB');
+  state.bindDatabase('target', await engine.identity(conn));
+  saveConnSettings(state, conn.settings);
+  const applier = await engine.schemaTarget.open(conn);
   try {
-    const identity = await databaseIdentity(client, opts.settings);
-    state.bindDatabase('target', identity);
-    saveConnSettings(state, opts.settings);
-    const dbOid = (await client.query<{ oid: string }>('SELECT oid::text AS oid FROM pg_catalog.pg_database WHERE datname = current_database()').catch((e) => {
-      throw mapQueryError(e, 'identifying the target database');
-    })).rows[0].oid;
-    const progress = new SchemaImportProgress(state, `${identity.systemId}/${dbOid}`);
+    const progress = new SchemaImportProgress(state, await applier.progressKey());
     if (opts.startClean) log.info('forgot recorded progress (--start-clean)', { statements: progress.reset() });
     const statuses = progress.statuses();
 
-    const applier = new SchemaApplier(client);
     for (const target of Object.values(schemaMap)) await applier.ensureSchema(target);
     const searchPath = [...new Set([...(exported?.schemas ?? ['public']).map((s) => schemaMap[s] ?? s), 'public'])];
     await applier.prepareSession(searchPath);
@@ -207,7 +199,7 @@ export async function importSchema(deps: ImportSchemaDeps, opts: ImportSchemaOpt
       droppedInvalidIndexes: applier.droppedInvalidIndexes,
     };
   } finally {
-    await client.end().catch(() => undefined);
+    await applier.close();
   }
 }
 

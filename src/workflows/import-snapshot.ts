@@ -8,13 +8,7 @@
  * done, so an import may run while the export is still going: it waits for more chunks until the export
  * says the snapshot is complete.
  */
-import type pg from 'pg';
-import type { ConnSecret, ConnSettings } from '../core/connection.js';
-import { connect } from '../adapters/postgres/connection.js';
-import { databaseIdentity } from '../adapters/postgres/database-identity.js';
-import { deleteBatches, ensureBatchMetadata, importedByFile, importedRowsByTable, type FileImportState } from '../adapters/postgres/batch-metadata.js';
-import { loadBatch, openLoaderSession } from '../adapters/postgres/bulk-loader.js';
-import { missingOnTarget, nonEmptyTables, truncateTables } from '../adapters/postgres/target-tables.js';
+import type { BatchLoader, Endpoint, FileImportState, SnapshotTarget, SnapshotTargetAdmin } from '../adapters/engine.js';
 import { tableKey } from '../core/change-event.js';
 import { parseDataFileName } from '../core/snapshot-plan.js';
 import { displayName, filterTables, TablePatternError } from '../core/table-filter.js';
@@ -24,14 +18,16 @@ import { pidAlive, readLockPid } from '../export-dir/lock.js';
 import { saveConnSettings } from '../export-dir/migration-state.js';
 import { allChunks, doneChunks, readExportData, tableProgress, type ChunkRow, type ExportDataRecord, type ExportedTable } from '../export-dir/snapshot-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
-import { InternalError, UserError } from '../infra/errors.js';
+import { InternalError, problemsError, UserError } from '../infra/errors.js';
 import { failpoint } from '../infra/failpoints.js';
 import type { Logger } from '../infra/logger.js';
+import { runPool } from '../infra/pool.js';
+import { TRANSIENT_BATCH, withRetry } from '../infra/retry.js';
 import { sleep } from '../infra/shutdown.js';
 import type { TableProgress } from './table-progress.js';
+import { DEFAULTS } from '../infra/defaults.js';
 
-const POLL_MS = Number(process.env.YB_VOYAGER_IMPORT_POLL_MS ?? 500);
-const MAX_ATTEMPTS = 5;
+const POLL_MS = DEFAULTS.importPollMs;
 export const IMPORT_DATA_KEY = 'import_data';
 
 export interface ImportDataRecord {
@@ -45,8 +41,7 @@ export interface ImportDataRecord {
 }
 
 export interface ImportSnapshotDeps {
-  settings: ConnSettings;
-  secret: ConnSecret;
+  target: Endpoint;
   state: StateStore;
   exportDir: ExportDir;
   log: Logger;
@@ -86,7 +81,7 @@ function exporterAlive(exportDir: ExportDir): boolean {
 }
 
 /** How long import waits for an exporter that is not running yet (scripts often start both at once). */
-const EXPORT_START_GRACE_MS = Number(process.env.YB_VOYAGER_EXPORT_START_GRACE_MS ?? 30_000);
+const EXPORT_START_GRACE_MS = DEFAULTS.exportStartGraceMs;
 
 /** Wait for the exporter to record what it exports; refuse when no exporter shows up to do it. */
 async function waitForExport(deps: ImportSnapshotDeps, signal: AbortSignal): Promise<ExportDataRecord> {
@@ -112,10 +107,13 @@ function interrupted(): UserError {
 export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnapshotOptions, signal: AbortSignal): Promise<ImportSnapshotResult> {
   const { state, log } = deps;
   const uuid = state.migration().uuid;
-  const admin = await connect(deps.settings, deps.secret, { applicationName: 'yb-voyager import data' });
+  const { engine, conn } = deps.target;
+  const bulk = engine.snapshotTarget;
+  if (!bulk) throw new UserError(`importing a snapshot into ${engine.displayName} is not supported`, 'see docs/import-data.md for the supported targets');
+  state.bindDatabase('target', await engine.identity(conn));
+  saveConnSettings(state, conn.settings);
+  const admin = await bulk.open(conn);
   try {
-    state.bindDatabase('target', await databaseIdentity(admin, deps.settings));
-    saveConnSettings(state, deps.settings);
     const rec = await waitForExport(deps, signal);
     if ((opts.tableList?.length || opts.excludeTableList?.length) && rec.exportType === 'snapshot-and-changes') {
       throw new UserError('--table-list and --exclude-table-list are not supported in a live migration (snapshot-and-changes)', 'drop them; choose the tables when exporting instead');
@@ -126,18 +124,16 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
     if (!opts.startClean && tables.every((t) => done.has(tableKey(t.schema, t.table)))) {
       return { status: 'already-imported', exportType: rec.exportType, tables: await summary(admin, uuid, tables) };
     }
-    await ensureBatchMetadata(admin);
-    const missing = await missingOnTarget(admin, tables);
-    if (missing.length) {
-      throw new UserError(missing.length === 1 ? missing[0] : `${missing.length} problems: ${missing.join(' | ')}`, 'create the schema on the target first (yb-voyager import schema)', 'config');
-    }
+    await admin.ensureMetadata();
+    const missing = await admin.missingTables(tables);
+    if (missing.length) throw problemsError('the target is missing what the import needs', missing, 'create the schema on the target first (yb-voyager import schema)');
     if (opts.startClean) await startClean(deps, admin, uuid, tables, opts.truncateTables);
-    const imported = await importedByFile(admin, uuid);
+    const imported = await admin.importedByFile(uuid);
     await checkResumable(state, admin, imported, rec, tables);
     state.modifyJson<ImportDataRecord>(IMPORT_DATA_KEY, (cur) =>
       cur?.generation === rec.generation ? cur : { generation: rec.generation, completedTables: [], snapshotComplete: false });
 
-    await runImport(deps, opts, uuid, rec, tables, imported, signal);
+    await runImport(deps, bulk, opts, uuid, rec, tables, imported, signal);
     state.modifyJson<ImportDataRecord>(IMPORT_DATA_KEY, (cur) => {
       const completed = new Set([...(cur?.completedTables ?? []), ...tables.map((t) => tableKey(t.schema, t.table))]);
       const all = (readExportData(state)?.tables ?? []).every((t) => completed.has(tableKey(t.schema, t.table)));
@@ -145,7 +141,7 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
     });
     return { status: 'imported', exportType: rec.exportType, tables: await summary(admin, uuid, tables) };
   } finally {
-    await admin.end().catch(() => undefined);
+    await admin.close();
   }
 }
 
@@ -162,12 +158,12 @@ function selectTables(all: ExportedTable[], opts: ImportSnapshotOptions): Export
   }
 }
 
-async function startClean(deps: ImportSnapshotDeps, admin: pg.Client, uuid: string, tables: ExportedTable[], truncate: boolean): Promise<void> {
+async function startClean(deps: ImportSnapshotDeps, admin: SnapshotTargetAdmin, uuid: string, tables: ExportedTable[], truncate: boolean): Promise<void> {
   if (truncate) {
-    await truncateTables(admin, tables);
+    await admin.truncate(tables);
     deps.say(`truncated ${tables.length} target table(s)`);
   } else {
-    const full = await nonEmptyTables(admin, tables);
+    const full = await admin.nonEmptyTables(tables);
     if (full.length) {
       throw new UserError(
         `--start-clean: target table(s) ${full.map(displayName).join(', ')} already hold rows`,
@@ -176,13 +172,13 @@ async function startClean(deps: ImportSnapshotDeps, admin: pg.Client, uuid: stri
       );
     }
   }
-  const n = await deleteBatches(admin, uuid, tables);
-  deps.state.db.prepare('DELETE FROM kv WHERE key = ?').run(IMPORT_DATA_KEY);
+  const n = await admin.deleteBatches(uuid, tables);
+  deps.state.update(() => deps.state.deleteKey(IMPORT_DATA_KEY));
   deps.log.info('start-clean: import bookkeeping removed', { batches: n, truncated: truncate });
 }
 
 /** Refuse what cannot be resumed: rows of an abandoned snapshot, or rows that were there before us. */
-async function checkResumable(state: StateStore, admin: pg.Client, imported: Map<string, FileImportState>, rec: ExportDataRecord, tables: ExportedTable[]): Promise<void> {
+async function checkResumable(state: StateStore, admin: SnapshotTargetAdmin, imported: Map<string, FileImportState>, rec: ExportDataRecord, tables: ExportedTable[]): Promise<void> {
   const stale = [...imported.keys()].filter((f) => parseDataFileName(f)?.generation !== rec.generation);
   if (stale.length) {
     throw new UserError(
@@ -193,7 +189,7 @@ async function checkResumable(state: StateStore, admin: pg.Client, imported: Map
   }
   const tablesWithBatches = new Set<string>();
   for (const c of allChunks(state)) if (imported.has(c.file_name)) tablesWithBatches.add(tableKey(c.schema_name, c.table_name));
-  const full = await nonEmptyTables(admin, tables.filter((t) => !tablesWithBatches.has(tableKey(t.schema, t.table))));
+  const full = await admin.nonEmptyTables(tables.filter((t) => !tablesWithBatches.has(tableKey(t.schema, t.table))));
   if (full.length) {
     throw new UserError(
       `target table(s) ${full.map(displayName).join(', ')} already hold rows this import did not write`,
@@ -203,8 +199,8 @@ async function checkResumable(state: StateStore, admin: pg.Client, imported: Map
   }
 }
 
-async function summary(admin: pg.Client, uuid: string, tables: readonly { schema: string; table: string }[]): Promise<ImportedTableSummary[]> {
-  const rows = await importedRowsByTable(admin, uuid);
+async function summary(admin: SnapshotTargetAdmin, uuid: string, tables: readonly { schema: string; table: string }[]): Promise<ImportedTableSummary[]> {
+  const rows = await admin.importedRowsByTable(uuid);
   return tables.map((t) => ({
     schema: t.schema,
     table: t.table,
@@ -213,16 +209,9 @@ async function summary(admin: pg.Client, uuid: string, tables: readonly { schema
   }));
 }
 
-function isTransient(e: unknown): boolean {
-  const err = e as { sqlState?: string; code?: string; cause?: { code?: string }; message?: string };
-  const code = err.sqlState ?? err.code ?? err.cause?.code;
-  if (code && (code === '40001' || code === '40P01' || code === '57P01' || /^08/.test(code))) return true;
-  if (code && ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'].includes(code)) return true;
-  return /Connection terminated|connection.*closed/i.test(String(err.message ?? ''));
-}
-
 async function runImport(
   deps: ImportSnapshotDeps,
+  bulk: SnapshotTarget,
   opts: ImportSnapshotOptions,
   uuid: string,
   rec: ExportDataRecord,
@@ -299,7 +288,7 @@ async function runImport(
     }
   };
 
-  const importChunk = async (session: { client: pg.Client }, c: ChunkRow) => {
+  const importChunk = async (session: { loader: BatchLoader }, c: ChunkRow) => {
     const k = tableKey(c.schema_name, c.table_name);
     const t = selected.get(k)!;
     const st = imported.get(c.file_name) ?? { rows: 0, lastBatch: 0 };
@@ -318,19 +307,20 @@ async function runImport(
         batchNumber++;
         const mark = reader.mark();
         const batch = { migrationUuid: uuid, fileName: c.file_name, batchNumber, schema: t.schema, table: t.table, columns: t.columns, firstLine: mark.rows + 1 };
-        for (let attempt = 1; ; attempt++) {
-          try {
-            reader.rewind(mark);
-            await loadBatch(session.client, batch, reader.batch(opts.batchSize));
-            break;
-          } catch (e) {
-            if (!isTransient(e) || attempt >= MAX_ATTEMPTS || stop.signal.aborted) throw e;
-            log.warn('batch failed; retrying', { file: c.file_name, batch: batchNumber, attempt, err: e });
-            await session.client.end().catch(() => undefined);
-            await sleep(1000 * attempt, stop.signal);
-            session.client = await openLoaderSession(deps.settings, deps.secret);
-          }
-        }
+        await withRetry(async (attempt) => {
+          // A new session after a failure: the old one may be gone, or its transaction aborted.
+          if (attempt > 1) session.loader = await bulk.openLoader(deps.target.conn);
+          reader.rewind(mark);
+          await session.loader.load(batch, reader.batch(opts.batchSize));
+        }, {
+          policy: TRANSIENT_BATCH,
+          retryable: (e) => deps.target.engine.isTransient(e),
+          signal: stop.signal,
+          onRetry: (ev) => {
+            log.warn('batch failed; retrying', { file: c.file_name, batch: batchNumber, attempt: ev.attempt, waitMs: Math.round(ev.delayMs), err: ev.error });
+            void session.loader.close();
+          },
+        });
         const rows = reader.rowsRead - mark.rows;
         importedRows.set(k, (importedRows.get(k) ?? 0) + rows);
         progress.advance(k, rows);
@@ -346,29 +336,24 @@ async function runImport(
   };
 
   const jobs = Math.max(1, opts.parallelJobs);
-  const sessions: { client: pg.Client }[] = [];
+  const sessions: { loader: BatchLoader }[] = [];
   try {
-    for (let i = 0; i < jobs; i++) sessions.push({ client: await openLoaderSession(deps.settings, deps.secret) });
-    const worker = async (session: { client: pg.Client }) => {
-      for (;;) {
-        const c = await nextChunk();
-        if (!c) return;
+    for (let i = 0; i < jobs; i++) sessions.push({ loader: await bulk.openLoader(deps.target.conn) });
+    await runPool(sessions, nextChunk, async (session, c) => {
+      try {
         await importChunk(session, c);
-        reportFinished();
+      } catch (e) {
+        stop.abort(e); // also ends a worker waiting for the exporter in nextChunk
+        throw e;
       }
-    };
-    const results = await Promise.allSettled(sessions.map((s) => worker(s).catch((e) => {
-      stop.abort(e);
-      throw e;
-    })));
-    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (failed) throw failed.reason;
+      reportFinished();
+    });
     if (signal.aborted) throw interrupted();
     reportFinished();
     log.info('snapshot import complete', { files: taken.size });
   } finally {
     progress.end();
     signal.removeEventListener('abort', onAbort);
-    for (const s of sessions) await s.client.end().catch(() => undefined);
+    for (const s of sessions) await s.loader.close();
   }
 }

@@ -1,37 +1,29 @@
 /**
- * Live change export: stream the slot's changes (pgoutput) into the on-disk queue until SIGINT/SIGTERM or a
- * cutover, with the spec's metrics table every ~10 s and the WAL the slot retains in the log every ~30 s.
- * Exactly-once across kill -9 comes from ChangeExporter (see change-exporter.ts) and ReplicationStream
- * (confirms only what the queue made durable).
+ * Live change export: stream a database's changes (its engine's change source) into the on-disk queue until
+ * SIGINT/SIGTERM or a cutover, with the spec's metrics table every ~10 s and what the capture retains on the
+ * server in the log every ~30 s. Exactly-once across kill -9 comes from ChangeExporter (change-exporter.ts)
+ * and the change source confirming only what the queue made durable.
  *
- * Parametrised by side: 'source' is export data from source (role source_db_exporter, the slot the snapshot
- * created); 'target' is the fall-back stream of export data from target (role target_db_exporter_fb).
+ * Parametrised by side: 'source' is export data from source (role source_db_exporter, the capture the
+ * snapshot created); 'target' is the fall-back stream of export data from target (role target_db_exporter_fb).
  */
-import type pg from 'pg';
-import { renderMetricsTable } from '../cli/render/metrics-table.js';
-import type { Output } from '../cli/render/output.js';
-import type { ConnSecret, ConnSettings } from '../core/connection.js';
-import { connect } from '../adapters/postgres/connection.js';
-import { mapQueryError } from '../adapters/postgres/errors.js';
-import { assertStreamingPrerequisites, checkStreamingPrerequisites } from '../adapters/postgres/guardrails.js';
-import { formatLsn, parseLsn } from '../adapters/postgres/lsn.js';
-import { PgOutputTranslator, type StreamedTable } from '../adapters/postgres/pgoutput-events.js';
-import { ReplicationStream, slotRetainedWal } from '../adapters/postgres/replication-stream.js';
+import type { CaptureId, CaptureStream, Endpoint, StreamedTable } from '../adapters/engine.js';
 import type { ExporterRole } from '../core/change-event.js';
-import { publicationName, slotName } from '../core/names.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { exportedEventTotal, exporterPosition, exportRate, QueueWriter } from '../export-dir/queue.js';
-import { readExportData, readPgReplication } from '../export-dir/snapshot-state.js';
+import { readCapture, readExportData } from '../export-dir/snapshot-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
+import { problemsError, UserError } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
 import { ChangeExporter, DEFAULT_GROUP_COMMIT_MS } from './change-exporter.js';
 import { cutoverStopPosition, exporterCutoverDeps, exporterCutoverRequested, finishExporterCutover } from './cutover-export.js';
+import type { Output } from './ports.js';
 
 export type Side = 'source' | 'target';
 
 export interface StreamChangesDeps {
-  settings: ConnSettings;
-  secret: ConnSecret;
+  /** The database streamed from. */
+  db: Endpoint;
   state: StateStore;
   exportDir: ExportDir;
   log: Logger;
@@ -50,41 +42,33 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
   const side = deps.side ?? 'source';
   const role = ROLE[side];
   const { log, out, state } = deps;
-  const { slot, publication, consistentLsn } = replicationObjects(state, side);
+  const { engine, conn } = deps.db;
+  const changes = engine.changeSource;
+  if (!changes) throw new UserError(`streaming changes from ${engine.displayName} is not supported`, 'use --export-type snapshot-only');
+  const capture: CaptureId = { migrationUuid: state.migration().uuid, side };
   const tables = streamedTables(state);
 
-  let admin: pg.Client | undefined = await connect(deps.settings, deps.secret, { applicationName: 'yb-voyager change export monitor' });
-  try {
-    const report = await checkStreamingPrerequisites(admin, tables ?? [], { needNewSlot: false, slotName: slot }).catch((e) => {
-      throw mapQueryError(e, `checking the ${side} database before streaming`);
-    });
-    for (const w of report.warnings) {
-      log.warn(w);
-      out.warn(w);
-    }
-    assertStreamingPrerequisites(report, side);
-  } catch (e) {
-    await admin.end().catch(() => undefined);
-    throw e;
+  const report = await changes.check(conn, tables, capture);
+  for (const w of report.warnings) {
+    log.warn(w);
+    out.warn(w);
   }
-  if (signal.aborted) {
-    await admin.end().catch(() => undefined);
-    return;
-  }
+  if (report.problems.length) throw problemsError(`the ${side} database is not ready to stream changes`, report.problems);
+  if (signal.aborted) return;
 
-  // Start from the slot: the server resends from its confirmed position, which may be behind the queue (a
-  // crash between our commit and the confirmation); ChangeExporter skips what the queue already holds.
+  // The source resends from its confirmed position, which may be behind the queue (a crash between our
+  // commit and the confirmation); ChangeExporter skips what the queue already holds.
   const saved = exporterPosition(state, role);
-  const durableLsn = saved ? parseLsn(saved) : consistentLsn ? parseLsn(consistentLsn) : 0n;
+  const from = saved ?? (side === 'source' ? readCapture(state)?.start : undefined) ?? engine.positions.origin;
   const writer = QueueWriter.open(deps.exportDir, state, role);
-  let stream: ReplicationStream | undefined;
+  let stream: CaptureStream | undefined;
   const exporter = new ChangeExporter({
     writer,
-    translator: new PgOutputTranslator(tables),
-    durableLsn,
+    positions: engine.positions,
+    durable: from,
     log,
     warn: (t) => out.warn(t),
-    onDurable: (lsn) => stream?.confirm(lsn),
+    onDurable: (pos) => stream?.confirm(pos),
     groupCommitMs: deps.groupCommitMs,
   });
   const timers: NodeJS.Timeout[] = [];
@@ -93,30 +77,24 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
     void exporter.requestStop('signal');
   };
   try {
-    stream = await ReplicationStream.open(deps.settings, deps.secret, { slot, publication, startLsn: 0n, confirmedLsn: durableLsn, log }, {
-      onData: (frame, offset) => exporter.onData(frame, offset),
-      onKeepalive: (walEnd) => exporter.onKeepalive(walEnd),
-    });
-    log.info('streaming changes', { side, slot, publication, durable: formatLsn(durableLsn), resumed: saved !== undefined });
-    out.line(`streaming changes from the ${side} (slot ${slot}) into ${deps.exportDir.queueDir}`);
+    stream = await changes.open(conn, { capture, from, tables, log }, exporter);
+    log.info('streaming changes', { side, durable: from, resumed: saved !== undefined });
+    out.line(`streaming changes from the ${side} into ${deps.exportDir.queueDir}`);
 
-    const showMetrics = () => out.block(renderMetricsTable(exportMetricRows(state, role, writer.runEvents), { nameCell: 42 }));
-    const reportWal = async () => {
+    const showMetrics = () => out.metrics('export', exportMetricRows(state, role, writer.runEvents));
+    const reportRetained = async () => {
       try {
-        admin ??= await connect(deps.settings, deps.secret, { applicationName: 'yb-voyager change export monitor' });
-        const s = await slotRetainedWal(admin, slot);
-        if (s) log.info('replication slot retains WAL on the server', { slot, retainedBytes: s.retainedBytes, retainedMB: Math.round(s.retainedBytes / 1048576), confirmedFlush: s.confirmedFlush });
+        const r = await changes.retained(conn, capture);
+        if (r) log.info('the change capture retains data on the server', { retainedBytes: r.bytes, retainedMB: Math.round(r.bytes / 1048576), ...r.detail });
       } catch (e) {
-        log.warn('could not read the WAL the replication slot retains', { err: e });
-        await admin?.end().catch(() => undefined);
-        admin = undefined;
+        log.warn('could not read what the change capture retains on the server', { err: e });
       }
     };
     showMetrics();
-    void reportWal();
+    void reportRetained();
     timers.push(setInterval(() => exporter.tick(), Math.max(5, Math.floor((deps.groupCommitMs ?? DEFAULT_GROUP_COMMIT_MS) / 2))));
     timers.push(setInterval(showMetrics, deps.metricsIntervalMs ?? 10_000));
-    timers.push(setInterval(() => void reportWal(), deps.walReportIntervalMs ?? 30_000));
+    timers.push(setInterval(() => void reportRetained(), deps.walReportIntervalMs ?? 30_000));
     const checkCutover = cutoverWatch(deps, side, exporter);
     timers.push(setInterval(() => void checkCutover().catch((e) => log.warn('cutover check failed; retrying', { err: e })), 1000));
 
@@ -128,17 +106,17 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
     showMetrics();
     log.info('change export stopped', {
       reason: exporter.stopped,
-      durable: formatLsn(exporter.durableLsn),
+      durable: exporter.durable,
       eventsThisRun: writer.runEvents,
       skippedTransactions: exporter.skippedTransactions,
     });
     await writer.drain(); // (a stop waits for its commit; this only makes it explicit)
     if (exporter.stopped === 'position') {
-      await afterCutoverStop(deps, side, writer);
+      await finishExporterCutover(exporterCutoverDeps(deps, side), writer);
       return;
     }
     writer.close();
-    out.line(`change export stopped at ${side} position ${formatLsn(exporter.durableLsn)}; rerun the same command to resume`);
+    out.line(`change export stopped at ${side} position ${exporter.durable}; rerun the same command to resume`);
   } catch (e) {
     // Whatever was appended but not committed is dropped on the next open and resent by the server.
     writer.close();
@@ -147,7 +125,6 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
     for (const t of timers) clearInterval(t);
     signal.removeEventListener('abort', onAbort);
     await stream?.close().catch(() => undefined);
-    await admin?.end().catch(() => undefined);
   }
 }
 
@@ -161,32 +138,17 @@ export function exportMetricRows(state: StateStore, role: ExporterRole, eventsTh
   ];
 }
 
-function replicationObjects(state: StateStore, side: Side): { slot: string; publication: string; consistentLsn?: string } {
-  if (side === 'source') {
-    const rec = readPgReplication(state);
-    if (rec) return { slot: rec.slotName, publication: rec.publicationName, consistentLsn: rec.consistentLsn };
-  }
-  const uuid = state.migration().uuid;
-  return { slot: slotName(uuid, side), publication: publicationName(uuid, side) };
-}
-
 /** The exported tables with their primary keys; undefined (every published table) before a snapshot recorded them. */
 function streamedTables(state: StateStore): StreamedTable[] | undefined {
   return readExportData(state)?.tables.map((t) => ({ schema: t.schema, table: t.table, pk: t.pk }));
 }
 
 // ---- Cutover hooks ----------------------------------------------------------------------------------------
-// The stream stops for a cutover in three steps: exporterCutoverRequested() turns true; cutoverStopLsn()
+// The stream stops for a cutover in three steps: exporterCutoverRequested() turns true; cutoverStopPosition()
 // yields the position the stream must pass (persisted, so a rerun stops at the same place); the exporter
-// stops at the first transaction boundary past it with everything before it durable; then afterCutoverStop()
+// stops at the first transaction boundary past it with everything before it durable; then finishExporterCutover()
 // runs with the replication connection closed and the queue writer still open (write the marker with it,
 // close the segment, drop slot and publication, mark the step done).
-
-/** The position the stream must pass before it stops for the cutover. */
-async function cutoverStopLsn(deps: StreamChangesDeps, side: Side): Promise<bigint | undefined> {
-  const stop = await cutoverStopPosition(exporterCutoverDeps(deps, side));
-  return stop === undefined ? undefined : parseLsn(stop);
-}
 
 /** A check every second: once a cutover is requested, tell the exporter where to stop. */
 function cutoverWatch(deps: StreamChangesDeps, side: Side, exporter: ChangeExporter): () => Promise<void> {
@@ -196,18 +158,14 @@ function cutoverWatch(deps: StreamChangesDeps, side: Side, exporter: ChangeExpor
     if (busy || armed || exporter.stopped || !exporterCutoverRequested(deps.state, side)) return;
     busy = true;
     try {
-      const stop = await cutoverStopLsn(deps, side);
+      const stop = await cutoverStopPosition(exporterCutoverDeps(deps, side));
       if (stop !== undefined) {
         armed = true;
-        deps.log.info('cutover: the stream stops once it has passed the stop position', { stop: formatLsn(stop) });
+        deps.log.info('cutover: the stream stops once it has passed the stop position', { stop });
         exporter.stopWhenPassed(stop);
       }
     } finally {
       busy = false;
     }
   };
-}
-
-async function afterCutoverStop(deps: StreamChangesDeps, side: Side, writer: QueueWriter): Promise<void> {
-  await finishExporterCutover(exporterCutoverDeps(deps, side), writer);
 }

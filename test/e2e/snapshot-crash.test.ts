@@ -12,6 +12,7 @@ import { StateStore } from '../../src/export-dir/state-store.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
 import { tableDigest } from '../helpers/table-compare.js';
+import { publicationName, slotName } from '../../src/adapters/postgres/capture-names.js';
 
 const baseEnv = { SOURCE_DB_PASSWORD: MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_SNAPSHOT_CHUNK_BYTES: '65536' };
 
@@ -128,10 +129,13 @@ test('live export killed mid-snapshot: the rerun drops the old slot, makes one n
   assert.deepEqual(now, first, 'one slot, with the migration\'s name');
   const state = StateStore.open(path.join(dir, 'metainfo', 'meta.db'));
   try {
-    const repl = state.getJson<{ slotName: string; publicationName: string; consistentLsn: string }>('pg_replication');
+    const capture = state.getJson<{ engine: string; start: string }>('capture');
     const exp = state.getJson<{ generation: number; snapshotStatus: string }>('export_data');
-    assert.equal(repl?.slotName, now[0]);
-    assert.match(repl!.consistentLsn, /^[0-9A-F]+\/[0-9A-F]+$/);
+    const uuid = state.migration().uuid;
+    const repl = { slotName: slotName(uuid, 'source'), publicationName: publicationName(uuid, 'source'), consistentLsn: capture!.start };
+    assert.equal(capture?.engine, 'postgresql');
+    assert.equal(repl.slotName, now[0]);
+    assert.match(repl.consistentLsn, /^[0-9A-F]+\/[0-9A-F]+$/);
     assert.equal(exp?.generation, 3, 'each killed snapshot was started over');
     assert.equal(exp?.snapshotStatus, 'complete');
     const slotRow = (await source.query<{ lsn: string }>('SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1', [repl!.slotName])).rows[0];

@@ -11,6 +11,7 @@ import { limitHeapGrowth } from '../../src/infra/heap-policy.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { runChangeApply, TO_TARGET } from '../../src/workflows/apply-changes.js';
 import { CapturedOutput } from './apply-rig.js';
+import { postgresEngine } from '../../src/adapters/postgres/engine.js';
 
 // As the CLI does (main.ts): the benchmarks measure this process's memory.
 limitHeapGrowth();
@@ -23,7 +24,7 @@ const ac = new AbortController();
 process.on('SIGINT', () => ac.abort());
 try {
   const r = await runChangeApply(
-    { settings, secret: { password: process.env.TARGET_DB_PASSWORD ?? '' }, state, exportDir: dir, log, out, onMarker: async () => 'stop' },
+    { db: { engine: postgresEngine, conn: { settings, secret: { password: process.env.TARGET_DB_PASSWORD ?? '' } } }, state, exportDir: dir, log, out, onMarker: async () => 'stop' },
     TO_TARGET,
     ac.signal,
   );

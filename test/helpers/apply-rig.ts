@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import type { ConnSettings } from '../../src/core/connection.js';
-import type { Output } from '../../src/cli/render/output.js';
+import type { Output } from '../../src/workflows/ports.js';
 import type { GroupLimits } from '../../src/core/apply-batching.js';
 import type { QueueEvent } from '../../src/core/change-event.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
@@ -17,6 +17,8 @@ import { StateStore } from '../../src/export-dir/state-store.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { runChangeApply, TO_TARGET, type ApplyResult } from '../../src/workflows/apply-changes.js';
 import { MIGRATION_PASSWORD, type PgCluster } from './pg-cluster.js';
+import { postgresEngine } from '../../src/adapters/postgres/engine.js';
+import { renderMetrics } from '../../src/cli/render/output.js';
 
 export type NewQueueEvent = QueueEvent extends infer E ? (E extends { vsn: number } ? Omit<E, 'vsn'> : never) : never;
 
@@ -30,8 +32,8 @@ export class CapturedOutput implements Output {
   warn(text: string) {
     this.lines.push(`WARNING: ${text}`);
   }
-  block(text: string) {
-    this.blocks.push(text);
+  metrics(kind: 'export' | 'import', rows: readonly (readonly [string, string])[]) {
+    this.blocks.push(renderMetrics(kind, rows));
   }
 }
 
@@ -90,7 +92,7 @@ export class ApplyRig {
     const guard = setTimeout(() => ac.abort(), 60_000);
     try {
       const r = await runChangeApply(
-        { settings: this.settings, secret: { password: MIGRATION_PASSWORD }, state: this.state, exportDir: this.dir, log: capturingLogger(this.logged), out: this.out, onMarker: async () => 'stop' },
+        { db: { engine: postgresEngine, conn: { settings: this.settings, secret: { password: MIGRATION_PASSWORD } } }, state: this.state, exportDir: this.dir, log: capturingLogger(this.logged), out: this.out, onMarker: async () => 'stop' },
         TO_TARGET,
         ac.signal,
         { limits, metricsIntervalMs: 60_000 },

@@ -10,13 +10,14 @@ import path from 'node:path';
 import type pg from 'pg';
 import { connect } from '../../src/adapters/postgres/connection.js';
 import type { ConnSettings, SslMode } from '../../src/core/connection.js';
-import type { Output } from '../../src/cli/render/output.js';
+import type { Output } from '../../src/workflows/ports.js';
 import type { DataEvent, ExporterRole, QueueEvent } from '../../src/core/change-event.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
 import { exporterPosition, type SegmentRow } from '../../src/export-dir/queue.js';
-import { EXPORT_DATA_KEY, savePgReplication, type ExportDataRecord } from '../../src/export-dir/snapshot-state.js';
+import { EXPORT_DATA_KEY, saveCapture, type ExportDataRecord } from '../../src/export-dir/snapshot-state.js';
 import { StateStore } from '../../src/export-dir/state-store.js';
 import { MIGRATION_PASSWORD, type PgCluster } from './pg-cluster.js';
+import { renderMetrics } from '../../src/cli/render/output.js';
 
 export interface StreamingSource {
   db: string;
@@ -55,7 +56,7 @@ export async function setupStreamingSource(
   const published = [...tables.map((t) => `"${t.schema ?? 'public'}"."${t.table}"`), ...(opts.publishExtra ?? [])];
   await sql.query(`CREATE PUBLICATION "${publication}" FOR TABLE ${published.join(', ')} WITH (publish_via_partition_root = true)`);
   const r = await sql.query(`SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
-  savePgReplication(state, { slotName: slot, publicationName: publication, consistentLsn: r.rows[0].lsn });
+  saveCapture(state, { engine: 'postgresql', start: r.rows[0].lsn });
   const record: ExportDataRecord = {
     exportType: 'snapshot-and-changes',
     generation: 1,
@@ -143,6 +144,6 @@ export function captureOutput(): Output & { lines: string[]; warnings: string[];
     lines, warnings, blocks,
     line: (t = '') => void lines.push(t),
     warn: (t: string) => void warnings.push(t),
-    block: (t: string) => void blocks.push(t),
+    metrics: (kind, rows) => void blocks.push(renderMetrics(kind, rows)),
   };
 }

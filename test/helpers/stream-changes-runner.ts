@@ -13,6 +13,7 @@ import { exitCodeFor, VoyagerError } from '../../src/infra/errors.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { installShutdown } from '../../src/infra/shutdown.js';
 import { streamChanges } from '../../src/workflows/stream-changes.js';
+import { postgresEngine } from '../../src/adapters/postgres/engine.js';
 
 const [dirArg, settingsJson] = process.argv.slice(2);
 const exportDir = ExportDir.open(dirArg);
@@ -21,7 +22,7 @@ const log = createLogger(exportDir.logFile('stream-changes-runner'), 'debug');
 const shutdown = installShutdown(() => process.exit(130));
 try {
   await streamChanges(
-    { settings: JSON.parse(settingsJson), secret: { password: process.env.SOURCE_DB_PASSWORD ?? '' }, state, exportDir, log, out: createOutput(), groupCommitMs: Number(process.env.GROUP_COMMIT_MS ?? 50) },
+    { db: { engine: postgresEngine, conn: { settings: JSON.parse(settingsJson), secret: { password: process.env.SOURCE_DB_PASSWORD ?? '' } } }, state, exportDir, log, out: createOutput(), groupCommitMs: Number(process.env.GROUP_COMMIT_MS ?? 50) },
     shutdown.signal,
   );
   process.exitCode = 0;

@@ -6,6 +6,7 @@ import { ApplyRig, c, capturingLogger, commit, d, u, type NewQueueEvent } from '
 import { applyEvent, mulberry32, type Model } from '../helpers/change-model.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
 import { TYPE_ROWS, TYPES_DDL } from '../helpers/type-fixtures.js';
+import { postgresEngine } from '../../src/adapters/postgres/engine.js';
 
 let cluster: PgCluster;
 before(async () => {
@@ -142,7 +143,7 @@ test('a cutover marker inside a source transaction is refused; SIGINT commits wh
     await rig.sql('CREATE TABLE m (id int PRIMARY KEY)');
     rig.push([c('m', { id: '1' }), commit(), c('m', { id: '2' })]);
     rig.push([{ op: 'cutover.target' }]);
-    const deps = { settings: rig.settings, secret: { password: MIGRATION_PASSWORD }, state: rig.state, exportDir: rig.dir, log: capturingLogger([]), out: rig.out };
+    const deps = { db: { engine: postgresEngine, conn: { settings: rig.settings, secret: { password: MIGRATION_PASSWORD } } }, state: rig.state, exportDir: rig.dir, log: capturingLogger([]), out: rig.out };
     await assert.rejects(runChangeApply(deps, TO_TARGET, new AbortController().signal), /marker .* inside a source transaction/);
     // Everything up to the last complete transaction was committed before the refusal.
     assert.deepEqual(await rig.sql('SELECT id FROM m'), [{ id: '1' }]);
@@ -155,7 +156,7 @@ test('a cutover marker inside a source transaction is refused; SIGINT commits wh
       evs.push(c('m', { id: '1000' })); // an incomplete transaction at the end
       rig2.push(evs);
       const ac = new AbortController();
-      const deps2 = { ...deps, state: rig2.state, exportDir: rig2.dir, settings: rig2.settings };
+      const deps2 = { ...deps, state: rig2.state, exportDir: rig2.dir, db: { engine: postgresEngine, conn: { settings: rig2.settings, secret: { password: MIGRATION_PASSWORD } } } };
       const run = runChangeApply(deps2, TO_TARGET, ac.signal);
       // Stop once everything complete is applied (the applier then waits for the rest of the open transaction).
       for (let i = 0; i < 200; i++) {
@@ -179,7 +180,7 @@ test('import schema can run beside the applier: no lock of ours outlives a group
   const rig = await ApplyRig.create(cluster);
   try {
     await rig.sql('CREATE TABLE p (id int PRIMARY KEY, v text)');
-    const deps = { settings: rig.settings, secret: { password: MIGRATION_PASSWORD }, state: rig.state, exportDir: rig.dir, log: capturingLogger([]), out: rig.out };
+    const deps = { db: { engine: postgresEngine, conn: { settings: rig.settings, secret: { password: MIGRATION_PASSWORD } } }, state: rig.state, exportDir: rig.dir, log: capturingLogger([]), out: rig.out };
     const ac = new AbortController();
     const run = runChangeApply(deps, TO_TARGET, ac.signal);
     let next = 1;
@@ -219,7 +220,7 @@ test('a lost connection (backend terminated, as when the target restarts) reconn
   const rig = await ApplyRig.create(cluster);
   try {
     await rig.sql('CREATE TABLE r (id int PRIMARY KEY, n int NOT NULL)');
-    const deps = { settings: rig.settings, secret: { password: MIGRATION_PASSWORD }, state: rig.state, exportDir: rig.dir, log: capturingLogger(rig.logged), out: rig.out, onMarker: async () => 'stop' as const };
+    const deps = { db: { engine: postgresEngine, conn: { settings: rig.settings, secret: { password: MIGRATION_PASSWORD } } }, state: rig.state, exportDir: rig.dir, log: capturingLogger(rig.logged), out: rig.out, onMarker: async () => 'stop' as const };
     const ac = new AbortController();
     const run = runChangeApply(deps, TO_TARGET, ac.signal, { maxReconnects: 5 });
     let next = 0;

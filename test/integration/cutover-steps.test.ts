@@ -11,13 +11,14 @@ import type pg from 'pg';
 import { connect } from '../../src/adapters/postgres/connection.js';
 import type { QueueEvent } from '../../src/core/change-event.js';
 import { requestCutoverToSource, requestCutoverToTarget, statusOf } from '../../src/core/cutover.js';
-import { publicationName, slotName } from '../../src/core/names.js';
+import { publicationName, slotName } from '../../src/adapters/postgres/capture-names.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
 import { modifyCutover, readCutover } from '../../src/export-dir/migration-state.js';
 import { QueueWriter } from '../../src/export-dir/queue.js';
 import { StateStore } from '../../src/export-dir/state-store.js';
 import { nullLogger } from '../../src/infra/logger.js';
-import { cutoverStopPosition, exporterMarkerWritten, finishExporterCutover, passedStopPosition } from '../../src/workflows/cutover-export.js';
+import { cutoverStopPosition, exporterMarkerWritten, finishExporterCutover } from '../../src/workflows/cutover-export.js';
+import { postgresEngine } from '../../src/adapters/postgres/engine.js';
 import { finishImporterCutover, importerCutoverDone } from '../../src/workflows/cutover-import.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
 
@@ -59,11 +60,11 @@ after(async () => {
 
 const exporterDeps = (side: 'source' | 'target') => ({
   exportDir: dir, state, log: nullLogger, say: (l: string) => said.push(l), side,
-  conn: { settings: cluster.settings(side === 'source' ? srcDb : dstDb, side), secret }, schemas: ['public'],
+  db: { engine: postgresEngine, conn: { settings: cluster.settings(side === 'source' ? srcDb : dstDb, side), secret } }, schemas: ['public'],
 });
 const importerDeps = (side: 'source' | 'target') => ({
   state, log: nullLogger, say: (l: string) => said.push(l), side,
-  conn: { settings: cluster.settings(side === 'source' ? srcDb : dstDb, side), secret },
+  db: { engine: postgresEngine, conn: { settings: cluster.settings(side === 'source' ? srcDb : dstDb, side), secret } },
   tables: async () => [{ schema: 'public', table: 't' }],
 });
 
@@ -76,13 +77,6 @@ function queueEvents(): QueueEvent[] {
 }
 const slotExists = async (c: pg.Client, name: string) => (await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [name])).rows.length === 1;
 const pubExists = async (c: pg.Client, name: string) => (await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [name])).rows.length === 1;
-
-test('passedStopPosition: only at a transaction boundary, at or beyond the stop position', () => {
-  assert.equal(passedStopPosition('0/16B3748', '0/16B3748', false), true);
-  assert.equal(passedStopPosition('0/16B3748', '0/16B3747', false), false);
-  assert.equal(passedStopPosition('0/16B3748', '1/0', true), false);
-  assert.equal(passedStopPosition('0/FFFFFFFF', '1/0', false), true);
-});
 
 test('cutover to target: stop position persisted once; marker written once even after a crash; slot dropped', async () => {
   const deps = exporterDeps('source');

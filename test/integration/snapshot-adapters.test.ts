@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { connect } from '../../src/adapters/postgres/connection.js';
-import { createPublication, createSlotWithSnapshot, dropSlotAndPublication } from '../../src/adapters/postgres/replication-slot.js';
+import { createPublicationIfMissing, dropPublicationIfExists, dropSlotIfExists } from '../../src/adapters/postgres/replication-objects.js';
+import { createSlotWithSnapshot } from '../../src/adapters/postgres/replication-slot.js';
 import { openSnapshotSession } from '../../src/adapters/postgres/snapshot-reader.js';
 import { ensureBatchMetadata, importedByFile } from '../../src/adapters/postgres/batch-metadata.js';
 import { loadBatch, openLoaderSession } from '../../src/adapters/postgres/bulk-loader.js';
@@ -35,7 +36,7 @@ async function* chunks(...parts: string[]): AsyncGenerator<Buffer> {
 test('the slot exports a snapshot: sessions that import it see the data as of the slot, not later writes', async () => {
   const admin = await connect(cluster.settings(db), secret);
   try {
-    await createPublication(admin, 'pub_test', [{ schema: 'public', table: 't' }]);
+    await createPublicationIfMissing(admin, 'pub_test', [{ schema: 'public', table: 't' }]);
     const slot = await createSlotWithSnapshot(cluster.settings(db), secret, 'slot_test');
     assert.match(slot.consistentLsn, /^[0-9A-F]+\/[0-9A-F]+$/);
     await admin.query(`INSERT INTO t SELECT g, 'late' FROM generate_series(11, 20) g`);
@@ -48,8 +49,8 @@ test('the slot exports a snapshot: sessions that import it see the data as of th
       await s1.close();
       await s2.close();
     }
-    assert.deepEqual(await dropSlotAndPublication(admin, 'slot_test', 'pub_test'), { slot: true, publication: true });
-    assert.deepEqual(await dropSlotAndPublication(admin, 'slot_test', 'pub_test'), { slot: false, publication: false }, 'idempotent');
+    assert.deepEqual([await dropSlotIfExists(admin, 'slot_test'), await dropPublicationIfExists(admin, 'pub_test')], [true, true]);
+    assert.deepEqual([await dropSlotIfExists(admin, 'slot_test'), await dropPublicationIfExists(admin, 'pub_test')], [false, false], 'idempotent');
   } finally {
     await admin.end();
   }

@@ -8,6 +8,8 @@ import {
 } from '../helpers/change-stream-fixture.js';
 import { PgCluster } from '../helpers/pg-cluster.js';
 import { makeSslCerts } from '../helpers/ssl-certs.js';
+import { postgresEngine } from '../../src/adapters/postgres/engine.js';
+import { waitFor } from '../helpers/servers.js';
 
 let cluster: PgCluster;
 before(async () => { cluster = await PgCluster.start(); });
@@ -18,7 +20,7 @@ async function streamWhile(src: StreamingSource, work: () => Promise<void>) {
   const out = captureOutput();
   const log = createLogger(src.exportDir.logFile('stream-test'), 'debug');
   const ac = new AbortController();
-  const running = streamChanges({ settings: src.settings, secret: src.secret, state: src.state, exportDir: src.exportDir, log, out, metricsIntervalMs: 500 }, ac.signal);
+  const running = streamChanges({ db: { engine: postgresEngine, conn: { settings: src.settings, secret: src.secret } }, state: src.state, exportDir: src.exportDir, log, out, metricsIntervalMs: 500 }, ac.signal);
   running.catch(() => undefined); // observed below; a failure must not count as unhandled meanwhile
   try {
     await work();
@@ -126,7 +128,7 @@ function lsnCmp(a: string, b: string): bigint {
 test('a replication connection the server drops fails the export with a rerun hint; the rerun resumes without loss', async () => {
   const src = await setupStreamingSource(cluster, `CREATE TABLE t (id int PRIMARY KEY)`, [{ table: 't', pk: ['id'] }]);
   try {
-    const deps = { settings: src.settings, secret: src.secret, state: src.state, exportDir: src.exportDir, log: createLogger(undefined, 'info'), out: captureOutput() };
+    const deps = { db: { engine: postgresEngine, conn: { settings: src.settings, secret: src.secret } }, state: src.state, exportDir: src.exportDir, log: createLogger(undefined, 'info'), out: captureOutput() };
     const running = streamChanges(deps, new AbortController().signal);
     running.catch(() => undefined);
     await src.sql.query(`INSERT INTO t VALUES (1)`);
@@ -171,7 +173,12 @@ test('over SSL (sslmode require) a burst of 20,000 transactions arrives complete
       // Escapes, multi-byte characters and NULLs go through the direct line writer; one row per transaction.
       await src.sql.query(`DO $$ BEGIN FOR i IN 1..20000 LOOP
           INSERT INTO burst VALUES (i, CASE WHEN i % 7 = 0 THEN NULL ELSE 'r"' || i || E'\\t€\\\\' END); COMMIT; END LOOP; END $$`);
-      encrypted = (await src.sql.query(`SELECT s.ssl FROM pg_stat_ssl s JOIN pg_replication_slots r ON r.active_pid = s.pid WHERE r.slot_name = $1`, [src.slot])).rows[0]?.ssl;
+      // The slot's active_pid is momentarily empty while the walsender hands over: wait for the row, not a moment.
+      encrypted = await waitFor('the replication connection in pg_stat_ssl', async () => {
+        const row = (await src.sql.query(`SELECT s.ssl FROM pg_stat_ssl s JOIN pg_replication_slots r ON r.active_pid = s.pid WHERE r.slot_name = $1`, [src.slot])).rows[0];
+        if (!row) throw new Error('the slot has no active walsender right now');
+        return row.ssl;
+      });
     });
     assert.ok(encrypted === true || encrypted === 't', `the replication connection was not encrypted (${String(encrypted)})`);
     const txns = transactions(readQueue(src.exportDir, src.state));

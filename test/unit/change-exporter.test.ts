@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, test } from 'node:test';
+import { PgOutputFeed } from '../../src/adapters/postgres/change-source.js';
+import { formatLsn, parseLsn } from '../../src/adapters/postgres/lsn.js';
+import { lsnPositions } from '../../src/adapters/postgres/positions.js';
 import { PgOutputTranslator } from '../../src/adapters/postgres/pgoutput-events.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
 import { exporterPosition, QueueWriter } from '../../src/export-dir/queue.js';
@@ -26,37 +29,39 @@ function setup(o: { durableLsn?: bigint; groupCommitMs?: number } = {}) {
   const warnings: string[] = [];
   const ex = new ChangeExporter({
     writer,
-    translator: new PgOutputTranslator([{ schema: 'public', table: 't', pk: ['id'] }]),
-    durableLsn: o.durableLsn ?? 0n,
+    positions: lsnPositions,
+    durable: formatLsn(o.durableLsn ?? 0n),
     log: nullLogger,
     warn: (w) => warnings.push(w),
-    onDurable: (lsn) => confirmed.push(lsn),
+    onDurable: (pos) => confirmed.push(parseLsn(pos)),
     groupCommitMs: o.groupCommitMs ?? 0,
   });
-  ex.onData(relation(1, 'public', 't', 'd', [['id', true], ['v', false]]));
+  // The PostgreSQL change source's feed: pgoutput messages in, the exporter's CaptureSink calls out.
+  const pg = new PgOutputFeed(new PgOutputTranslator([{ schema: 'public', table: 't', pk: ['id'] }]), ex, nullLogger);
+  pg.onData(relation(1, 'public', 't', 'd', [['id', true], ['v', false]]));
   cleanups.push(() => {
     writer.close();
     state.close();
     fs.rmSync(root, { recursive: true, force: true });
   });
-  return { ex, dir, state, writer, confirmed, warnings, queue: () => readQueue(dir, state) };
+  return { ex, pg, dir, state, writer, confirmed, warnings, queue: () => readQueue(dir, state) };
 }
 
 const begin = (finalLsn: bigint) => new B().ch('B').u64(finalLsn).u64(0n).i32(1).buf;
 const commit = (commitLsn: bigint, endLsn: bigint) => new B().ch('C').u8(0).u64(commitLsn).u64(endLsn).u64(1_000_000n).buf;
 const insert = (id: number) => new B().ch('I').i32(1).ch('N').tuple([String(id), 'v']).buf;
 
-function txn(ex: ChangeExporter, finalLsn: bigint, ids: number[]) {
-  ex.onData(begin(finalLsn));
-  for (const id of ids) ex.onData(insert(id));
-  ex.onData(commit(finalLsn, finalLsn + 0x30n));
+function txn(pg: PgOutputFeed, finalLsn: bigint, ids: number[]) {
+  pg.onData(begin(finalLsn));
+  for (const id of ids) pg.onData(insert(id));
+  pg.onData(commit(finalLsn, finalLsn + 0x30n));
 }
 
 test('transactions committed before the durable position are skipped (the server resent them)', async () => {
   const s = setup({ durableLsn: 0x230n });
-  txn(s.ex, 0x100n, [1]); // ends at 0x130: in the queue already
-  txn(s.ex, 0x200n, [2]); // its commit record starts before 0x230, the end of its own commit: in the queue
-  txn(s.ex, 0x230n, [3]); // starts at the durable position: new
+  txn(s.pg, 0x100n, [1]); // ends at 0x130: in the queue already
+  txn(s.pg, 0x200n, [2]); // its commit record starts before 0x230, the end of its own commit: in the queue
+  txn(s.pg, 0x230n, [3]); // starts at the durable position: new
   await s.ex.settle();
   assert.equal(s.ex.skippedTransactions, 2);
   const q = s.queue();
@@ -69,8 +74,8 @@ test('transactions committed before the durable position are skipped (the server
 
 test('group commit: nothing is durable or confirmed until the interval passed; a stop commits at the boundary', async () => {
   const s = setup({ groupCommitMs: 60_000 });
-  txn(s.ex, 0x100n, [1, 2]);
-  txn(s.ex, 0x200n, [3]);
+  txn(s.pg, 0x100n, [1, 2]);
+  txn(s.pg, 0x200n, [3]);
   s.ex.tick();
   assert.deepEqual(s.queue(), [], 'not committed yet');
   assert.deepEqual(s.confirmed, []);
@@ -78,21 +83,21 @@ test('group commit: nothing is durable or confirmed until the interval passed; a
   assert.equal(s.ex.stopped, 'signal');
   assert.deepEqual(s.queue().map((e) => e.op), ['c', 'c', 'commit', 'c', 'commit']);
   assert.deepEqual(s.confirmed, [0x230n]);
-  txn(s.ex, 0x300n, [4]);
+  txn(s.pg, 0x300n, [4]);
   assert.equal(s.queue().length, 5, 'nothing is taken after the stop');
 });
 
 test('a stop requested inside a transaction waits for its commit', async () => {
   const s = setup({ groupCommitMs: 60_000 });
-  s.ex.onData(begin(0x100n));
-  s.ex.onData(insert(1));
+  s.pg.onData(begin(0x100n));
+  s.pg.onData(insert(1));
   let stopped = false;
   const p = s.ex.requestStop().then(() => (stopped = true));
   await new Promise((r) => setImmediate(r));
   assert.equal(stopped, false);
   assert.deepEqual(s.queue(), []);
-  s.ex.onData(insert(2));
-  s.ex.onData(commit(0x100n, 0x130n));
+  s.pg.onData(insert(2));
+  s.pg.onData(commit(0x100n, 0x130n));
   await p;
   assert.deepEqual(s.queue().map((e) => e.op), ['c', 'c', 'commit']);
   assert.equal(exporterPosition(s.state, 'source_db_exporter'), '0/130');
@@ -100,16 +105,16 @@ test('a stop requested inside a transaction waits for its commit', async () => {
 
 test('keepalives advance the position only between transactions; stopWhenPassed stops once durable past it', async () => {
   const s = setup();
-  s.ex.onData(begin(0x100n));
-  s.ex.onKeepalive(0x500n); // inside a transaction: transactions before 0x500 may still be coming
-  assert.equal(s.ex.receivedUpTo, 0n);
-  s.ex.onData(insert(1));
-  s.ex.onData(commit(0x100n, 0x130n));
+  s.pg.onData(begin(0x100n));
+  s.pg.onKeepalive(0x500n); // inside a transaction: transactions before 0x500 may still be coming
+  assert.equal(s.ex.receivedUpTo, '0/0');
+  s.pg.onData(insert(1));
+  s.pg.onData(commit(0x100n, 0x130n));
   await s.ex.settle();
-  assert.equal(s.ex.durableLsn, 0x130n);
-  s.ex.stopWhenPassed(0x400n);
+  assert.equal(s.ex.durable, '0/130');
+  s.ex.stopWhenPassed('0/400');
   assert.equal(s.ex.stopped, undefined);
-  s.ex.onKeepalive(0x450n); // idle source: everything before 0x450 has been sent
+  s.pg.onKeepalive(0x450n); // idle source: everything before 0x450 has been sent
   await s.ex.whenStopped;
   assert.equal(s.ex.stopped, 'position');
   assert.equal(exporterPosition(s.state, 'source_db_exporter'), '0/450');
@@ -118,22 +123,22 @@ test('keepalives advance the position only between transactions; stopWhenPassed 
 
 test('a transaction with no exported change leaves no commit event but advances the position; truncate warns', async () => {
   const s = setup();
-  s.ex.onData(relation(2, 'public', 'other', 'd', [['id', true]]));
-  s.ex.onData(begin(0x100n));
-  s.ex.onData(new B().ch('I').i32(2).ch('N').tuple(['1']).buf);
-  s.ex.onData(commit(0x100n, 0x130n));
+  s.pg.onData(relation(2, 'public', 'other', 'd', [['id', true]]));
+  s.pg.onData(begin(0x100n));
+  s.pg.onData(new B().ch('I').i32(2).ch('N').tuple(['1']).buf);
+  s.pg.onData(commit(0x100n, 0x130n));
   await s.ex.settle();
   assert.deepEqual(s.queue(), []);
   assert.equal(exporterPosition(s.state, 'source_db_exporter'), '0/130');
-  s.ex.onData(new B().ch('T').i32(1).u8(0).i32(1).buf);
+  s.pg.onData(new B().ch('T').i32(1).u8(0).i32(1).buf);
   assert.match(s.warnings[0], /TRUNCATE of public\.t on the source is not replicated/);
 });
 
 test('one commit at a time: transactions that arrive while it is in flight go into the next one', async () => {
   const s = setup();
-  txn(s.ex, 0x100n, [1]); // starts a commit
-  txn(s.ex, 0x200n, [2]); // arrives while it is in flight
-  txn(s.ex, 0x300n, [3]);
+  txn(s.pg, 0x100n, [1]); // starts a commit
+  txn(s.pg, 0x200n, [2]); // arrives while it is in flight
+  txn(s.pg, 0x300n, [3]);
   await s.ex.settle();
   assert.deepEqual(s.queue().map((e) => e.op), ['c', 'commit', 'c', 'commit', 'c', 'commit']);
   assert.deepEqual(s.confirmed, [0x130n, 0x330n], 'the second commit took both later transactions');
@@ -142,9 +147,9 @@ test('one commit at a time: transactions that arrive while it is in flight go in
 
 test('a failure to make the queue durable stops the exporter with the error, nothing confirmed', async () => {
   const s = setup({ groupCommitMs: 60_000 });
-  txn(s.ex, 0x100n, [1]);
+  txn(s.pg, 0x100n, [1]);
   s.state.db.close(); // the state store is gone: recording the commit fails
   await assert.rejects(s.ex.requestStop(), /not open/);
   assert.deepEqual(s.confirmed, []);
-  txn(s.ex, 0x200n, [2]); // ignored
+  txn(s.pg, 0x200n, [2]); // ignored
 });

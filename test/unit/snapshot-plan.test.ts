@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { copyErrorColumn, copyErrorLine, countRows, findRowsEnd } from '../../src/core/copy-text.js';
-import { ctidPredicate, dataFileName, parseDataFileName, planCtidRanges } from '../../src/core/snapshot-plan.js';
+import { ctidPredicate, planCtidRanges } from '../../src/adapters/postgres/ctid-ranges.js';
+import { dataFileName, parseDataFileName } from '../../src/core/snapshot-plan.js';
 
 test('ctid ranges cover every block once, the last one open-ended', () => {
   assert.deepEqual(planCtidRanges(0, 10), [{ fromBlock: 0, toBlock: null }]);

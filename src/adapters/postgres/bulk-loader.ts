@@ -17,6 +17,7 @@ import { connect, qualified, quoteIdent } from './connection.js';
 import { mapQueryError } from './errors.js';
 import { DbError } from '../../infra/errors.js';
 import { failpoint } from '../../infra/failpoints.js';
+import { grantHint } from './replication-role.js';
 import { batchExistsQuery, insertBatchQuery, type BatchRecord } from './batch-metadata.js';
 
 const COPY_HIGH_WATER_MARK = 4 * 1024 * 1024;
@@ -31,7 +32,7 @@ export async function openLoaderSession(settings: ConnSettings, secret: ConnSecr
       throw new DbError(
         'privilege',
         `user '${settings.user}' may not set session_replication_role on the target (needed so triggers and foreign keys do not fire during the import)`,
-        `run on the target as a superuser: GRANT SET ON PARAMETER session_replication_role TO ${quoteIdent(settings.user)}; (PostgreSQL 15+), or use a superuser`,
+        grantHint(quoteIdent(settings.user), 'target'),
         '42501',
         e,
       );

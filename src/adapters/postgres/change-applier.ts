@@ -21,6 +21,7 @@ import type { Logger } from '../../infra/logger.js';
 import type { ConnSecret, ConnSettings } from '../../core/connection.js';
 import { connect } from './connection.js';
 import { mapQueryError } from './errors.js';
+import { grantHint } from './replication-role.js';
 import { deleteMany, identifiesRows, insertMany, loadTableInfo, oneEvent, settable, updateMany, writable, type TableInfo } from './change-sql.js';
 import { ensureEventMetadata, readAppliedState, watermarkStatement, type AppliedState, type TableCountDelta } from './event-metadata.js';
 
@@ -36,17 +37,6 @@ export interface ChangeApplierOptions {
 function isOrderSensitive(e: unknown): boolean {
   const code = (e as { code?: string }).code ?? '';
   return code.startsWith('23');
-}
-
-/** Connection-level failures: the transaction is gone, reconnect and resume from the watermark. */
-export function isConnectionLoss(e: unknown): boolean {
-  if (e instanceof DbError) return e.kind === 'connect' || (e.cause !== undefined && e.cause !== e && isConnectionLoss(e.cause));
-  const code = (e as { code?: string })?.code ?? '';
-  if (/^(08|57P)/.test(code)) return true;
-  return (
-    ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code) ||
-    /Connection terminated|not queryable|connection error|terminating connection/i.test(String((e as Error)?.message))
-  );
 }
 
 export class ChangeApplier {
@@ -262,7 +252,7 @@ async function setUpSession(client: pg.Client, user: string, side: string): Prom
     if ((e as { code?: string }).code === '42501') {
       throw new UserError(
         `user '${user}' may not SET session_replication_role on the ${side} database, which applying changes needs (so triggers and foreign keys do not fire twice)`,
-        `run there as a superuser: GRANT SET ON PARAMETER session_replication_role TO ${user}; (PostgreSQL 15+), or make ${user} a superuser`,
+        grantHint(user, side === 'source' ? 'source' : 'target'),
         'privilege',
       );
     }

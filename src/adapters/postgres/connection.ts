@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import type { ConnSecret, ConnSettings } from '../../core/connection.js';
+import type { Conn, ConnSecret, ConnSettings } from '../../core/connection.js';
 import { DbError } from '../../infra/errors.js';
 import { mapConnectError } from './errors.js';
 
@@ -112,15 +112,14 @@ export async function connect(s: ConnSettings, secret: ConnSecret, o: ConnectOpt
   return client;
 }
 
-/** Quote an identifier the way PostgreSQL needs it (always quoted: mixed case, reserved words, unicode). */
-export function quoteIdent(name: string): string {
-  return '"' + name.replace(/"/g, '""') + '"';
-}
+export { qualified, quoteIdent, quoteLiteral } from '../../core/sql-names.js';
 
-export function quoteLiteral(value: string): string {
-  return "'" + value.replace(/'/g, "''") + "'";
-}
-
-export function qualified(schema: string, table: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+/** Run `fn` on a connection of its own, closed afterwards whatever happens. */
+export async function withClient<T>(c: Conn, applicationName: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(c.settings, c.secret, { applicationName });
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

@@ -70,3 +70,21 @@ export function mapQueryError(err: unknown, what: string): DbError {
   if (e.code && /^(08|57P)/.test(e.code)) return new DbError('connect', `${what}: lost the connection (${msg})`, 'rerun the command; it resumes where it stopped', e.code, err);
   return new DbError('data', `${what}: ${msg}`, 'see the log file for the statement; fix the cause and rerun', e.code, err);
 }
+
+/** Connection-level failures: the session (and its transaction) is gone; reconnect and resume from what is durable. */
+export function isConnectionLoss(e: unknown): boolean {
+  if (e instanceof DbError) return e.kind === 'connect' || (e.cause !== undefined && e.cause !== e && isConnectionLoss(e.cause));
+  const code = (e as { code?: string })?.code ?? '';
+  if (/^(08|57P)/.test(code)) return true;
+  return (
+    ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(code) ||
+    /Connection terminated|not queryable|connection error|terminating connection/i.test(String((e as Error)?.message))
+  );
+}
+
+/** A connection loss, or a serialization failure / deadlock: the same transaction may pass when run again. */
+export function isTransient(e: unknown): boolean {
+  if (isConnectionLoss(e)) return true;
+  const code = (e instanceof DbError ? e.sqlState : (e as { code?: string })?.code) ?? '';
+  return code === '40001' || code === '40P01';
+}

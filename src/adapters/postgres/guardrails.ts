@@ -4,7 +4,7 @@
  * with the exact fix, so a user fixes everything in one round.
  */
 import type pg from 'pg';
-import { UserError } from '../../infra/errors.js';
+import { problemsError } from '../../infra/errors.js';
 import { qualified, quoteIdent } from './connection.js';
 
 export interface GuardrailTable {
@@ -194,11 +194,5 @@ function tableProblems(row: TableRow, name: string, superuser: boolean, o: { nee
 
 /** Throw one error listing every problem (one line each, with its fix). */
 export function assertStreamingPrerequisites(report: GuardrailReport, side: 'source' | 'target' = 'source'): void {
-  if (!report.problems.length) return;
-  const n = report.problems.length;
-  throw new UserError(
-    `the ${side} database is not ready to stream changes (${n} problem${n > 1 ? 's' : ''}):\n  - ${report.problems.join('\n  - ')}\n`,
-    'fix each problem as shown, then rerun the same command',
-    'config',
-  );
+  if (report.problems.length) throw problemsError(`the ${side} database is not ready to stream changes`, report.problems);
 }

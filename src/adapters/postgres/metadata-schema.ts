@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { quoteIdent } from './connection.js';
 import { mapQueryError } from './errors.js';
-import { METADATA_SCHEMA } from '../../core/names.js';
+import { METADATA_SCHEMA } from './capture-names.js';
 
 export { METADATA_SCHEMA };
 

@@ -4,7 +4,7 @@
  * the object already there, or already gone).
  */
 import type pg from 'pg';
-import { sleep } from '../../infra/shutdown.js';
+import { SLOT_BUSY, withRetry } from '../../infra/retry.js';
 import { qualified, quoteIdent } from './connection.js';
 import { mapQueryError } from './errors.js';
 
@@ -37,22 +37,25 @@ export async function nudgeWal(client: pg.Client): Promise<void> {
 
 /** Drop a slot if it exists; terminates a lingering WAL sender still holding it. Returns whether it existed. */
 export async function dropSlotIfExists(client: pg.Client, slot: string): Promise<boolean> {
+  let tried = false;
   try {
-    for (let attempt = 0; ; attempt++) {
+    return await withRetry(async () => {
       const r = await client.query<{ pid: string | null }>('SELECT active_pid::text AS pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-      if (!r.rows.length) return attempt > 0;
+      if (!r.rows.length) return tried; // gone meanwhile: dropped by our earlier attempt, or by another process
+      tried = true;
       if (r.rows[0].pid) await client.query('SELECT pg_terminate_backend($1::int)', [r.rows[0].pid]);
       try {
         await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slot]);
-        return true;
       } catch (e) {
-        // 55006: still active for a moment after the WAL sender was told to go; 42704: dropped meanwhile.
-        const code = (e as { code?: string }).code;
-        if (code === '42704') return true;
-        if (code !== '55006' || attempt >= 100) throw e;
-        await sleep(100);
+        if ((e as { code?: string }).code === '42704') return true; // dropped meanwhile
+        throw e;
       }
-    }
+      return true;
+    }, {
+      policy: SLOT_BUSY,
+      // 55006: still active for a moment after the WAL sender was told to go.
+      retryable: (e) => (e as { code?: string }).code === '55006',
+    });
   } catch (e) {
     throw mapQueryError(e, `dropping replication slot ${slot}`);
   }

@@ -33,6 +33,6 @@ export async function checkReplicationRolePrivilege(client: pg.Client): Promise<
 }
 
 /** The hint that names the fix, for messages that refuse a fall-back. */
-export function grantHint(user: string): string {
-  return `run on the source as a superuser: GRANT SET ON PARAMETER session_replication_role TO ${user}; (PostgreSQL 15+), or make ${user} a superuser`;
+export function grantHint(user: string, side: 'source' | 'target' = 'source'): string {
+  return `run on the ${side} as a superuser: GRANT SET ON PARAMETER session_replication_role TO ${user}; (PostgreSQL 15+), or make ${user} a superuser`;
 }

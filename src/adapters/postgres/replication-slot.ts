@@ -65,15 +65,6 @@ export async function liveMigrationProblems(
   return problems;
 }
 
-export async function createPublication(client: pg.Client, name: string, tables: readonly { schema: string; table: string }[]): Promise<void> {
-  const list = tables.map((t) => qualified(t.schema, t.table)).join(', ');
-  try {
-    await client.query(`CREATE PUBLICATION ${quoteIdent(name)} FOR TABLE ${list} WITH (publish_via_partition_root = true)`);
-  } catch (e) {
-    throw mapQueryError(e, `creating publication ${name}`);
-  }
-}
-
 /**
  * Create the slot and export its snapshot. The returned `holder` must stay idle until every worker ran
  * SET TRANSACTION SNAPSHOT, then be closed (closing ends the exported snapshot, not the slot).
@@ -97,39 +88,4 @@ export async function createSlotWithSnapshot(settings: ConnSettings, secret: Con
     }
     throw mapQueryError(e, `creating replication slot ${slotName}`);
   }
-}
-
-/** Drop the slot if it exists (ending a walsender that still holds it) and the publication. Idempotent. */
-export async function dropSlotAndPublication(client: pg.Client, slotName: string, publicationName: string): Promise<{ slot: boolean; publication: boolean }> {
-  const out = { slot: false, publication: false };
-  try {
-    for (let i = 0; ; i++) {
-      const r = await client.query<{ active_pid: string | null }>('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slotName]);
-      if (!r.rows.length) break;
-      const pid = r.rows[0].active_pid;
-      // A walsender of a killed run may hold the slot until the server notices its client is gone.
-      if (pid) await client.query('SELECT pg_terminate_backend($1)', [pid]);
-      try {
-        await client.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [slotName]);
-        out.slot = true;
-        break;
-      } catch (e) {
-        if ((e as { code?: string }).code !== '55006' || i >= 100) throw e;
-        await sleep(100);
-      }
-    }
-    const p = await client.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [publicationName]);
-    if (p.rows.length) {
-      await client.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(publicationName)}`);
-      out.publication = true;
-    }
-  } catch (e) {
-    throw mapQueryError(e, `dropping replication slot ${slotName} / publication ${publicationName}`);
-  }
-  return out;
-}
-
-export async function slotExists(client: pg.Client, slotName: string): Promise<boolean> {
-  const r = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slotName]);
-  return r.rows.length > 0;
 }

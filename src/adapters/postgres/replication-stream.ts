@@ -16,7 +16,7 @@ import type { ConnSecret, ConnSettings } from '../../core/connection.js';
 import { connect, quoteIdent } from './connection.js';
 import { DbError } from '../../infra/errors.js';
 import type { Logger } from '../../infra/logger.js';
-import { sleep } from '../../infra/shutdown.js';
+import { withRetry, type RetryPolicy } from '../../infra/retry.js';
 import { formatLsn, nowAsPgTimestamp } from './lsn.js';
 import { coalesceReads } from './read-coalescing.js';
 import { COPY_TEXT_SESSION_SETTINGS } from '../../core/copy-text.js';
@@ -36,6 +36,8 @@ export interface ReplicationStreamOptions {
   /** What is already durable on our side: the position our status updates report until confirm() moves it. */
   confirmedLsn: bigint;
   log: Logger;
+  /** The database streamed from, for messages: 'source', or 'target' for the fall-back stream. */
+  side?: 'source' | 'target';
   /** Standby status updates at least this often, so wal_sender_timeout never drops us. */
   statusIntervalMs?: number;
   /** How long to wait for a slot still held by a previous (killed) walsender. */
@@ -74,28 +76,30 @@ export class ReplicationStream {
 
   /** Open a replication connection and start streaming from the slot. */
   static async open(settings: ConnSettings, secret: ConnSecret, o: ReplicationStreamOptions, handlers: ReplicationHandlers): Promise<ReplicationStream> {
-    const deadline = Date.now() + (o.slotBusyTimeoutMs ?? 60_000);
-    for (let attempt = 1; ; attempt++) {
-      // The walsender renders values with its session settings: pin them to those of the snapshot copy so a
-      // server default (DateStyle, TimeZone, lc_monetary…) can never change a value on the way.
-      const client = await connect(settings, secret, {
-        replication: 'database',
-        applicationName: o.applicationName ?? 'yb-voyager change export',
-        sessionSetup: COPY_TEXT_SESSION_SETTINGS,
-      });
-      try {
-        return await ReplicationStream.start(client, o, handlers);
-      } catch (e) {
-        await client.end().catch(() => undefined);
-        const code = (e as { code?: string }).code;
-        // After a crash the old walsender may hold the slot until it notices its client is gone.
-        if (code === '55006' && Date.now() < deadline) {
-          o.log.info(`replication slot ${o.slot} is still active (previous run?); retrying`, { attempt });
-          await sleep(Math.min(200 * attempt, 2000));
-          continue;
+    // After a crash the old walsender may hold the slot until it notices its client is gone (55006).
+    const policy: RetryPolicy = { maxAttempts: Infinity, budgetMs: o.slotBusyTimeoutMs ?? 60_000, baseDelayMs: 200, capDelayMs: 2000, jitter: 0 };
+    try {
+      return await withRetry(async () => {
+        // The walsender renders values with its session settings: pin them to those of the snapshot copy so a
+        // server default (DateStyle, TimeZone, lc_monetary…) can never change a value on the way.
+        const client = await connect(settings, secret, {
+          replication: 'database',
+          applicationName: o.applicationName ?? 'yb-voyager change export',
+          sessionSetup: COPY_TEXT_SESSION_SETTINGS,
+        });
+        try {
+          return await ReplicationStream.start(client, o, handlers);
+        } catch (e) {
+          await client.end().catch(() => undefined);
+          throw e;
         }
-        throw mapStreamError(e, o);
-      }
+      }, {
+        policy,
+        retryable: (e) => (e as { code?: string }).code === '55006',
+        onRetry: (ev) => o.log.info(`replication slot ${o.slot} is still active (previous run?); retrying`, { attempt: ev.attempt }),
+      });
+    } catch (e) {
+      throw mapStreamError(e, o);
     }
   }
 
@@ -117,10 +121,10 @@ export class ReplicationStream {
       };
       stream.on('error', fail);
       client.on('error', fail);
-      client.on('end', () => fail(new DbError('connect', 'the source server closed the replication connection', 'rerun the command; it resumes from the last durable position')));
+      client.on('end', () => fail(new DbError('connect', `the ${o.side ?? 'source'} server closed the replication connection`, 'rerun the command; it resumes from the last durable position')));
       stream.on('end', () => {
         if (rs.closing) rs.settle.resolve();
-        else fail(new DbError('connect', 'the source server ended the replication stream', 'rerun the command; it resumes from the last durable position'));
+        else fail(new DbError('connect', `the ${o.side ?? 'source'} server ended the replication stream`, 'rerun the command; it resumes from the last durable position'));
       });
       stream.on('data', (chunk: Buffer) => {
         if (rs.closing) return;
@@ -164,10 +168,6 @@ export class ReplicationStream {
     this.durable = lsn;
     // Timely but not per transaction: WAL is recycled soon enough at one update per second.
     if (Date.now() - this.lastStatusAt >= 1000) this.sendStatus();
-  }
-
-  get confirmedLsn(): bigint {
-    return this.durable;
   }
 
   private statusMessage(replyRequested: boolean): Buffer {
@@ -224,16 +224,16 @@ function mapStreamError(e: unknown, o: ReplicationStreamOptions): unknown {
   const msg = err.message ?? String(e);
   switch (err.code) {
     case '42704':
-      return new DbError('not-found', `replication slot ${o.slot} does not exist on the source`, 'the slot was dropped (end migration, or by hand); changes since then are lost: start the migration again with a new export dir', err.code, e);
+      return new DbError('not-found', `replication slot ${o.slot} does not exist on the ${o.side ?? 'source'}`, 'the slot was dropped (end migration, or by hand); changes since then are lost: start the migration again with a new export dir', err.code, e);
     case '55006':
-      return new DbError('conflict', `replication slot ${o.slot} is in use by another process: ${msg}`, 'stop the other export data from source process (or wait for it to exit) and rerun', err.code, e);
+      return new DbError('conflict', `replication slot ${o.slot} is in use by another process: ${msg}`, `stop the other export data from ${o.side ?? 'source'} process (or wait for it to exit) and rerun`, err.code, e);
     case '55000':
-      return new DbError('config', `cannot stream from replication slot ${o.slot}: ${msg}`, 'check the slot on the source (pg_replication_slots); if it is invalidated (max_slot_wal_keep_size), start the migration again', err.code, e);
+      return new DbError('config', `cannot stream from replication slot ${o.slot}: ${msg}`, `check the slot on the ${o.side ?? 'source'} (pg_replication_slots); if it is invalidated (max_slot_wal_keep_size), start the migration again`, err.code, e);
     case '42501':
       return new DbError('privilege', `permission denied while streaming changes: ${msg}`, 'grant the REPLICATION attribute to the migration user: ALTER ROLE <user> REPLICATION', err.code, e);
   }
   if (/publication .* does not exist/i.test(msg)) {
-    return new DbError('not-found', `publication ${o.publication} does not exist on the source`, 'the publication was dropped; start the migration again with a new export dir', err.code, e);
+    return new DbError('not-found', `publication ${o.publication} does not exist on the ${o.side ?? 'source'}`, 'the publication was dropped; start the migration again with a new export dir', err.code, e);
   }
   if (err.code && /^(08|57P)/.test(err.code)) return new DbError('connect', `lost the replication connection: ${msg}`, 'rerun the command; it resumes from the last durable position', err.code, e);
   return e instanceof Error && 'kind' in e ? e : new DbError('connect', `replication stream failed: ${msg}`, 'rerun the command; it resumes from the last durable position', err.code, e);

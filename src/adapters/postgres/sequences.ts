@@ -11,7 +11,8 @@
 import type pg from 'pg';
 import type { SequenceValue } from '../../core/cutover.js';
 import { DbError } from '../../infra/errors.js';
-import { quoteIdent, quoteLiteral } from './connection.js';
+import type { SequenceSync } from '../engine.js';
+import { quoteIdent, quoteLiteral, withClient } from './connection.js';
 import { mapQueryError } from './errors.js';
 
 /**
@@ -153,3 +154,9 @@ export async function restoreSequences(client: pg.Client, values: readonly Seque
 function isTrue(v: boolean | string): boolean {
   return v === true || v === 't' || v === 'true';
 }
+
+/** Sequence sync both ways: read where the stream leaves, restored where it arrives. */
+export const pgSequences: SequenceSync = {
+  read: (c, schemas) => withClient(c, 'yb-voyager cutover', (client) => readSequences(client, schemas)),
+  restore: (c, values, o) => withClient(c, 'yb-voyager cutover', (client) => restoreSequences(client, values, o)),
+};

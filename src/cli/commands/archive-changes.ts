@@ -3,6 +3,7 @@ import path from 'node:path';
 import { UserError } from '../../infra/errors.js';
 import { archiveChanges, type ArchivePolicy } from '../../workflows/archive-changes.js';
 import type { CommandContext } from '../context.js';
+import { DEFAULTS } from '../../infra/defaults.js';
 
 /**
  * Both doc versions: `--move-to DIR` (archive) / `--delete` (older), and `--policy delete|archive
@@ -36,6 +37,6 @@ export async function run(ctx: CommandContext): Promise<void> {
   if (policy.policy === 'archive' && path.resolve(policy.archiveDir).startsWith(ctx.exportDir.root + path.sep)) {
     throw new UserError('the archive directory is inside the export dir, which would not free any space', 'choose a directory outside the export dir');
   }
-  const pollMs = Number(process.env.YB_VOYAGER_ARCHIVE_POLL_MS ?? 5000);
+  const pollMs = DEFAULTS.archivePollMs;
   await archiveChanges({ exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, say: (l) => ctx.out.line(l) }, policy, ctx.signal, pollMs);
 }

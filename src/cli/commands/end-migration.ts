@@ -1,12 +1,11 @@
 import { endMigration, type BackupChoice } from '../../workflows/end-migration.js';
-import { loadConnSettings } from '../../export-dir/migration-state.js';
 import { readExportData } from '../../export-dir/snapshot-state.js';
 import { buildDataMigrationReport } from '../../workflows/data-migration-report.js';
 import { UserError } from '../../infra/errors.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CommandContext } from '../context.js';
-import { requirePassword } from '../password.js';
+import { recordedEndpoint } from '../fall-back-connection.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const o = ctx.options;
@@ -25,13 +24,8 @@ export async function run(ctx: CommandContext): Promise<void> {
       throw new UserError(`backup directory ${choice.dir} does not exist`, `create it first: mkdir -p ${choice.dir}`);
     }
   }
-  const side = async (role: 'source' | 'target') => {
-    const settings = loadConnSettings(ctx.state, role);
-    if (!settings) return undefined;
-    return { settings, secret: { password: await requirePassword(o, role) } };
-  };
-  const source = await side('source');
-  const target = await side('target');
+  const source = await recordedEndpoint(ctx.state, o, 'source');
+  const target = await recordedEndpoint(ctx.state, o, 'target');
   // --save-migration-reports: the data migration report as of now, while the metadata schemas still exist.
   const writeReport = async () => {
     if (!readExportData(ctx.state)) return;

@@ -6,26 +6,25 @@ import type { ExportType } from '../../export-dir/snapshot-state.js';
 import { exportSnapshot } from '../../workflows/export-snapshot.js';
 import { afterSourceChangeExport, recordFallBackCapability, resumeSourceExporterCutover } from '../../workflows/fall-back.js';
 import { streamChanges } from '../../workflows/stream-changes.js';
-import { connectionFromOptions, requireSourceType } from '../connection-options.js';
+import { endpointFromOptions } from '../connection-options.js';
 import type { CommandContext } from '../context.js';
 import { renderExportSummary } from '../render/snapshot-summary.js';
 import { createTableProgress } from '../render/table-progress.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const o = ctx.options;
-  requireSourceType(o, ['postgresql']);
-  const { settings, secret } = await connectionFromOptions(o, 'source');
+  const source = await endpointFromOptions(o, 'source');
   const exportType = o.str('export-type') as ExportType;
   const fallBack = { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal };
   const restart = { configFile: o.str('config-file'), logLevel: o.str('log-level') };
   if (exportType === 'snapshot-and-changes') {
     // A rerun after the cutover began (crash, kill -9): finish it and go on; never export or stream again.
-    if (await resumeSourceExporterCutover(fallBack, { settings, secret }, restart)) return;
-    await recordFallBackCapability(fallBack, { settings, secret });
+    if (await resumeSourceExporterCutover(fallBack, source, restart)) return;
+    await recordFallBackCapability(fallBack, source);
   }
   const progress = createTableProgress(ctx.out, o.bool('disable-pb') ?? false, { verb: 'exported', rate: false });
   const result = await exportSnapshot(
-    { settings, secret, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, progress, say: (l) => ctx.out.line(l) },
+    { source, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, progress, say: (l) => ctx.out.line(l) },
     {
       exportType,
       schemas: o.list('source-db-schema') ?? [],
@@ -43,8 +42,8 @@ export async function run(ctx: CommandContext): Promise<void> {
   }
   ctx.out.line(renderExportSummary(result.tables));
   if (exportType === 'snapshot-and-changes') {
-    await streamChanges({ settings, secret, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, out: ctx.out }, ctx.signal);
+    await streamChanges({ db: source, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, out: ctx.out }, ctx.signal);
     // Stopped for the cutover to target: with fall-back this process carries on as import data to source.
-    await afterSourceChangeExport(fallBack, { settings, secret }, restart);
+    await afterSourceChangeExport(fallBack, source, restart);
   }
 }

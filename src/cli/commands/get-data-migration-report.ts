@@ -3,21 +3,17 @@
  * the json is also written to reports/data-migration-report.json.
  */
 import fs from 'node:fs';
-import { readCutover, loadConnSettings } from '../../export-dir/migration-state.js';
+import { readCutover } from '../../export-dir/migration-state.js';
 import { buildDataMigrationReport, type ReportConnections } from '../../workflows/data-migration-report.js';
 import type { CommandContext } from '../context.js';
-import { requirePassword } from '../password.js';
+import { recordedEndpoint } from '../fall-back-connection.js';
 import { renderDataMigrationReport } from '../render/data-migration-report.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const conns: ReportConnections = {};
-  const target = loadConnSettings(ctx.state, 'target');
-  if (target) conns.target = { settings: target, secret: { password: await requirePassword(ctx.options, 'target') } };
+  conns.target = await recordedEndpoint(ctx.state, ctx.options, 'target');
   // The source holds imported counts only once a fall-back stream writes to it.
-  const source = loadConnSettings(ctx.state, 'source');
-  if (source && readCutover(ctx.state).fallBackStreamReady) {
-    conns.source = { settings: source, secret: { password: await requirePassword(ctx.options, 'source') } };
-  }
+  if (readCutover(ctx.state).fallBackStreamReady) conns.source = await recordedEndpoint(ctx.state, ctx.options, 'source');
   const rows = await buildDataMigrationReport(ctx.state, conns);
   const json = JSON.stringify(rows, null, 2);
   const file = ctx.exportDir.reportFile('data-migration-report.json');

@@ -5,7 +5,7 @@
 import { importChangesToTarget, resumeTargetImporterCutover } from '../../workflows/fall-back.js';
 import { importSnapshot } from '../../workflows/import-snapshot.js';
 import { UserError } from '../../infra/errors.js';
-import { connectionFromOptions } from '../connection-options.js';
+import { endpointFromOptions } from '../connection-options.js';
 import type { CommandContext } from '../context.js';
 import { renderImportSummary } from '../render/snapshot-summary.js';
 import { createTableProgress } from '../render/table-progress.js';
@@ -19,14 +19,14 @@ export async function run(ctx: CommandContext): Promise<void> {
   if (o.bool('truncate-tables') && !o.bool('start-clean')) {
     throw new UserError('--truncate-tables only works together with --start-clean', 'add --start-clean true, or drop --truncate-tables');
   }
-  const { settings, secret } = await connectionFromOptions(o, 'target');
+  const target = await endpointFromOptions(o, 'target');
   const fallBack = { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal };
   const restart = { configFile: o.str('config-file'), logLevel: o.str('log-level') };
   // A rerun after this importer completed the cutover: go straight to what follows (export data from target).
-  if (await resumeTargetImporterCutover(fallBack, { settings, secret }, restart)) return;
+  if (await resumeTargetImporterCutover(fallBack, target, restart)) return;
   const progress = createTableProgress(ctx.out, o.bool('disable-pb') ?? false, { verb: 'imported', rate: true });
   const result = await importSnapshot(
-    { settings, secret, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, progress, say: (l) => ctx.out.line(l) },
+    { target, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, progress, say: (l) => ctx.out.line(l) },
     {
       parallelJobs,
       batchSize,
@@ -42,6 +42,6 @@ export async function run(ctx: CommandContext): Promise<void> {
   if (result.exportType === 'snapshot-and-changes') {
     ctx.out.line('applying the streamed changes');
     // Until the cutover marker; then (fall-back) this process carries on as export data from target.
-    await importChangesToTarget(fallBack, { settings, secret }, restart);
+    await importChangesToTarget(fallBack, target, restart);
   }
 }

@@ -1,6 +1,6 @@
 import { importSchema } from '../../workflows/import-schema.js';
 import { UserError } from '../../infra/errors.js';
-import { connectionFromOptions } from '../connection-options.js';
+import { endpointFromOptions } from '../connection-options.js';
 import type { CommandContext } from '../context.js';
 import { renderImportSchemaSummary } from '../render/schema-summary.js';
 
@@ -9,13 +9,13 @@ export async function run(ctx: CommandContext): Promise<void> {
   const targetSchemas = o.list('target-db-schema');
   if (targetSchemas && targetSchemas.length > 1) throw new UserError(`--target-db-schema takes one schema, not ${targetSchemas.length}`, 'pass a single schema name');
   const targetSchema = targetSchemas?.[0]?.replace(/^"(.*)"$/, '$1');
-  const { settings, secret } = await connectionFromOptions(o, 'target');
+  const target = await endpointFromOptions(o, 'target');
+  const { settings } = target.conn;
   const post = o.bool('post-snapshot-import') ?? false;
   const result = await importSchema(
     { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, say: (l) => ctx.out.line(l) },
     {
-      settings,
-      secret,
+      target,
       targetSchema,
       postSnapshotImport: post,
       ignoreExist: o.bool('ignore-exist') ?? false,

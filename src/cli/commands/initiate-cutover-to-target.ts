@@ -1,6 +1,8 @@
 import { requestCutoverToTarget } from '../../core/cutover.js';
 import { modifyCutover } from '../../export-dir/migration-state.js';
+import { readExportData } from '../../export-dir/snapshot-state.js';
 import { UserError } from '../../infra/errors.js';
+import { FALL_BACK_CAPABILITY_KEY, type FallBackCapability } from '../../workflows/fall-back.js';
 import type { CommandContext } from '../context.js';
 
 /** Records the request; the running exporter and importer carry it out (src/workflows/cutover-*.ts). */
@@ -9,16 +11,16 @@ export async function run(ctx: CommandContext): Promise<void> {
   if (fallBack === undefined) {
     throw new UserError('--prepare-for-fall-back must be given explicitly', 'add --prepare-for-fall-back true (stream the target\'s changes back to the source) or --prepare-for-fall-back false');
   }
-  const exportData = ctx.state.getJson<{ exportType?: string }>('export_data');
+  const exportData = readExportData(ctx.state);
   if (!exportData) throw new UserError('no data export has run on this export dir', 'start yb-voyager export data from source --export-type snapshot-and-changes first');
   if (exportData.exportType !== 'snapshot-and-changes') {
     throw new UserError('cutover needs a live migration, but this export is snapshot-only', 'rerun export data from source with --export-type snapshot-and-changes --start-clean true');
   }
-  const caps = ctx.state.getJson<{ canDisableTriggers?: boolean; user?: string }>('source_fallback_capabilities');
+  const caps = ctx.state.getJson<FallBackCapability>(FALL_BACK_CAPABILITY_KEY);
   if (fallBack && caps && caps.canDisableTriggers === false) {
     throw new UserError(
-      `the source user '${caps.user}' cannot SET session_replication_role, which applying the fall-back stream needs`,
-      `run on the source as a superuser: GRANT SET ON PARAMETER session_replication_role TO ${caps.user}; then initiate the cutover again`,
+      `the source user '${caps.user}' cannot apply the fall-back stream without firing triggers and foreign-key checks`,
+      `${caps.fix ?? 'grant the privilege docs/prepare-databases.md names'}; then initiate the cutover again`,
       'privilege',
     );
   }

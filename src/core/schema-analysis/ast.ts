@@ -1,6 +1,6 @@
 /**
  * Small helpers over the PostgreSQL parse tree (libpg-query JSON: every node is `{ Kind: {...fields} }`).
- * Type-only import: the parser itself runs in src/adapters/pg/sql-parser.ts; core stays pure.
+ * The parser itself (libpg-query's WASM, loaded once) is in sql-parser.ts next to this file.
  */
 import type { Node, RangeVar, TypeName } from 'libpg-query';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readRoutineBody, parseSql } from '../../../src/adapters/postgres/sql-parser.js';
+import { readRoutineBody, parseSql } from '../../../src/core/schema-analysis/sql-parser.js';
 import { cLanguageFunction, percentTypeInSignature, sqlBodyFunction } from '../../../src/core/schema-analysis/rules/routine-rules.js';
 import { ruleCases, useParser } from './rule-test-kit.js';
 

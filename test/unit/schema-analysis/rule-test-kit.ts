@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { loadSqlParser } from '../../../src/adapters/postgres/sql-parser.js';
+import { loadSqlParser } from '../../../src/core/schema-analysis/sql-parser.js';
 import { analyzeStatements } from '../../../src/core/schema-analysis/analyzer.js';
 import type { Rule, SchemaIssue } from '../../../src/core/schema-analysis/types.js';
 import { parseSchemaText } from '../../../src/workflows/analyze-schema.js';

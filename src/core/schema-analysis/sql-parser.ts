@@ -7,8 +7,8 @@
  * read a body, the body is marked for the regex fallback and the reason is kept.
  */
 import { loadModule, parsePlPgSQLSync, parseSync, type Node } from 'libpg-query';
-import { as, defElems, strings } from '../../core/schema-analysis/ast.js';
-import type { RoutineBody } from '../../core/schema-analysis/types.js';
+import { as, defElems, strings } from './ast.js';
+import type { RoutineBody } from './types.js';
 
 let loading: Promise<void> | undefined;
 

@@ -1,4 +1,4 @@
-/** Names of the objects a migration creates in the databases, derived from the migration UUID. */
+/** Names of the objects a migration creates in PostgreSQL databases, derived from the migration UUID. */
 const compact = (uuid: string) => uuid.replace(/-/g, '');
 
 /** Replication slot on the source (forward stream) or on the target (fall-back stream). */

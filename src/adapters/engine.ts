@@ -1,0 +1,318 @@
+/**
+ * The engine seam: what every database engine implements, so workflows never speak one engine's dialect.
+ *
+ * Fall-back makes every engine play both roles — the source is read forward and written back after cutover,
+ * the target is written forward and read back — so an engine is one object with optional roles (kysely's
+ * Dialect is the model): it implements those it supports, and capability flags say how its roles behave.
+ * Workflows receive an `Endpoint` (engine + connection) and never import an engine folder.
+ *
+ * Contracts that hold for every engine:
+ *  - Positions (the change stream's place on a database: PostgreSQL LSN, binlog file:pos or GTID, SCN) are
+ *    opaque strings; only `engine.positions.compare` orders them.
+ *  - Values in chunk files and queue events are PostgreSQL COPY text, rendered under the session settings of
+ *    core/copy-text.ts: an engine reading another dialect converts to it; a sink writing another dialect
+ *    converts back.
+ *  - Chunk ranges are opaque JSON to the neutral layers (PostgreSQL: ctid block ranges; MySQL: key ranges).
+ *  - Every method maps driver errors to DbError/UserError with the fix named; `isConnectionLoss` says which
+ *    of them a reconnect may cure.
+ */
+import type { EventCounts, TableChanges } from '../core/apply-batching.js';
+import type { DataEvent } from '../core/change-event.js';
+import type { Conn, DbIdentity } from '../core/connection.js';
+import type { SequenceValue } from '../core/cutover.js';
+import type { DataLineSink } from '../core/json-line.js';
+import type { DdlStatement, SchemaDir } from '../core/schema-files.js';
+import type { Logger } from '../infra/logger.js';
+
+export type EngineName = 'postgresql' | 'yugabytedb' | 'mysql' | 'oracle';
+
+/** Each flag says what changes when it is false. */
+export interface EngineCapabilities {
+  /** Several sessions can read one snapshot (PostgreSQL exported snapshot). False: one session, or a global read lock. */
+  readonly sharedSnapshot: boolean;
+  /** The server keeps the change stream's cursor (a slot). False (binlog): our durable position is the only cursor, so retention must be checked on resume. */
+  readonly serverRetainsChanges: boolean;
+  /** An update may omit unchanged columns (PostgreSQL TOAST): sinks leave absent columns alone. */
+  readonly partialUpdates: boolean;
+  /** A session can apply changes without firing triggers or checking foreign keys. False: fall-back needs triggers saved and dropped. */
+  readonly applyWithoutTriggers: boolean;
+}
+
+export interface PositionCodec {
+  /** A position before every other (where a capture with no recorded start begins). */
+  readonly origin: string;
+  /** <0, 0, >0 as a is before, at, after b. */
+  compare(a: string, b: string): number;
+}
+
+/** Which capture of this migration: the engine derives its objects' names (slot, publication) from it. */
+export interface CaptureId {
+  readonly migrationUuid: string;
+  /** The database the changes are read from. */
+  readonly side: 'source' | 'target';
+}
+
+export interface TableRef {
+  readonly schema: string;
+  readonly table: string;
+}
+
+export interface Engine {
+  readonly name: EngineName;
+  /** For messages: "PostgreSQL", "MariaDB". */
+  readonly displayName: string;
+  readonly defaultPort: number;
+  readonly capabilities: EngineCapabilities;
+  readonly positions: PositionCodec;
+  /** Which database a connection reaches, in a form that survives host renames (the state store binds to it). */
+  identity(c: Conn): Promise<DbIdentity>;
+  /** True for failures a reconnect may cure (connection lost, server restarting); never for auth or privilege errors. */
+  isConnectionLoss(e: unknown): boolean;
+  /** A connection loss, or a failure the same transaction may pass when run again (deadlock, serialization). */
+  isTransient(e: unknown): boolean;
+  readonly schemaSource?: SchemaSource;
+  readonly snapshotSource?: SnapshotSource;
+  readonly changeSource?: ChangeSource;
+  readonly changeSink?: ChangeSinkFactory;
+  readonly snapshotTarget?: SnapshotTarget;
+  readonly schemaTarget?: SchemaTarget;
+  readonly sequences: SequenceSync;
+}
+
+/** What a workflow is given for one database. */
+export interface Endpoint {
+  readonly engine: Engine;
+  readonly conn: Conn;
+}
+
+// ---- Schema ---------------------------------------------------------------------------------------------
+
+export interface ExportedSchema {
+  readonly identity: DbIdentity;
+  readonly serverVersion: string;
+  /** The schemas found, by name and as written in DDL. */
+  readonly schemas: readonly { name: string; ident: string }[];
+  /** Statements per schema dir, in the target's DDL (PostgreSQL). */
+  readonly files: ReadonlyMap<SchemaDir, readonly DdlStatement[]>;
+  readonly warnings: readonly string[];
+  readonly roles: readonly string[];
+}
+
+export interface SchemaSource {
+  /** Read the requested schemas (as given to --source-db-schema) and convert them to PostgreSQL DDL. */
+  exportSchema(c: Conn, requested: readonly string[]): Promise<ExportedSchema>;
+}
+
+/** import schema's session on the target: statements applied one at a time, each classified. */
+export interface SchemaTarget {
+  open(c: Conn): Promise<SchemaTargetSession>;
+}
+
+export interface StatementError {
+  readonly code?: string;
+  readonly message: string;
+}
+
+export type StatementOutcome =
+  | { readonly kind: 'applied' }
+  | { readonly kind: 'exists' | 'missing-dependency' | 'failed'; readonly error: StatementError };
+
+export interface SchemaTargetSession {
+  /** Stable key of this database for the state store's per-statement progress. */
+  progressKey(): Promise<string>;
+  ensureSchema(name: string): Promise<void>;
+  prepareSession(searchPath: readonly string[]): Promise<void>;
+  apply(sql: string): Promise<StatementOutcome>;
+  /** After CREATE INDEX failures: indexes left invalid, dropped (their names). */
+  readonly droppedInvalidIndexes: readonly string[];
+  close(): Promise<void>;
+}
+
+// ---- Snapshot -------------------------------------------------------------------------------------------
+
+export interface SourceColumn {
+  readonly name: string;
+  readonly type: string;
+  /** Computed by the target (GENERATED … STORED): not copied. */
+  readonly generated: boolean;
+}
+
+export interface SourceTable extends TableRef {
+  readonly columns: readonly SourceColumn[];
+  readonly pk: readonly string[];
+  readonly isPartitioned: boolean;
+  /** Physical tables read (a partitioned table's leaves; a plain table itself). */
+  readonly leaves: readonly TableRef[];
+  readonly estimatedRows: number;
+}
+
+export interface TableSelection {
+  /** --source-db-schema entries (default public). */
+  readonly schemas: readonly string[];
+  readonly tableList?: readonly string[];
+  readonly excludeTableList?: readonly string[];
+  /** A change stream follows the snapshot: streaming guardrails apply too. */
+  readonly live: boolean;
+  readonly capture: CaptureId;
+}
+
+/** One chunk of a table to copy into one file. `range` is the engine's own, stored as JSON in meta.db. */
+export interface ChunkRange {
+  readonly leaf: TableRef;
+  readonly range: unknown;
+  readonly estimatedBytes: number;
+}
+
+export interface SnapshotSource {
+  /** The tables to export after every guardrail; every problem is reported at once (one UserError). */
+  selectTables(c: Conn, sel: TableSelection): Promise<SourceTable[]>;
+  /**
+   * Take one consistent snapshot of `tables` (with `capture`: create the change capture first, so the stream
+   * starts exactly where the snapshot ends). The tables are locked against rewrites until close().
+   */
+  begin(c: Conn, o: { tables: readonly SourceTable[]; capture?: CaptureId; lockTimeoutMs: number; log: Logger }): Promise<SnapshotHandle>;
+}
+
+export interface SnapshotHandle {
+  /** Where the change stream starts (no gap, no overlap); undefined without capture. */
+  readonly start?: string;
+  /** Split each table into chunks of about `chunkBytes`, under the snapshot's locks. */
+  plan(tables: readonly SourceTable[], chunkBytes: number): Promise<Map<SourceTable, ChunkRange[]>>;
+  /** Sessions that read the snapshot; after this the snapshot needs no other holder. */
+  openReaders(n: number): Promise<SnapshotReader[]>;
+  close(): Promise<void>;
+}
+
+export interface SnapshotReader {
+  /** Copy one chunk into `file` as PostgreSQL COPY text: written to a temp name, fsynced, renamed. */
+  copy(chunk: ChunkRange, columns: readonly string[], file: string, onRows: (n: number) => void, signal: AbortSignal): Promise<{ rows: number; bytes: number }>;
+  close(): Promise<void>;
+}
+
+/** import data's view of the target for the snapshot: each batch committed with its bookkeeping row. */
+export interface SnapshotTarget {
+  open(c: Conn): Promise<SnapshotTargetAdmin>;
+  openLoader(c: Conn): Promise<BatchLoader>;
+}
+
+export interface FileImportState {
+  /** Rows of the file committed so far, and the last batch number. */
+  rows: number;
+  lastBatch: number;
+}
+
+export interface SnapshotTargetAdmin {
+  ensureMetadata(): Promise<void>;
+  /** One problem per table the target lacks (or whose columns differ). */
+  missingTables(tables: readonly (TableRef & { columns: readonly string[] })[]): Promise<string[]>;
+  nonEmptyTables<T extends TableRef>(tables: readonly T[]): Promise<T[]>;
+  truncate(tables: readonly TableRef[]): Promise<void>;
+  importedByFile(migrationUuid: string): Promise<Map<string, FileImportState>>;
+  importedRowsByTable(migrationUuid: string): Promise<{ schema: string; table: string; rows: number }[]>;
+  deleteBatches(migrationUuid: string, tables: readonly TableRef[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface BatchToLoad extends TableRef {
+  readonly migrationUuid: string;
+  readonly fileName: string;
+  readonly batchNumber: number;
+  readonly columns: readonly string[];
+  /** Line of the file where the batch starts (messages). */
+  readonly firstLine: number;
+}
+
+export interface BatchLoader {
+  /** COPY the batch and record it in one transaction; a batch recorded before is not loaded again. */
+  load(b: BatchToLoad, data: AsyncIterable<Buffer>): Promise<{ status: 'imported'; rows: number } | { status: 'already-imported' }>;
+  close(): Promise<void>;
+}
+
+// ---- Changes --------------------------------------------------------------------------------------------
+
+export interface StreamedTable extends TableRef {
+  readonly pk: readonly string[];
+}
+
+export interface ChangeSource {
+  /** Before streaming: every problem (fatal) and warning at once. */
+  check(c: Conn, tables: readonly StreamedTable[] | undefined, capture: CaptureId): Promise<{ problems: string[]; warnings: string[] }>;
+  /** Create the capture objects if missing (the fall-back stream on the target). Returns what was created, for messages. */
+  prepare(c: Conn, capture: CaptureId, tables: readonly TableRef[]): Promise<string[]>;
+  /** Stream changes after `from` (the last durable position, or the snapshot's start) into `sink`. */
+  open(c: Conn, o: { capture: CaptureId; from: string; tables?: readonly StreamedTable[]; log: Logger }, sink: CaptureSink): Promise<CaptureStream>;
+  /** The database's current position: a cutover streams at least up to it. */
+  currentPosition(c: Conn, log: Logger): Promise<string>;
+  /** What the capture keeps on the server (slot's retained WAL), for the log. */
+  retained(c: Conn, capture: CaptureId): Promise<{ bytes: number; detail: Record<string, unknown> } | undefined>;
+  /** Drop the capture objects (idempotent). Returns what was dropped, for messages. */
+  drop(c: Conn, capture: CaptureId): Promise<string[]>;
+}
+
+/**
+ * Where a change source delivers (ChangeExporter implements it). Synchronous: the source reads nothing more
+ * until a call returns, which is the backpressure.
+ */
+export interface CaptureSink {
+  /** A transaction whose commit is at `commitPos` begins. False: the queue already holds it; skip its changes. */
+  begin(commitPos: string): boolean;
+  change(e: Omit<DataEvent, 'vsn'>): void;
+  /** Fast path: a data event line written straight into the queue (see core/json-line.ts). */
+  readonly lines: DataLineSink;
+  commit(pos: string, ts?: string): void;
+  truncate(tables: readonly TableRef[]): void;
+  /** Between transactions: every transaction that committed before `pos` has been delivered. */
+  idle(pos: string): void;
+}
+
+export interface CaptureStream {
+  /** Everything up to `pos` is durable on our side: the server may forget it. */
+  confirm(pos: string): void;
+  close(): Promise<void>;
+  /** Settles when the stream ends: resolves after close(), rejects on a server or connection error. */
+  readonly done: Promise<void>;
+}
+
+export interface ChangeSinkFactory {
+  /** Can this user apply changes here without firing triggers and FK checks? Otherwise what to run. */
+  checkApply(c: Conn): Promise<{ ok: boolean; user: string; fix?: string }>;
+  open(c: Conn, o: { migrationUuid: string; side: 'source' | 'target'; log: Logger }): Promise<ChangeSink>;
+  /** Change events applied here, per table (get data-migration-report). */
+  importedCounts(c: Conn, migrationUuid: string): Promise<{ schema: string; table: string; inserts: number; updates: number; deletes: number }[]>;
+  /** end migration: drop the metadata this tool keeps in the database. True when something was dropped. */
+  dropMetadata(c: Conn): Promise<boolean>;
+}
+
+export interface AppliedState {
+  /** The last vsn applied (committed with the changes it covers). */
+  watermark: number;
+  totals: EventCounts;
+}
+
+export interface ChangeSink {
+  readonly applied: AppliedState;
+  /** A group is open (applyChunk since the last commit). */
+  readonly openTransaction: boolean;
+  applyChunk(changes: readonly TableChanges[]): Promise<void>;
+  /** Commit the open group with the watermark in the same transaction. */
+  commit(watermark: number): Promise<void>;
+  rollback(): Promise<void>;
+  close(): Promise<void>;
+}
+
+// ---- Sequences ------------------------------------------------------------------------------------------
+
+export interface SequenceRestore {
+  schema: string;
+  name: string;
+  /** The value set (the next one is handed out), or undefined when left untouched. */
+  setTo?: string;
+  skipped?: 'missing' | 'unused';
+  columns: string[];
+}
+
+export interface SequenceSync {
+  read(c: Conn, schemas: readonly string[]): Promise<SequenceValue[]>;
+  /** Set each to the furthest of the value given, its own, and the data drawn from it. Never moves one back. */
+  restore(c: Conn, values: readonly SequenceValue[], o?: { mapSchema?: (schema: string) => string }): Promise<SequenceRestore[]>;
+}

@@ -1,0 +1,70 @@
+/**
+ * One private server per engine for the engine contract tests (test/contract): how to start it, reach a fresh
+ * database as the migration user, and the few statements the contracts need in that engine's dialect. A new
+ * engine joins the contract suites by adding its rig here.
+ */
+import type { Engine } from '../../src/adapters/engine.js';
+import { postgresEngine } from '../../src/adapters/postgres/engine.js';
+import type { Conn } from '../../src/core/connection.js';
+import { MIGRATION_PASSWORD, PgCluster } from './pg-cluster.js';
+
+export interface EngineDb {
+  readonly conn: Conn;
+  /** Run statements as an administrator of this database. */
+  exec(sql: string): Promise<void>;
+  /** Rows as text. */
+  rows(sql: string): Promise<Record<string, string | null>[]>;
+}
+
+export interface EngineRig {
+  readonly engine: Engine;
+  /** A fresh, empty database (schema 'public' on PostgreSQL) as the source or target of a migration. */
+  database(role: 'source' | 'target'): Promise<EngineDb>;
+  /** The schema tables are created in, as --source-db-schema names it. */
+  readonly schema: string;
+  /** DDL of the contract table `items (id int primary key, name text, amount numeric(12,2))`. */
+  readonly itemsDdl: string;
+  /** Statements creating `audit (id int)` and an AFTER INSERT trigger on items that writes NEW.id into it. */
+  readonly auditTriggerDdl: readonly string[];
+  /** DDL of a sequence-backed table `seqd (id <auto id> primary key, v text)` and the sequence's name. */
+  readonly sequenceDdl: { ddl: string; sequence: string };
+  /** End every session of the migration user on `db` (a lost connection, from the server's side). */
+  killSessions(db: EngineDb): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function postgresRig(): Promise<EngineRig> {
+  const cluster = await PgCluster.start();
+  return {
+    engine: postgresEngine,
+    schema: 'public',
+    itemsDdl: 'CREATE TABLE public.items (id int PRIMARY KEY, name text, amount numeric(12,2))',
+    auditTriggerDdl: [
+      'CREATE TABLE public.audit (id int)',
+      'CREATE FUNCTION public.audit_fn() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.audit VALUES (NEW.id); RETURN NEW; END $$',
+      'CREATE TRIGGER audit_t AFTER INSERT ON public.items FOR EACH ROW EXECUTE FUNCTION public.audit_fn()',
+    ],
+    sequenceDdl: { ddl: 'CREATE TABLE public.seqd (id bigserial PRIMARY KEY, v text)', sequence: 'seqd_id_seq' },
+    async database(role) {
+      const name = await cluster.createDatabase('contract');
+      return {
+        conn: { settings: cluster.settings(name, role), secret: { password: MIGRATION_PASSWORD } },
+        exec: async (sql) => void (await cluster.query(sql, [], name)),
+        rows: async (sql) => (await cluster.query(sql, [], name)).rows,
+      };
+    },
+    async killSessions(db) {
+      const r = await cluster.query(
+        `SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = $1 AND usename = $2 AND pid <> pg_backend_pid()`,
+        [db.conn.settings.database, db.conn.settings.user],
+      );
+      return Number(r.rows[0].n);
+    },
+    stop: () => cluster.stop(),
+  };
+}
+
+/** Every engine with a rig on this machine: the contract suites run once per entry. */
+export const ENGINE_RIGS: readonly { name: string; start: () => Promise<EngineRig> }[] = [
+  { name: 'postgresql', start: postgresRig },
+];
