@@ -279,8 +279,8 @@ export interface ChangeSinkFactory {
   open(c: Conn, o: { migrationUuid: string; side: 'source' | 'target'; log: Logger }): Promise<ChangeSink>;
   /** Change events applied here, per table (get data-migration-report). */
   importedCounts(c: Conn, migrationUuid: string): Promise<{ schema: string; table: string; inserts: number; updates: number; deletes: number }[]>;
-  /** end migration: drop the metadata this tool keeps in the database. True when something was dropped. */
-  dropMetadata(c: Conn): Promise<boolean>;
+  /** end migration: drop the metadata this tool keeps in the database (idempotent). Returns what was dropped. */
+  dropMetadata(c: Conn): Promise<string[]>;
 }
 
 export interface AppliedState {

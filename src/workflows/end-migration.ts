@@ -83,8 +83,10 @@ export async function dropDatabaseObjects(deps: EndMigrationDeps): Promise<void>
   for (const side of ['source', 'target'] as const) {
     const db = deps[side];
     if (!db) continue;
-    const dropped = (await db.engine.changeSource?.drop(db.conn, { migrationUuid, side })) ?? [];
-    if (await db.engine.changeSink?.dropMetadata(db.conn)) dropped.push('the metadata of this tool');
+    const dropped = [
+      ...((await db.engine.changeSource?.drop(db.conn, { migrationUuid, side })) ?? []),
+      ...((await db.engine.changeSink?.dropMetadata(db.conn)) ?? []),
+    ];
     for (const d of dropped) deps.say(`dropped ${d} on the ${side}`);
   }
 }

@@ -57,8 +57,8 @@ for (const { name, start } of ENGINE_RIGS) {
         await again.close();
       }
       assert.deepEqual(await sinks.importedCounts(db.conn, uuid), [{ schema: s, table: 'items', inserts: 2, updates: 1, deletes: 0 }]);
-      assert.equal(await sinks.dropMetadata(db.conn), true);
-      assert.equal(await sinks.dropMetadata(db.conn), false, 'idempotent');
+      assert.ok((await sinks.dropMetadata(db.conn)).length >= 1);
+      assert.deepEqual(await sinks.dropMetadata(db.conn), [], 'idempotent');
       assert.deepEqual(await sinks.importedCounts(db.conn, uuid), []);
     });
 

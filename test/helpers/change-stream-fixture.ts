@@ -1,7 +1,7 @@
 /**
  * A source database ready for change streaming, without the snapshot: tables created from DDL, the
  * publication (publish_via_partition_root) and the logical slot created here, and the records the
- * snapshot would leave in meta.db (kv 'pg_replication', kv 'export_data' with the table list and keys).
+ * snapshot would leave in meta.db (kv 'capture', kv 'export_data' with the table list and keys).
  * Plus readers for what the exporter wrote to the queue.
  */
 import fs from 'node:fs';

@@ -29,9 +29,9 @@ export const pgChangeSink: ChangeSinkFactory = {
     return withClient(c, 'yb-voyager cleanup', async (client) => {
       try {
         const r = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [METADATA_SCHEMA]);
-        if (!r.rows.length) return false;
+        if (!r.rows.length) return [];
         await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(METADATA_SCHEMA)} CASCADE`);
-        return true;
+        return [`schema ${METADATA_SCHEMA}`];
       } catch (e) {
         throw mapQueryError(e, `dropping schema ${METADATA_SCHEMA}`);
       }
