@@ -180,6 +180,8 @@ export interface SnapshotHandle {
   plan(tables: readonly SourceTable[], chunkBytes: number): Promise<Map<SourceTable, ChunkRange[]>>;
   /** Sessions that read the snapshot; after this the snapshot needs no other holder. */
   openReaders(n: number): Promise<SnapshotReader[]>;
+  /** A new reader of the same snapshot for one whose session was lost; fails (not a connection loss) when the snapshot itself is gone. */
+  reopenReader(): Promise<SnapshotReader>;
   close(): Promise<void>;
 }
 
@@ -307,7 +309,9 @@ export interface SequenceRestore {
   name: string;
   /** The value set (the next one is handed out), or undefined when left untouched. */
   setTo?: string;
+  /** Why nothing was done: the sequence does not exist on this side, or was never used on either side. */
   skipped?: 'missing' | 'unused';
+  /** Columns whose data was taken into account. */
   columns: string[];
 }
 

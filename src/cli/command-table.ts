@@ -4,7 +4,7 @@
  */
 import {
   BATCH_SIZE, DISABLE_PB, EXCLUDE_TABLE_LIST, PARALLEL_JOBS, SOURCE_CONNECTION, SOURCE_PASSWORD, START_CLEAN,
-  TABLE_LIST, TARGET_CONNECTION, TARGET_PASSWORD, opt, type OptionSpec,
+  TABLE_LIST, TARGET_CONNECTION, TARGET_PASSWORD, opt, type OptionSpec, MAX_RECONNECT_TIME,
 } from './option-spec.js';
 import type { CommandContext } from './context.js';
 
@@ -69,7 +69,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       ...SOURCE_CONNECTION,
       opt({ name: 'export-type', type: 'enum', choices: ['snapshot-only', 'snapshot-and-changes'], default: 'snapshot-only', description: 'snapshot-only, or snapshot-and-changes for a live migration' }),
-      PARALLEL_JOBS, TABLE_LIST, EXCLUDE_TABLE_LIST, START_CLEAN, DISABLE_PB,
+      PARALLEL_JOBS, TABLE_LIST, EXCLUDE_TABLE_LIST, START_CLEAN, DISABLE_PB, MAX_RECONNECT_TIME,
     ],
   },
   {
@@ -82,7 +82,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       ...TARGET_CONNECTION, PARALLEL_JOBS, BATCH_SIZE, TABLE_LIST, EXCLUDE_TABLE_LIST, START_CLEAN,
       opt({ name: 'truncate-tables', type: 'bool', default: false, description: 'with --start-clean: truncate the target tables first' }),
-      DISABLE_PB,
+      DISABLE_PB, MAX_RECONNECT_TIME,
     ],
   },
   {
@@ -90,14 +90,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     words: ['export', 'data', 'from', 'target'],
     summary: 'after cutover to target: stream the target\'s changes for the fall-back (normally started by cutover)',
     load: () => import('./commands/export-data-from-target.js'),
-    options: [TARGET_PASSWORD, ...targetSsl, DISABLE_PB],
+    options: [TARGET_PASSWORD, ...targetSsl, DISABLE_PB, MAX_RECONNECT_TIME],
   },
   {
     id: 'import-data-to-source',
     words: ['import', 'data', 'to', 'source'],
     summary: 'after cutover to target: apply the target\'s changes to the source (normally started by cutover)',
     load: () => import('./commands/import-data-to-source.js'),
-    options: [SOURCE_PASSWORD, ...sourceSsl, PARALLEL_JOBS, BATCH_SIZE, DISABLE_PB],
+    options: [SOURCE_PASSWORD, ...sourceSsl, PARALLEL_JOBS, BATCH_SIZE, DISABLE_PB, MAX_RECONNECT_TIME],
   },
   {
     id: 'initiate-cutover-to-target',

@@ -71,6 +71,10 @@ export const DISABLE_PB = opt({ name: 'disable-pb', type: 'bool', default: false
 export const PARALLEL_JOBS = opt({ name: 'parallel-jobs', type: 'int', default: 4, description: 'number of parallel workers' });
 export const TABLE_LIST = opt({ name: 'table-list', type: 'list', description: 'comma-separated tables to include (globs * and ?; quote case-sensitive names)' });
 export const EXCLUDE_TABLE_LIST = opt({ name: 'exclude-table-list', type: 'list', description: 'comma-separated tables to exclude (globs * and ?)' });
+export const MAX_RECONNECT_TIME = opt({
+  name: 'max-reconnect-time', type: 'int', default: 300,
+  description: 'seconds a long-running process keeps reconnecting to a database it lost (restart, failover) before it stops; 0: stop at once',
+});
 export const BATCH_SIZE = opt({ name: 'batch-size', type: 'int', default: 100000, description: 'rows per batch; each batch commits with its bookkeeping row in one transaction' });
 
 export { opt };

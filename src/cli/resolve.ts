@@ -81,8 +81,14 @@ export function convert(opt: OptionSpec, raw: unknown, where: string): OptionVal
     }
     case 'list':
       if (Array.isArray(raw)) return raw.map(String);
+      if (!quotesBalance(String(raw))) throw bad('a double quote is not closed (write a name with commas or capitals as "Name", and a quote inside it as "")');
       return splitList(String(raw));
   }
+}
+
+/** Every double quote opened is closed ("" inside quotes is one quote character, so pairs always balance). */
+function quotesBalance(s: string): boolean {
+  return ((s.match(/"/g) ?? []).length & 1) === 0;
 }
 
 /** Comma-separated list; commas inside double quotes do not split, quotes are kept (they mean case-sensitive). */

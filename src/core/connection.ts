@@ -33,6 +33,8 @@ export interface DbIdentity {
   /** Cluster identity that survives host renames (PostgreSQL: system identifier), with the database name. */
   systemId: string;
   dbName: string;
+  /** The database's own id inside its cluster (PostgreSQL: pg_database oid): a database dropped and created again differs. */
+  dbOid?: string;
   host: string;
   port: number;
 }

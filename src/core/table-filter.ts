@@ -1,16 +1,27 @@
 /**
  * --table-list / --exclude-table-list: entries are `[schema.]table`, each part a glob (`*` any run of
- * characters, `?` one character). An unquoted part matches case-insensitively, as PostgreSQL folds
- * unquoted identifiers; a "Quoted" part matches exactly (`""` inside quotes is one quote character).
+ * characters, `?` one character; `\*`, `\?` and `\\` match a literal star, question mark and backslash). An
+ * unquoted part matches case-insensitively, as PostgreSQL folds unquoted identifiers; a "Quoted" part matches
+ * exactly (`""` inside quotes is one quote character; a dot inside quotes is part of the name).
+ * --source-db-schema entries follow the same rules (resolveNames).
+ *
+ * Names are never turned into regular expressions: a name is user data, and any character is legal in it.
  * Pure: no I/O.
  */
+
+/** One glob piece: a literal code point, `*` (any run) or `?` (one code point). */
+type GlobToken = string | typeof ANY_RUN | typeof ANY_ONE;
+const ANY_RUN = Symbol('*');
+const ANY_ONE = Symbol('?');
 
 export interface NamePattern {
   /** The part as the user wrote it, for messages. */
   readonly text: string;
-  readonly regex: RegExp;
-  /** True when the part contains * or ?. */
+  /** True when the part contains an unescaped * or ?. */
   readonly isGlob: boolean;
+  /** Exact (quoted) or case-insensitive (unquoted). */
+  readonly caseSensitive: boolean;
+  readonly tokens: readonly GlobToken[];
 }
 
 export interface TablePattern {
@@ -72,20 +83,78 @@ function splitParts(entry: string): { raw: string; quoted: boolean; value: strin
   return parts;
 }
 
-function globToRegex(glob: string, caseSensitive: boolean): RegExp {
-  let src = '';
-  for (const ch of glob) {
-    if (ch === '*') src += '.*';
-    else if (ch === '?') src += '.';
-    else src += ch.replace(/[\\^$.|+()[\]{}/-]/g, '\\$&');
+/** The glob's tokens; a backslash makes the next `*`, `?` or `\` literal (any other backslash is itself). */
+function globTokens(glob: string): GlobToken[] {
+  const cps = [...glob];
+  const out: GlobToken[] = [];
+  for (let i = 0; i < cps.length; i++) {
+    const ch = cps[i];
+    if (ch === '\\' && (cps[i + 1] === '*' || cps[i + 1] === '?' || cps[i + 1] === '\\')) out.push(cps[++i]);
+    else if (ch === '*') out.push(ANY_RUN);
+    else if (ch === '?') out.push(ANY_ONE);
+    else out.push(ch);
   }
-  return new RegExp(`^${src}$`, caseSensitive ? 'su' : 'isu');
+  return out;
+}
+
+const fold = (s: string) => s.toLowerCase();
+
+/** Does `name` match the pattern? Iterative glob matching with one backtrack point (linear for one `*`). */
+export function nameMatches(p: NamePattern, name: string): boolean {
+  const cps = [...(p.caseSensitive ? name : fold(name))];
+  const toks = p.caseSensitive ? p.tokens : p.tokens.map((t) => (typeof t === 'string' ? fold(t) : t));
+  let ti = 0;
+  let ci = 0;
+  let starTi = -1;
+  let starCi = 0;
+  while (ci < cps.length) {
+    const t = toks[ti];
+    if (ti < toks.length && (t === ANY_ONE || t === cps[ci])) {
+      ti++;
+      ci++;
+    } else if (ti < toks.length && t === ANY_RUN) {
+      starTi = ti++;
+      starCi = ci;
+    } else if (starTi >= 0) {
+      ti = starTi + 1;
+      ci = ++starCi;
+    } else {
+      return false;
+    }
+  }
+  while (ti < toks.length && toks[ti] === ANY_RUN) ti++;
+  return ti === toks.length;
 }
 
 function namePattern(raw: string, value: string, quoted: boolean, entry: string): NamePattern {
-  const text = value;
-  if (text === '') throw new TablePatternError(`empty name in table name '${entry}'`);
-  return { text: raw.trim(), regex: globToRegex(text, quoted), isGlob: /[*?]/.test(text) };
+  if (value === '') throw new TablePatternError(`empty name in table name '${entry}'`);
+  const tokens = globTokens(value);
+  return { text: raw.trim(), tokens, caseSensitive: quoted, isGlob: tokens.some((t) => typeof t !== 'string') };
+}
+
+/** A name as typed (quoted or not, with globs): the pattern one --source-db-schema entry stands for. */
+export function parseNamePattern(entry: string): NamePattern {
+  const parts = splitParts(entry.trim());
+  if (parts.length > 1) throw new TablePatternError(`'${entry}' has a dot outside quotes; quote a name that contains dots: "${entry.replace(/"/g, '""')}"`);
+  return namePattern(parts[0].raw, parts[0].value, parts[0].quoted, entry);
+}
+
+/**
+ * Resolve entries (--source-db-schema) against the names that exist. A quoted entry matches exactly; an
+ * unquoted one matches exactly or, failing that, case-insensitively (as PostgreSQL folds unquoted names);
+ * globs match every name they fit. Found names come in the order of the entries that found them.
+ */
+export function resolveNames(requested: readonly string[], existing: readonly string[]): { found: string[]; missing: string[] } {
+  const found: string[] = [];
+  const missing: string[] = [];
+  for (const entry of requested) {
+    const p = parseNamePattern(entry);
+    const exact = !p.isGlob && !p.caseSensitive ? existing.filter((n) => n === p.tokens.join('')) : [];
+    const hits = exact.length ? exact : existing.filter((n) => nameMatches(p, n));
+    if (!hits.length) missing.push(entry);
+    for (const h of hits) if (!found.includes(h)) found.push(h);
+  }
+  return { found, missing };
 }
 
 export function parseTablePattern(entry: string): TablePattern {
@@ -98,7 +167,7 @@ export function parseTablePattern(entry: string): TablePattern {
 }
 
 export function patternMatches(p: TablePattern, name: QualifiedName): boolean {
-  return (!p.schema || p.schema.regex.test(name.schema)) && p.table.regex.test(name.table);
+  return (!p.schema || nameMatches(p.schema, name.schema)) && nameMatches(p.table, name.table);
 }
 
 export interface FilterResult<T extends QualifiedName> {

@@ -14,6 +14,25 @@ export interface Lock {
   release(): void;
 }
 
+/** The lock files this process holds: process-wide truth, as the locks themselves are. */
+const held = new Set<string>();
+
+/**
+ * A long-running process must not outlive its migration: once its export dir or lock file is gone (end
+ * migration, the directory deleted) or names another process, it stops instead of polling forever.
+ */
+export function assertLocksHeld(): void {
+  for (const file of held) {
+    const owner = readLockPid(file);
+    if (owner === process.pid) continue;
+    throw new UserError(
+      owner === undefined ? `the lock file ${file} is gone (the export dir was removed, or end migration ran)` : `the lock file ${file} now belongs to pid ${owner}`,
+      'this process stops: the migration it worked for no longer runs here; start a new migration with a new --export-dir if needed',
+      'conflict',
+    );
+  }
+}
+
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -54,6 +73,12 @@ function readOwner(file: string): LockOwner | undefined {
   }
 }
 
+/** Give up a lock this process holds by its file (a process that goes on as another command). */
+export function releaseLockFile(file: string): void {
+  held.delete(file);
+  if (readLockPid(file) === process.pid) fs.rmSync(file, { force: true });
+}
+
 export function readLockPid(file: string): number | undefined {
   return readOwner(file)?.pid;
 }
@@ -75,10 +100,9 @@ export function acquireLock(file: string, commandLabel: string): Lock {
       } finally {
         fs.closeSync(fd);
       }
+      held.add(file);
       return {
-        release() {
-          if (readLockPid(file) === process.pid) fs.rmSync(file, { force: true });
-        },
+        release: () => releaseLockFile(file),
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;

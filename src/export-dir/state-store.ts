@@ -142,14 +142,14 @@ export class StateStore {
     this.modifyJson<MigrationRecord>('migration', (cur) => {
       const rec = cur ?? { uuid: randomUUID(), createdAt: new Date().toISOString() };
       const known = rec[role];
-      if (known && (known.systemId !== identity.systemId || known.dbName !== identity.dbName || known.dbType !== identity.dbType)) {
+      if (known && !sameDatabase(known, identity)) {
         throw new UserError(
           `this export dir belongs to a migration whose ${role} is ${describe(known)}, not ${describe(identity)}`,
           `use a new, empty --export-dir for a different ${role} database (or point this command at ${describe(known)})`,
           'conflict',
         );
       }
-      return { ...rec, [role]: known ? { ...known, host: identity.host, port: identity.port } : identity };
+      return { ...rec, [role]: known ? { ...known, dbOid: known.dbOid ?? identity.dbOid, host: identity.host, port: identity.port } : identity };
     });
   }
 
@@ -171,6 +171,12 @@ export class StateStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** The same database: same engine, cluster and name, and (where both are known) the same database id. */
+export function sameDatabase(a: DbIdentity, b: DbIdentity): boolean {
+  if (a.dbType !== b.dbType || a.systemId !== b.systemId || a.dbName !== b.dbName) return false;
+  return a.dbOid === undefined || b.dbOid === undefined || a.dbOid === b.dbOid;
 }
 
 function describe(id: DbIdentity): string {

@@ -18,6 +18,8 @@ export const DEFAULTS = {
   snapshotLockTimeoutMs: envNumber('YB_VOYAGER_SNAPSHOT_LOCK_TIMEOUT_MS', 60_000),
   /** Tests only: a pause after each exported chunk, so an import can be seen overlapping a running export. */
   testChunkDelayMs: envNumber('YB_VOYAGER_TEST_CHUNK_DELAY_MS', 0),
+  /** Tests only: while this file exists, import data waits after each batch (a test acts mid-import, deterministically). */
+  testBatchPauseFile: process.env.YB_VOYAGER_TEST_BATCH_PAUSE_FILE ?? '',
   /** How often import data looks for newly exported chunks: a chunk takes seconds to export, so 0.5 s is no lag. */
   importPollMs: envNumber('YB_VOYAGER_IMPORT_POLL_MS', 500),
   /** How long import data waits for an exporter that has not started yet (scripts often start both at once). */

@@ -16,15 +16,15 @@ import { ChunkCompactor, nextGroupStep, type GroupLimits, type TableChanges } fr
 import type { ExporterRole, MarkerEvent, QueueEvent } from '../core/change-event.js';
 import { ImportProgress, importMetricRows } from '../core/import-metrics.js';
 import type { ExportDir } from '../export-dir/layout.js';
+import { assertLocksHeld } from '../export-dir/lock.js';
 import { exportedEventTotal } from '../export-dir/queue.js';
 import { QueueReader } from '../export-dir/queue-reader.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { InternalError, UserError } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
-import { RECONNECT, retryDelayMs } from '../infra/retry.js';
-import { sleep } from '../infra/shutdown.js';
 import { EventPrefetcher } from './event-prefetch.js';
 import type { Output } from './ports.js';
+import { DEFAULT_MAX_RECONNECT_SECONDS, Reconnector } from './reconnect.js';
 import { DEFAULTS } from '../infra/defaults.js';
 
 /** Called once every event before the marker is committed. 'stop' ends the run, 'continue' goes on reading. */
@@ -39,6 +39,8 @@ export interface ApplyChangesDeps {
   out: Output;
   /** Cutover hook. Default: say so and stop. */
   onMarker?: MarkerHandler;
+  /** --max-reconnect-time in ms (default 5 minutes). */
+  maxReconnectMs?: number;
 }
 
 /** Who applies what where. */
@@ -57,8 +59,6 @@ export const TO_SOURCE: ApplyDirection = { side: 'source', consumer: 'source_db_
 export interface ApplyOptions {
   limits?: GroupLimits;
   metricsIntervalMs?: number;
-  /** Consecutive connection losses tolerated before giving up. */
-  maxReconnects?: number;
 }
 
 export interface ApplyResult {
@@ -73,42 +73,36 @@ export interface ApplyResult {
 
 export async function runChangeApply(deps: ApplyChangesDeps, direction: ApplyDirection, signal: AbortSignal, options: ApplyOptions = {}): Promise<ApplyResult> {
   const limits = options.limits ?? { maxGroupEvents: DEFAULTS.applyGroupEvents, maxGroupMs: DEFAULTS.applyGroupMs, maxChunkEvents: DEFAULTS.applyChunkEvents };
-  const maxReconnects = options.maxReconnects ?? RECONNECT.maxAttempts - 1;
   const { engine, conn } = deps.db;
   const sinks = engine.changeSink;
   if (!sinks) throw new UserError(`applying changes to ${engine.displayName} is not supported`, 'see docs/fall-back.md for the supported databases');
   const uuid = deps.state.migration().uuid;
   const onMarker = deps.onMarker ?? defaultMarkerHandler(deps, direction);
   const metrics = new MetricsReporter(deps, direction, options.metricsIntervalMs ?? DEFAULTS.metricsIntervalMs);
-  let failures = 0;
+  const reconnect = new Reconnector({
+    side: direction.side, db: deps.db, state: deps.state, commandId: `import-data-to-${direction.side}`, out: deps.out, log: deps.log, signal,
+    windowMs: deps.maxReconnectMs ?? DEFAULT_MAX_RECONNECT_SECONDS * 1000,
+  });
   let lastWatermark = 0;
   try {
-    for (;;) {
-      let applier: ChangeSink | undefined;
+    // Each session resumes from the committed watermark: the database says what it holds, not our memory.
+    return await reconnect.run(async () => {
+      const applier = await sinks.open(conn, { migrationUuid: uuid, side: direction.side, log: deps.log });
       try {
-        applier = await sinks.open(conn, { migrationUuid: uuid, side: direction.side, log: deps.log });
+        reconnect.healthy();
         lastWatermark = applier.applied.watermark;
         metrics.start(totalOf(applier.applied.totals));
         deps.log.info('applying changes', { side: direction.side, consumer: direction.consumer, fromVsn: lastWatermark });
         const result = await applyLoop(applier, deps, direction, limits, onMarker, signal, () => {
-          failures = 0;
-          lastWatermark = applier!.applied.watermark;
-          metrics.imported(totalOf(applier!.applied.totals));
+          reconnect.healthy();
+          lastWatermark = applier.applied.watermark;
+          metrics.imported(totalOf(applier.applied.totals));
         });
         return { ...result, runEvents: metrics.runEvents };
-      } catch (e) {
-        // Only a connection lost after a good start is worth waiting for; a wrong host fails at once.
-        // (Not withRetry: the count starts again after every committed group, not at the first failure.)
-        if (!engine.isConnectionLoss(e) || !metrics.started || signal.aborted || ++failures > maxReconnects) throw e;
-        const wait = Math.round(retryDelayMs(RECONNECT, failures));
-        deps.log.warn('lost the connection while applying changes; resuming from the committed watermark', { err: e, attempt: failures, waitMs: wait });
-        deps.out.warn(`lost the connection to the ${direction.side} database (${(e as Error).message}); reconnecting in ${Math.round(wait / 1000)}s`);
-        await sleep(wait, signal);
-        if (signal.aborted) return { stoppedBy: 'signal', watermark: lastWatermark, runEvents: metrics.runEvents };
       } finally {
-        await applier?.close();
+        await applier.close();
       }
-    }
+    }, () => ({ stoppedBy: 'signal', watermark: lastWatermark, runEvents: metrics.runEvents }));
   } finally {
     metrics.stop();
   }
@@ -178,6 +172,7 @@ async function applyLoop(
           }
         }
         await prefetch.waitForData(1000);
+        assertLocksHeld(); // a process whose migration is gone stops instead of polling forever
         continue;
       }
       waitingInTransactionSince = 0;

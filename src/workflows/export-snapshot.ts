@@ -9,7 +9,7 @@
  * snapshot is complete, a rerun does not export again.
  */
 import fs from 'node:fs';
-import type { CaptureId, ChunkRange, Endpoint, SnapshotReader, SourceTable } from '../adapters/engine.js';
+import type { CaptureId, ChunkRange, Endpoint, SnapshotHandle, SnapshotReader, SourceTable } from '../adapters/engine.js';
 import { tableKey } from '../core/change-event.js';
 import { dataFileName, parseDataFileName } from '../core/snapshot-plan.js';
 import { displayName } from '../core/table-filter.js';
@@ -27,12 +27,18 @@ import { failpoint } from '../infra/failpoints.js';
 import type { Logger } from '../infra/logger.js';
 import { runPool } from '../infra/pool.js';
 import { sleep } from '../infra/shutdown.js';
+import type { Output } from './ports.js';
+import { DEFAULT_MAX_RECONNECT_SECONDS, Reconnector } from './reconnect.js';
 import type { TableProgress } from './table-progress.js';
 import { DEFAULTS } from '../infra/defaults.js';
 
 
 export interface ExportSnapshotDeps {
   source: Endpoint;
+  /** Where a reconnect is announced (default: say). */
+  out?: Pick<Output, 'warn'>;
+  /** --max-reconnect-time in ms (default 5 minutes). */
+  maxReconnectMs?: number;
   state: StateStore;
   exportDir: ExportDir;
   log: Logger;
@@ -175,7 +181,7 @@ async function runSnapshot(
     readers.push(...(await handle.openReaders(Math.max(1, Math.min(opts.parallelJobs, plan.chunks.length)))));
 
     deps.progress.begin(plan.tables.map((t) => ({ key: tableKey(t.schema, t.table), label: displayName(t), total: t.estimatedRows })));
-    await copyAllChunks(deps, readers, plan.tables, signal);
+    await copyAllChunks(deps, handle, readers, plan.tables, signal);
     failpoint('export.before_complete');
     markSnapshotComplete(state, generation);
     completed = true;
@@ -183,7 +189,7 @@ async function runSnapshot(
     log.info('snapshot complete', { generation });
   } finally {
     if (!completed) deps.progress.end();
-    for (const r of readers) await r.close();
+    for (const r of readers) await r.close().catch(() => undefined);
     await handle.close();
     // Never leave a capture behind: this snapshot is lost, and a rerun creates a new capture anyway.
     if (!completed && capture) await dropCaptureQuietly(deps, capture);
@@ -216,7 +222,7 @@ function planChunks(ranges: Map<SourceTable, ChunkRange[]>, generation: number):
 }
 
 /** Readers take pending chunks, biggest first; the first failure stops the others. */
-async function copyAllChunks(deps: ExportSnapshotDeps, readers: SnapshotReader[], tables: ExportedTable[], signal: AbortSignal): Promise<void> {
+async function copyAllChunks(deps: ExportSnapshotDeps, handle: SnapshotHandle, readers: SnapshotReader[], tables: ExportedTable[], signal: AbortSignal): Promise<void> {
   const { state } = deps;
   const byKey = new Map(tables.map((t) => [tableKey(t.schema, t.table), t]));
   const queue = pendingChunks(state);
@@ -225,11 +231,38 @@ async function copyAllChunks(deps: ExportSnapshotDeps, readers: SnapshotReader[]
   // Tables without any chunk (an empty partitioned table) are complete at once.
   for (const [k, n] of remaining) if (n === 0) deps.progress.finish(k, 0);
   const rowsSoFar = new Map<string, number>();
-  const copying = runPool(readers, () => queue.shift(), async (reader, chunk, stop) => {
+  // A reader whose session is lost (killed, network) gets a new session on the same snapshot and copies its
+  // chunk again; the file is written whole or not at all, so nothing is counted twice.
+  const reconnect = new Reconnector({
+    side: 'source', db: deps.source, state, commandId: 'export-data-from-source', out: deps.out ?? { warn: (l) => deps.say(`WARNING: ${l}`) },
+    log: deps.log, signal, windowMs: deps.maxReconnectMs ?? DEFAULT_MAX_RECONNECT_SECONDS * 1000,
+  });
+  reconnect.healthy();
+  const slots = readers.map((reader, i) => ({ reader, i, broken: false }));
+  const copying = runPool(slots, () => queue.shift(), async (slot, chunk, stop) => {
     const key = tableKey(chunk.schema_name, chunk.table_name);
     const t = byKey.get(key)!;
     const range: ChunkRange = { leaf: { schema: chunk.source_schema, table: chunk.source_table }, range: JSON.parse(chunk.range_json), estimatedBytes: chunk.estimated_bytes };
-    const res = await reader.copy(range, t.columns, deps.exportDir.dataFile(chunk.file_name), (n) => deps.progress.advance(key, n), stop);
+    const res = await reconnect.run(async () => {
+      if (slot.broken) {
+        slot.reader = readers[slot.i] = await handle.reopenReader(); // (the caller closes what `readers` holds)
+        slot.broken = false;
+      }
+      let shown = 0;
+      try {
+        return await slot.reader.copy(range, t.columns, deps.exportDir.dataFile(chunk.file_name), (n) => {
+          shown += n;
+          deps.progress.advance(key, n);
+        }, stop);
+      } catch (e) {
+        if (stop.aborted) throw e;
+        deps.progress.advance(key, -shown); // copied again in full on the next session
+        slot.broken = true;
+        await slot.reader.close().catch(() => undefined);
+        throw e;
+      }
+    }, () => undefined);
+    if (!res) return; // stopped while waiting to reconnect
     failpoint('export.chunk_after_rename');
     recordChunkDone(state, chunk.file_name, res.rows, res.bytes);
     failpoint('export.chunk_recorded');

@@ -10,10 +10,9 @@
  * either by hand. Every entry first looks at the cutover state: work already done is skipped (the
  * reference tool's #2321: resumed processes ignored an already-initiated cutover).
  */
-import fs from 'node:fs';
 import type { Endpoint } from '../adapters/engine.js';
 import type { ExportDir } from '../export-dir/layout.js';
-import { acquireLock, readLockPid } from '../export-dir/lock.js';
+import { acquireLock, releaseLockFile } from '../export-dir/lock.js';
 import { readCutover } from '../export-dir/migration-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { UserError } from '../infra/errors.js';
@@ -23,6 +22,7 @@ import { exporterCutoverDeps, exporterCutoverDone, exporterMarkerWritten, finish
 import { finishImporterCutover, importerCarriesOn, importerCutoverDone, type ImporterCutoverDeps } from './cutover-import.js';
 import { migratedTables } from './migrated-tables.js';
 import type { Output } from './ports.js';
+import { DEFAULT_MAX_RECONNECT_SECONDS } from './reconnect.js';
 import { streamChanges } from './stream-changes.js';
 
 export interface FallBackDeps {
@@ -31,12 +31,15 @@ export interface FallBackDeps {
   log: Logger;
   out: Output;
   signal: AbortSignal;
+  /** --max-reconnect-time in ms, for every process this one becomes. */
+  maxReconnectMs?: number;
 }
 
 /** What the printed restart command repeats of the current invocation. */
 export interface RestartHint {
   configFile?: string;
   logLevel?: string;
+  maxReconnectSeconds?: number;
 }
 
 type FallBackCommand = 'import data to source' | 'export data from target';
@@ -47,6 +50,7 @@ export function restartCommand(words: FallBackCommand, exportDir: ExportDir, ext
   const parts = [`yb-voyager ${words}`, `--export-dir ${shellQuote(exportDir.root)}`];
   if (extra.configFile) parts.push(`--config-file ${shellQuote(extra.configFile)}`);
   if (extra.logLevel && extra.logLevel !== 'info') parts.push(`--log-level ${extra.logLevel}`);
+  if (extra.maxReconnectSeconds !== undefined && extra.maxReconnectSeconds !== DEFAULT_MAX_RECONNECT_SECONDS) parts.push(`--max-reconnect-time ${extra.maxReconnectSeconds}`);
   parts.push(`--${side}-db-password '***'`);
   return parts.join(' ');
 }
@@ -92,8 +96,7 @@ export async function continueAsImportDataToSource(deps: FallBackDeps, source: E
  */
 async function continueAs<T>(deps: FallBackDeps, restart: RestartHint, fromId: string, command: FallBackCommand, work: () => Promise<T>): Promise<T> {
   const lock = acquireLock(deps.exportDir.lockFile(command.replace(/ /g, '-')), command);
-  const old = deps.exportDir.lockFile(fromId);
-  if (readLockPid(old) === process.pid) fs.rmSync(old, { force: true });
+  releaseLockFile(deps.exportDir.lockFile(fromId));
   try {
     deps.out.line(`this process now continues as: ${command}`);
     deps.out.line(`if it stops, restart it with: ${restartCommand(command, deps.exportDir, restart)}`);
@@ -118,6 +121,7 @@ async function applyUntilCutoverMarker(deps: FallBackDeps, side: 'source' | 'tar
       exportDir: deps.exportDir,
       log: deps.log,
       out: deps.out,
+      maxReconnectMs: deps.maxReconnectMs,
       onMarker: async (marker) => {
         await finishImporterCutover(importerDeps, marker);
         return 'stop';
@@ -134,7 +138,7 @@ async function applyUntilCutoverMarker(deps: FallBackDeps, side: 'source' | 'tar
  * the cutover to source, then write its marker and drop the target's slot and publication.
  */
 export async function exportDataFromTarget(deps: FallBackDeps, target: Endpoint): Promise<'completed' | 'stopped'> {
-  const streamDeps = { db: target, state: deps.state, exportDir: deps.exportDir, log: deps.log, out: deps.out };
+  const streamDeps = { db: target, state: deps.state, exportDir: deps.exportDir, log: deps.log, out: deps.out, maxReconnectMs: deps.maxReconnectMs };
   const exporterDeps = exporterCutoverDeps(streamDeps, 'target');
   if (exporterCutoverDone(deps.state, 'target')) {
     deps.out.line('the export from the target already finished its part of the cutover to source: nothing left to export');

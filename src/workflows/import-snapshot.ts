@@ -8,7 +8,8 @@
  * done, so an import may run while the export is still going: it waits for more chunks until the export
  * says the snapshot is complete.
  */
-import type { BatchLoader, Endpoint, FileImportState, SnapshotTarget, SnapshotTargetAdmin } from '../adapters/engine.js';
+import fs from 'node:fs';
+import type { BatchLoader, BatchToLoad, Endpoint, FileImportState, SnapshotTarget, SnapshotTargetAdmin } from '../adapters/engine.js';
 import { tableKey } from '../core/change-event.js';
 import { parseDataFileName } from '../core/snapshot-plan.js';
 import { displayName, filterTables, TablePatternError } from '../core/table-filter.js';
@@ -24,6 +25,8 @@ import type { Logger } from '../infra/logger.js';
 import { runPool } from '../infra/pool.js';
 import { TRANSIENT_BATCH, withRetry } from '../infra/retry.js';
 import { sleep } from '../infra/shutdown.js';
+import type { Output } from './ports.js';
+import { DEFAULT_MAX_RECONNECT_SECONDS, Reconnector } from './reconnect.js';
 import type { TableProgress } from './table-progress.js';
 import { DEFAULTS } from '../infra/defaults.js';
 
@@ -42,6 +45,10 @@ export interface ImportDataRecord {
 
 export interface ImportSnapshotDeps {
   target: Endpoint;
+  /** Where a reconnect is announced (default: say). */
+  out?: Pick<Output, 'warn'>;
+  /** --max-reconnect-time in ms (default 5 minutes). */
+  maxReconnectMs?: number;
   state: StateStore;
   exportDir: ExportDir;
   log: Logger;
@@ -139,7 +146,8 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
       const all = (readExportData(state)?.tables ?? []).every((t) => completed.has(tableKey(t.schema, t.table)));
       return { generation: rec.generation, completedTables: [...completed], snapshotComplete: all, completedAt: all ? new Date().toISOString() : undefined };
     });
-    return { status: 'imported', exportType: rec.exportType, tables: await summary(admin, uuid, tables) };
+    // (A fresh session: the target may have restarted during the import.)
+    return { status: 'imported', exportType: rec.exportType, tables: await summary(await bulk.open(conn), uuid, tables, true) };
   } finally {
     await admin.close();
   }
@@ -199,8 +207,8 @@ async function checkResumable(state: StateStore, admin: SnapshotTargetAdmin, imp
   }
 }
 
-async function summary(admin: SnapshotTargetAdmin, uuid: string, tables: readonly { schema: string; table: string }[]): Promise<ImportedTableSummary[]> {
-  const rows = await admin.importedRowsByTable(uuid);
+async function summary(admin: SnapshotTargetAdmin, uuid: string, tables: readonly { schema: string; table: string }[], close = false): Promise<ImportedTableSummary[]> {
+  const rows = await admin.importedRowsByTable(uuid).finally(() => (close ? admin.close() : undefined));
   return tables.map((t) => ({
     schema: t.schema,
     table: t.table,
@@ -288,7 +296,39 @@ async function runImport(
     }
   };
 
-  const importChunk = async (session: { loader: BatchLoader }, c: ChunkRow) => {
+  // A target restart or a killed session must not fail the batch it was in: the batch is loaded again on a
+  // new session (the bookkeeping row makes a batch that did commit a no-op).
+  const reconnect = new Reconnector({
+    side: 'target', db: deps.target, state, commandId: 'import-data-to-target', out: deps.out ?? { warn: (l) => deps.say(`WARNING: ${l}`) },
+    log, signal: stop.signal, windowMs: deps.maxReconnectMs ?? DEFAULT_MAX_RECONNECT_SECONDS * 1000,
+  });
+  const loadBatch = (session: { loader: BatchLoader; broken?: boolean }, batch: BatchToLoad, mark: ReturnType<ChunkReader['mark']>, reader: ChunkReader): Promise<boolean> =>
+    reconnect.run(async () => {
+      if (session.broken) {
+        session.loader = await bulk.openLoader(deps.target.conn);
+        session.broken = false;
+      }
+      try {
+        // A deadlock or serialization failure: the same batch again, a few times.
+        await withRetry(async () => {
+          reader.rewind(mark);
+          await session.loader.load(batch, reader.batch(opts.batchSize));
+        }, {
+          policy: TRANSIENT_BATCH,
+          retryable: (e) => deps.target.engine.isTransient(e) && !deps.target.engine.isConnectionLoss(e),
+          signal: stop.signal,
+          onRetry: (ev) => log.warn('batch failed; retrying', { file: batch.fileName, batch: batch.batchNumber, attempt: ev.attempt, waitMs: Math.round(ev.delayMs), err: ev.error }),
+        });
+      } catch (e) {
+        session.broken = true;
+        void session.loader.close();
+        throw e;
+      }
+      reconnect.healthy();
+      return true;
+    }, () => false);
+
+  const importChunk = async (session: { loader: BatchLoader; broken?: boolean }, c: ChunkRow) => {
     const k = tableKey(c.schema_name, c.table_name);
     const t = selected.get(k)!;
     const st = imported.get(c.file_name) ?? { rows: 0, lastBatch: 0 };
@@ -307,20 +347,8 @@ async function runImport(
         batchNumber++;
         const mark = reader.mark();
         const batch = { migrationUuid: uuid, fileName: c.file_name, batchNumber, schema: t.schema, table: t.table, columns: t.columns, firstLine: mark.rows + 1 };
-        await withRetry(async (attempt) => {
-          // A new session after a failure: the old one may be gone, or its transaction aborted.
-          if (attempt > 1) session.loader = await bulk.openLoader(deps.target.conn);
-          reader.rewind(mark);
-          await session.loader.load(batch, reader.batch(opts.batchSize));
-        }, {
-          policy: TRANSIENT_BATCH,
-          retryable: (e) => deps.target.engine.isTransient(e),
-          signal: stop.signal,
-          onRetry: (ev) => {
-            log.warn('batch failed; retrying', { file: c.file_name, batch: batchNumber, attempt: ev.attempt, waitMs: Math.round(ev.delayMs), err: ev.error });
-            void session.loader.close();
-          },
-        });
+        if (!(await loadBatch(session, batch, mark, reader))) return;
+        while (DEFAULTS.testBatchPauseFile && fs.existsSync(DEFAULTS.testBatchPauseFile) && !stop.signal.aborted) await sleep(50, stop.signal);
         const rows = reader.rowsRead - mark.rows;
         importedRows.set(k, (importedRows.get(k) ?? 0) + rows);
         progress.advance(k, rows);
@@ -336,9 +364,10 @@ async function runImport(
   };
 
   const jobs = Math.max(1, opts.parallelJobs);
-  const sessions: { loader: BatchLoader }[] = [];
+  const sessions: { loader: BatchLoader; broken?: boolean }[] = [];
   try {
     for (let i = 0; i < jobs; i++) sessions.push({ loader: await bulk.openLoader(deps.target.conn) });
+    reconnect.healthy();
     await runPool(sessions, nextChunk, async (session, c) => {
       try {
         await importChunk(session, c);

@@ -10,14 +10,16 @@
 import type { CaptureId, CaptureStream, Endpoint, StreamedTable } from '../adapters/engine.js';
 import type { ExporterRole } from '../core/change-event.js';
 import type { ExportDir } from '../export-dir/layout.js';
+import { assertLocksHeld } from '../export-dir/lock.js';
 import { exportedEventTotal, exporterPosition, exportRate, QueueWriter } from '../export-dir/queue.js';
 import { readCapture, readExportData } from '../export-dir/snapshot-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { problemsError, UserError } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
-import { ChangeExporter, DEFAULT_GROUP_COMMIT_MS } from './change-exporter.js';
+import { ChangeExporter, DEFAULT_GROUP_COMMIT_MS, type StopReason } from './change-exporter.js';
 import { cutoverStopPosition, exporterCutoverDeps, exporterCutoverRequested, finishExporterCutover } from './cutover-export.js';
 import type { Output } from './ports.js';
+import { DEFAULT_MAX_RECONNECT_SECONDS, Reconnector } from './reconnect.js';
 
 export type Side = 'source' | 'target';
 
@@ -30,6 +32,8 @@ export interface StreamChangesDeps {
   out: Output;
   /** Which database this process streams from; 'source' unless it is the fall-back stream. */
   side?: Side;
+  /** --max-reconnect-time in ms (default 5 minutes). */
+  maxReconnectMs?: number;
   /** Tuning and tests. */
   metricsIntervalMs?: number;
   walReportIntervalMs?: number;
@@ -37,6 +41,7 @@ export interface StreamChangesDeps {
 }
 
 const ROLE: Record<Side, ExporterRole> = { source: 'source_db_exporter', target: 'target_db_exporter_fb' };
+const COMMAND_ID: Record<Side, string> = { source: 'export-data-from-source', target: 'export-data-from-target' };
 
 export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal): Promise<void> {
   const side = deps.side ?? 'source';
@@ -56,6 +61,37 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
   if (report.problems.length) throw problemsError(`the ${side} database is not ready to stream changes`, report.problems);
   if (signal.aborted) return;
 
+  const reconnect = new Reconnector({
+    side, db: deps.db, state, commandId: COMMAND_ID[side], out, log, signal,
+    windowMs: deps.maxReconnectMs ?? DEFAULT_MAX_RECONNECT_SECONDS * 1000,
+  });
+  const run = { events: 0 };
+  const stopped = await reconnect.run(() => streamSession(deps, side, capture, tables, reconnect, run, signal), () => 'signal' as const);
+  if (stopped === 'position') {
+    // Idempotent: a connection lost in the middle is retried like a lost stream.
+    await reconnect.run(() => finishExporterCutover(exporterCutoverDeps(deps, side)), () => undefined);
+    return;
+  }
+  out.line(`change export stopped at ${side} position ${exporterPosition(state, role) ?? '(none yet)'}; rerun the same command to resume`);
+}
+
+/**
+ * One connection's worth of streaming: from the durable position until a signal, the cutover stop position,
+ * or a failure. Whatever was appended but not committed is dropped when the next session opens the queue
+ * (and resent by the source).
+ */
+async function streamSession(
+  deps: StreamChangesDeps,
+  side: Side,
+  capture: CaptureId,
+  tables: StreamedTable[] | undefined,
+  reconnect: Reconnector,
+  run: { events: number },
+  signal: AbortSignal,
+): Promise<StopReason> {
+  const { log, out, state } = deps;
+  const { engine, conn } = deps.db;
+  const role = ROLE[side];
   // The source resends from its confirmed position, which may be behind the queue (a crash between our
   // commit and the confirmation); ChangeExporter skips what the queue already holds.
   const saved = exporterPosition(state, role);
@@ -76,15 +112,16 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
     log.info('stop requested: finishing the current source transaction');
     void exporter.requestStop('signal');
   };
+  const showMetrics = () => out.metrics('export', exportMetricRows(state, role, run.events + writer.runEvents));
   try {
-    stream = await changes.open(conn, { capture, from, tables, log }, exporter);
+    stream = await engine.changeSource!.open(conn, { capture, from, tables, log }, exporter);
+    reconnect.healthy();
     log.info('streaming changes', { side, durable: from, resumed: saved !== undefined });
     out.line(`streaming changes from the ${side} into ${deps.exportDir.queueDir}`);
 
-    const showMetrics = () => out.metrics('export', exportMetricRows(state, role, writer.runEvents));
     const reportRetained = async () => {
       try {
-        const r = await changes.retained(conn, capture);
+        const r = await engine.changeSource!.retained(conn, capture);
         if (r) log.info('the change capture retains data on the server', { retainedBytes: r.bytes, retainedMB: Math.round(r.bytes / 1048576), ...r.detail });
       } catch (e) {
         log.warn('could not read what the change capture retains on the server', { err: e });
@@ -97,6 +134,16 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
     timers.push(setInterval(() => void reportRetained(), deps.walReportIntervalMs ?? 30_000));
     const checkCutover = cutoverWatch(deps, side, exporter);
     timers.push(setInterval(() => void checkCutover().catch((e) => log.warn('cutover check failed; retrying', { err: e })), 1000));
+    // The process must not outlive its migration (export dir or lock removed): stop at a boundary, then fail.
+    let orphaned: unknown;
+    timers.push(setInterval(() => {
+      try {
+        assertLocksHeld();
+      } catch (e) {
+        orphaned ??= e;
+        void exporter.requestStop('signal');
+      }
+    }, 1000));
 
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
@@ -107,21 +154,18 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
     log.info('change export stopped', {
       reason: exporter.stopped,
       durable: exporter.durable,
-      eventsThisRun: writer.runEvents,
+      eventsThisRun: run.events + writer.runEvents,
       skippedTransactions: exporter.skippedTransactions,
     });
     await writer.drain(); // (a stop waits for its commit; this only makes it explicit)
-    if (exporter.stopped === 'position') {
-      await finishExporterCutover(exporterCutoverDeps(deps, side), writer);
-      return;
-    }
     writer.close();
-    out.line(`change export stopped at ${side} position ${exporter.durable}; rerun the same command to resume`);
+    if (orphaned) throw orphaned;
+    return exporter.stopped ?? 'signal';
   } catch (e) {
-    // Whatever was appended but not committed is dropped on the next open and resent by the server.
     writer.close();
     throw e;
   } finally {
+    run.events += writer.runEvents;
     for (const t of timers) clearInterval(t);
     signal.removeEventListener('abort', onAbort);
     await stream?.close().catch(() => undefined);

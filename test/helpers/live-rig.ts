@@ -67,3 +67,15 @@ export async function poll<T>(what: string, fn: () => Promise<T | undefined>, ti
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** After end migration: no replication slot, publication or metadata schema is left in `db`. */
+export async function assertNothingLeft(cluster: PgCluster, db: string): Promise<void> {
+  const c = await cluster.connectAdmin(db);
+  try {
+    const r = await c.query(`SELECT (SELECT count(*) FROM pg_replication_slots) AS slots, (SELECT count(*) FROM pg_publication) AS pubs,
+      (SELECT count(*) FROM pg_namespace WHERE nspname = 'ybvoyager_metadata') AS meta`);
+    assert.deepEqual(r.rows[0], { slots: '0', pubs: '0', meta: '0' }, `left behind in ${db}`);
+  } finally {
+    await c.end();
+  }
+}

@@ -36,9 +36,10 @@ export class PgCluster {
     readonly host: string,
     readonly port: number,
     private readonly adminConfig: pg.ClientConfig,
-    private readonly child: ChildProcess | undefined,
+    private child: ChildProcess | undefined,
     private readonly dir: string | undefined,
     private readonly createdDbs: string[] = [],
+    private readonly options: PgClusterOptions = {},
   ) {}
 
   static async start(options: PgClusterOptions = {}): Promise<PgCluster> {
@@ -66,7 +67,7 @@ export class PgCluster {
           await c.connect();
           await c.end();
         }, 30_000);
-        const cluster = new PgCluster('127.0.0.1', port, admin, child, dir);
+        const cluster = new PgCluster('127.0.0.1', port, admin, child, dir, [], options);
         await cluster.ensureMigrationUser();
         return cluster;
       } catch (e) {
@@ -138,6 +139,53 @@ export class PgCluster {
   /** The server's log (stderr) of a private cluster; with extraConf { log_connections: 'on' } it shows each login and whether it used SSL. */
   serverLog(): string {
     return this.dir ? fs.readFileSync(path.join(this.dir, 'server.log'), 'utf8') : '';
+  }
+
+  private get dataDir(): string {
+    if (!this.dir) throw new Error('only a private cluster can be stopped and started by a test');
+    return path.join(this.dir, 'data');
+  }
+
+  /** Stop the server: 'immediate' is a crash as far as clients and recovery are concerned (pg_ctl -m immediate). */
+  async stopServer(mode: 'immediate' | 'fast' = 'immediate'): Promise<void> {
+    void this.dataDir;
+    if (this.child) await stopServer(this.child, mode === 'immediate' ? 'SIGQUIT' : 'SIGINT');
+  }
+
+  /** Start the stopped server again on the same port, and wait until it takes connections. */
+  async startServer(): Promise<void> {
+    const dir = this.dir!;
+    this.child = spawnServer('postgres', path.join(pgBinDir(), 'postgres'), ['-D', this.dataDir], path.join(dir, 'server.log'));
+    const child = this.child;
+    await waitFor('postgres to accept connections again', async () => {
+      if (child.exitCode !== null) throw new Error('postgres exited: ' + tail(path.join(dir, 'server.log')));
+      const c = new pg.Client(this.adminConfig);
+      await c.connect();
+      await c.end();
+    }, 60_000);
+  }
+
+  async restart(mode: 'immediate' | 'fast' = 'immediate'): Promise<void> {
+    await this.stopServer(mode);
+    await this.startServer();
+  }
+
+  /**
+   * A different cluster at the same address: the server is stopped, its data set aside, and a new cluster
+   * (new system identifier) with the same migration user, password and database names starts on the same port.
+   */
+  async replaceWithFreshCluster(): Promise<void> {
+    await this.stopServer('fast');
+    fs.renameSync(this.dataDir, `${this.dataDir}.replaced`);
+    runAs('postgres', path.join(pgBinDir(), 'initdb'), ['-D', this.dataDir, '-U', 'postgres', '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
+    // Set up over the socket only, then open the TCP port: a client never meets it half made.
+    writeConf(this.dataDir, this.dir!, this.port, { ...this.options, extraConf: { ...this.options.extraConf, listen_addresses: "''" } });
+    await this.startServer();
+    await this.ensureMigrationUser();
+    for (const db of this.createdDbs) await this.query(`CREATE DATABASE "${db}" OWNER ${MIGRATION_USER}`);
+    await this.stopServer('fast');
+    writeConf(this.dataDir, this.dir!, this.port, this.options);
+    await this.startServer();
   }
 
   async stop(): Promise<void> {

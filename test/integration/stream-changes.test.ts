@@ -125,16 +125,42 @@ function lsnCmp(a: string, b: string): bigint {
   return v(a) - v(b);
 }
 
-test('a replication connection the server drops fails the export with a rerun hint; the rerun resumes without loss', async () => {
+test('a replication connection the server drops: the export reconnects by itself and loses nothing', async () => {
   const src = await setupStreamingSource(cluster, `CREATE TABLE t (id int PRIMARY KEY)`, [{ table: 't', pk: ['id'] }]);
   try {
-    const deps = { db: { engine: postgresEngine, conn: { settings: src.settings, secret: src.secret } }, state: src.state, exportDir: src.exportDir, log: createLogger(undefined, 'info'), out: captureOutput() };
+    const out = captureOutput();
+    const ac = new AbortController();
+    const deps = { db: { engine: postgresEngine, conn: { settings: src.settings, secret: src.secret } }, state: src.state, exportDir: src.exportDir, log: createLogger(undefined, 'info'), out };
+    const running = streamChanges(deps, ac.signal);
+    running.catch(() => undefined);
+    await src.sql.query(`INSERT INTO t VALUES (1)`);
+    await waitForPosition(src.state, await currentLsn(src.sql));
+    await src.sql.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1`, [src.slot]);
+    await src.sql.query(`INSERT INTO t VALUES (2)`);
+    await src.sql.query(`INSERT INTO t VALUES (3)`);
+    await waitFor('the reconnected stream to pass the inserts', async () => {
+      if (!out.warnings.some((w) => /^reconnected to the source database/.test(w))) throw new Error('not reconnected yet');
+      if (dataEvents(readQueue(src.exportDir, src.state)).length < 3) throw new Error('not in the queue yet');
+    });
+    ac.abort();
+    await running;
+    assert.ok(out.warnings.some((w) => /^lost the connection to the source database \(.*\): reconnecting \(attempt 1, next in [\d.]+ s\)$/.test(w)), out.warnings.join('\n'));
+    assert.deepEqual(dataEvents(readQueue(src.exportDir, src.state)).map((e) => e.key.id), ['1', '2', '3'], 'each change exactly once');
+  } finally {
+    await src.cleanup();
+  }
+});
+
+test('with --max-reconnect-time 0 a dropped replication connection stops the export with a rerun hint; the rerun resumes without loss', async () => {
+  const src = await setupStreamingSource(cluster, `CREATE TABLE t (id int PRIMARY KEY)`, [{ table: 't', pk: ['id'] }]);
+  try {
+    const deps = { db: { engine: postgresEngine, conn: { settings: src.settings, secret: src.secret } }, state: src.state, exportDir: src.exportDir, log: createLogger(undefined, 'info'), out: captureOutput(), maxReconnectMs: 0 };
     const running = streamChanges(deps, new AbortController().signal);
     running.catch(() => undefined);
     await src.sql.query(`INSERT INTO t VALUES (1)`);
     await waitForPosition(src.state, await currentLsn(src.sql));
     await src.sql.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1`, [src.slot]);
-    await assert.rejects(running, (e: Error & { hint?: string }) => /replication/.test(e.message) && /rerun the command/.test(e.hint ?? ''));
+    await assert.rejects(running, (e: Error & { hint?: string }) => /could not reconnect within 0 s \(--max-reconnect-time\)/.test(e.message) && /rerun the same command/.test(e.hint ?? ''));
     await src.sql.query(`INSERT INTO t VALUES (2)`);
     await streamWhile(src, async () => { await src.sql.query(`INSERT INTO t VALUES (3)`); });
     assert.deepEqual(dataEvents(readQueue(src.exportDir, src.state)).map((e) => e.key.id), ['1', '2', '3']);

@@ -212,3 +212,13 @@ describe('config file', () => {
     }
   });
 });
+
+test('list flags: quoted names keep their commas; an unclosed quote is a one-line usage error', () => {
+  assert.deepEqual(splitList('public,schema2,"Schema"'), ['public', 'schema2', '"Schema"']);
+  assert.deepEqual(splitList('"a,b",c'), ['"a,b"', 'c']);
+  assert.deepEqual(splitList('"say ""hi""",x'), ['"say ""hi"""', 'x']);
+  assert.throws(
+    () => resolveOptions(TEST_CMD, new Map([['source-db-schema', 'public,"Sales']]), {}, undefined),
+    (e: Error) => /double quote is not closed/.test(e.message) && !e.message.includes('\n'),
+  );
+});

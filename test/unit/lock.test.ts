@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { acquireLock, processStartTime, readLockPid } from '../../src/export-dir/lock.js';
+import { acquireLock, assertLocksHeld, processStartTime, readLockPid, releaseLockFile } from '../../src/export-dir/lock.js';
 import { UserError } from '../../src/infra/errors.js';
 
 let dir: string;
@@ -117,4 +117,23 @@ test('several processes racing for one stale lock: exactly one wins', async () =
   await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
   assert.equal(reports.filter((r) => r === 'won').length, 1, reports.join(','));
   assert.equal(reports.filter((r) => r === 'refused').length, children.length - 1, reports.join(','));
+});
+
+test('a process whose lock file vanished or changed owner is told to stop; a lock given up no longer counts', () => {
+  const file = path.join(dir, 'guard.lck');
+  const lock = acquireLock(file, 'import data to target');
+  assert.doesNotThrow(() => assertLocksHeld());
+  fs.rmSync(file);
+  assert.throws(() => assertLocksHeld(), (e: unknown) => e instanceof UserError && e.kind === 'conflict' && /lock file .*guard\.lck is gone/.test(e.message));
+  fs.writeFileSync(file, `${sleeper.pid}\n`);
+  assert.throws(() => assertLocksHeld(), (e: unknown) => e instanceof UserError && new RegExp(`now belongs to pid ${sleeper.pid}`).test(e.message));
+  lock.release(); // someone else's file stays
+  assert.equal(readLockPid(file), sleeper.pid);
+  assert.doesNotThrow(() => assertLocksHeld(), 'a released lock is not watched');
+  const next = acquireLock(path.join(dir, 'guard2.lck'), 'export data from source');
+  releaseLockFile(path.join(dir, 'guard2.lck')); // goes on as another command
+  assert.doesNotThrow(() => assertLocksHeld());
+  assert.equal(fs.existsSync(path.join(dir, 'guard2.lck')), false);
+  next.release();
+  fs.rmSync(file);
 });

@@ -116,6 +116,16 @@ test('bindDatabase: the same database again is fine (a new host name is recorded
   s.close();
 });
 
+test('bindDatabase: a database dropped and created again (same name, new oid) is another database', () => {
+  const s = StateStore.open(newDb());
+  s.bindDatabase('source', source); // recorded by an earlier version: no oid
+  s.bindDatabase('source', { ...source, dbOid: '16384' });
+  assert.equal(s.getJson<MigrationRecord>('migration')!.source?.dbOid, '16384', 'the oid is recorded once known');
+  assert.throws(() => s.bindDatabase('source', { ...source, dbOid: '16999' }), (e: unknown) => e instanceof UserError && e.kind === 'conflict');
+  s.bindDatabase('source', { ...source, dbOid: '16384' });
+  s.close();
+});
+
 test('an ended migration refuses further commands', () => {
   const s = StateStore.open(newDb());
   s.assertNotEnded();

@@ -16,6 +16,7 @@ import { indexDdl, policyDdl, ruleDdl, statisticsDdl, triggerDdl, viewDdl, warnU
 import { routineDdl } from './ddl-routines.js';
 import { tableDdl } from './ddl-tables.js';
 import { collationDdl, extensionDdl, schemaDdl, sequenceDdl, typeDdl, type ExportedSchemaRef } from './ddl-types.js';
+import { resolveNames, TablePatternError } from '../../core/table-filter.js';
 
 export interface IntrospectedSchema {
   readonly files: ReadonlyMap<SchemaDir, readonly DdlStatement[]>;
@@ -50,13 +51,18 @@ export async function resolveSchemas(client: pg.Client, requested: readonly stri
   const found: ExportedSchemaRef[] = [];
   const missing: string[] = [];
   const denied: string[] = [];
-  for (const raw of requested) {
-    const quoted = raw.length > 1 && raw.startsWith('"') && raw.endsWith('"');
-    const name = quoted ? raw.slice(1, -1).replace(/""/g, '"') : raw;
-    const match = rows.find((r) => r.name === name) ?? (quoted ? undefined : rows.find((r) => r.name.toLowerCase() === name.toLowerCase()));
-    if (!match) missing.push(name);
-    else if (!match.usable) denied.push(match.ident);
-    else if (!found.some((f) => f.oid === match.oid)) found.push({ oid: match.oid, name: match.name, ident: match.ident });
+  let resolved: { found: string[]; missing: string[] };
+  try {
+    resolved = resolveNames(requested, rows.map((r) => r.name));
+  } catch (e) {
+    if (e instanceof TablePatternError) throw new UserError(e.message, 'check --source-db-schema');
+    throw e;
+  }
+  missing.push(...resolved.missing);
+  for (const name of resolved.found) {
+    const match = rows.find((r) => r.name === name)!;
+    if (!match.usable) denied.push(match.ident);
+    else found.push({ oid: match.oid, name: match.name, ident: match.ident });
   }
   if (missing.length) {
     const existing = rows.map((r) => r.ident).join(', ') || '(none)';

@@ -11,8 +11,8 @@
 import type pg from 'pg';
 import type { SequenceValue } from '../../core/cutover.js';
 import { DbError } from '../../infra/errors.js';
-import type { SequenceSync } from '../engine.js';
-import { quoteIdent, quoteLiteral, withClient } from './connection.js';
+import type { SequenceRestore, SequenceSync } from '../engine.js';
+import { qualified, quoteIdent, quoteLiteral, withClient } from './connection.js';
 import { mapQueryError } from './errors.js';
 
 /**
@@ -51,12 +51,12 @@ export async function readSequences(client: pg.Client, schemas: readonly string[
   } catch (e) {
     throw mapQueryError(e, 'reading the sequences');
   }
-  const unreadable = rows.filter((r) => !isTrue(r.readable)).map((r) => `${r.schema}.${r.name}`);
+  const unreadable = rows.filter((r) => !isTrue(r.readable)).map((r) => qualified(r.schema, r.name));
   if (unreadable.length) {
     throw new DbError(
       'privilege',
       `the migration user cannot read sequence(s) ${unreadable.join(', ')}, whose values must move at cutover`,
-      `GRANT SELECT ON SEQUENCE ${unreadable.map((s) => s.split('.').map(quoteIdent).join('.')).join(', ')} TO <migration user>`,
+      `GRANT SELECT ON SEQUENCE ${unreadable.join(', ')} TO <migration user>`,
       '42501',
     );
   }
@@ -77,17 +77,6 @@ const USERS_OF_SEQUENCE = `
   FROM users u JOIN pg_class c ON c.oid = u.rel JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = u.rel AND a.attnum = u.attnum AND NOT a.attisdropped
   WHERE c.relkind IN ('r', 'p') AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype)`;
-
-export interface SequenceRestore {
-  schema: string;
-  name: string;
-  /** The value setval() was given (nextval() returns the next one), or undefined when left untouched. */
-  setTo?: string;
-  /** Why nothing was done: the sequence does not exist on this side, or was never used on either side. */
-  skipped?: 'missing' | 'unused';
-  /** Columns whose data was taken into account. */
-  columns: string[];
-}
 
 export interface RestoreOptions {
   /** Schema name on the destination for a schema of the exporting side (identity by default). */

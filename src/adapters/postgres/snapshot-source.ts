@@ -15,7 +15,7 @@ import { displayName, filterTables, TablePatternError } from '../../core/table-f
 import { UserError } from '../../infra/errors.js';
 import { failpoint } from '../../infra/failpoints.js';
 import { captureNames } from './change-source.js';
-import { connect, quoteIdent, withClient } from './connection.js';
+import { connect, quoteIdent, quoteLiteral, withClient } from './connection.js';
 import { ctidPredicate, planCtidRanges, type CtidRange } from './ctid-ranges.js';
 import { mapQueryError } from './errors.js';
 import { tableStreamingProblems } from './guardrails.js';
@@ -110,20 +110,40 @@ class PgSnapshot implements SnapshotHandle {
 
   async openReaders(n: number): Promise<SnapshotReader[]> {
     const readers: SnapshotReader[] = [];
-    for (let i = 0; i < n; i++) {
-      const session = await openSnapshotSession(this.conn.settings, this.conn.secret, this.snapshotName);
-      readers.push({
-        copy: (chunk, columns, file, onRows, signal) => {
-          const sql = copyOutSql(chunk.leaf, columns, ctidPredicate(chunk.range as CtidRange));
-          return copyChunkToFile(session.client, sql, file, onRows, signal);
-        },
-        close: () => session.close(),
-      });
-    }
+    for (let i = 0; i < n; i++) readers.push(await this.reader(this.snapshotName));
     // Every reader holds the snapshot now; the replication connection may run its next command (close).
     await this.holder?.end().catch(() => undefined);
     this.holder = undefined;
     return readers;
+  }
+
+  /**
+   * A reader whose session was lost: the coordinator, still inside the snapshot, exports it again. When the
+   * coordinator is gone too (the server restarted), so is the snapshot.
+   */
+  async reopenReader(): Promise<SnapshotReader> {
+    let name: string;
+    try {
+      name = (await this.coordinator.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0].s;
+    } catch (e) {
+      throw new UserError(
+        `the source's snapshot was lost with its session (${(e as Error).message}); the chunks exported so far cannot be continued under another snapshot`,
+        'rerun export data from source: the snapshot starts again (then import data with --start-clean true --truncate-tables true if it had begun)',
+        'connect',
+      );
+    }
+    return this.reader(name);
+  }
+
+  private async reader(snapshotName: string): Promise<SnapshotReader> {
+    const session = await openSnapshotSession(this.conn.settings, this.conn.secret, snapshotName);
+    return {
+      copy: (chunk, columns, file, onRows, signal) => {
+        const sql = copyOutSql(chunk.leaf, columns, ctidPredicate(chunk.range as CtidRange));
+        return copyChunkToFile(session.client, sql, file, onRows, signal);
+      },
+      close: () => session.close(),
+    };
   }
 
   async close(): Promise<void> {
@@ -148,7 +168,7 @@ async function begin(c: Conn, o: { tables: readonly SourceTable[]; capture?: Cap
       start = created.consistentLsn;
       failpoint('export.after_slot');
       await coordinator.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      await coordinator.query(`SET TRANSACTION SNAPSHOT '${snapshotName}'`).catch((e) => {
+      await coordinator.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshotName)}`).catch((e) => {
         throw mapQueryError(e, 'importing the slot snapshot');
       });
     } else {

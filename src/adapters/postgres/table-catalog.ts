@@ -4,7 +4,8 @@
  * partitions, sizes, and whether the migration user may read (and, for a live migration, publish) them.
  */
 import type pg from 'pg';
-import { parseTablePattern } from '../../core/table-filter.js';
+import { resolveNames, TablePatternError } from '../../core/table-filter.js';
+import { UserError } from '../../infra/errors.js';
 import { mapQueryError } from './errors.js';
 
 export interface CatalogColumn {
@@ -38,18 +39,15 @@ export interface CatalogTable {
   replicaIdentity: string;
 }
 
-/** Schemas named by --source-db-schema that exist (quoted entries exactly, unquoted case-insensitively). */
+/** Schemas named by --source-db-schema that exist (core/table-filter.ts resolveNames has the rules). */
 export async function resolveSchemas(client: pg.Client, requested: readonly string[]): Promise<{ found: string[]; missing: string[] }> {
   const all = (await query<{ nspname: string }>(client, `SELECT nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema' ORDER BY 1`, [])).map((r) => r.nspname);
-  const found = new Set<string>();
-  const missing: string[] = [];
-  for (const entry of requested) {
-    const p = parseTablePattern(entry).table;
-    const hits = all.filter((s) => p.regex.test(s));
-    if (!hits.length) missing.push(entry);
-    for (const h of hits) found.add(h);
+  try {
+    return resolveNames(requested, all);
+  } catch (e) {
+    if (e instanceof TablePatternError) throw new UserError(e.message, 'check --source-db-schema');
+    throw e;
   }
-  return { found: [...found], missing };
 }
 
 async function query<T extends pg.QueryResultRow>(client: pg.Client, sql: string, params: unknown[]): Promise<T[]> {

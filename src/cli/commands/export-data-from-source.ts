@@ -5,6 +5,7 @@
 import type { ExportType } from '../../export-dir/snapshot-state.js';
 import { exportSnapshot } from '../../workflows/export-snapshot.js';
 import { afterSourceChangeExport, recordFallBackCapability, resumeSourceExporterCutover } from '../../workflows/fall-back.js';
+import { DEFAULT_MAX_RECONNECT_SECONDS } from '../../workflows/reconnect.js';
 import { streamChanges } from '../../workflows/stream-changes.js';
 import { endpointFromOptions } from '../connection-options.js';
 import type { CommandContext } from '../context.js';
@@ -15,8 +16,9 @@ export async function run(ctx: CommandContext): Promise<void> {
   const o = ctx.options;
   const source = await endpointFromOptions(o, 'source');
   const exportType = o.str('export-type') as ExportType;
-  const fallBack = { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal };
-  const restart = { configFile: o.str('config-file'), logLevel: o.str('log-level') };
+  const maxReconnectSeconds = o.int('max-reconnect-time') ?? DEFAULT_MAX_RECONNECT_SECONDS;
+  const fallBack = { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal, maxReconnectMs: maxReconnectSeconds * 1000 };
+  const restart = { configFile: o.str('config-file'), logLevel: o.str('log-level'), maxReconnectSeconds };
   if (exportType === 'snapshot-and-changes') {
     // A rerun after the cutover began (crash, kill -9): finish it and go on; never export or stream again.
     if (await resumeSourceExporterCutover(fallBack, source, restart)) return;
@@ -24,7 +26,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   }
   const progress = createTableProgress(ctx.out, o.bool('disable-pb') ?? false, { verb: 'exported', rate: false });
   const result = await exportSnapshot(
-    { source, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, progress, say: (l) => ctx.out.line(l) },
+    { source, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, progress, say: (l) => ctx.out.line(l), out: ctx.out, maxReconnectMs: fallBack.maxReconnectMs },
     {
       exportType,
       schemas: o.list('source-db-schema') ?? [],
@@ -42,7 +44,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   }
   ctx.out.line(renderExportSummary(result.tables));
   if (exportType === 'snapshot-and-changes') {
-    await streamChanges({ db: source, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, out: ctx.out }, ctx.signal);
+    await streamChanges({ db: source, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, out: ctx.out, maxReconnectMs: fallBack.maxReconnectMs }, ctx.signal);
     // Stopped for the cutover to target: with fall-back this process carries on as import data to source.
     await afterSourceChangeExport(fallBack, source, restart);
   }

@@ -8,6 +8,7 @@ import { buildDataMigrationReport, type ReportConnections } from '../../workflow
 import type { CommandContext } from '../context.js';
 import { recordedEndpoint } from '../fall-back-connection.js';
 import { renderDataMigrationReport } from '../render/data-migration-report.js';
+import { liveProcessStatuses } from '../../export-dir/process-status.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const conns: ReportConnections = {};
@@ -22,5 +23,9 @@ export async function run(ctx: CommandContext): Promise<void> {
   else {
     ctx.out.line(renderDataMigrationReport(rows));
     ctx.out.line(`(also written to ${file})`);
+    // A process that lost its database says so here, not only as "0 events/s".
+    for (const p of liveProcessStatuses(ctx.state)) {
+      ctx.out.line(`${p.command.replace(/-/g, ' ')} (pid ${p.pid}) is ${p.state} since ${p.since} (attempt ${p.attempt}: ${p.lastError})`);
+    }
   }
 }

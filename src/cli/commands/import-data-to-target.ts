@@ -9,6 +9,7 @@ import { endpointFromOptions } from '../connection-options.js';
 import type { CommandContext } from '../context.js';
 import { renderImportSummary } from '../render/snapshot-summary.js';
 import { createTableProgress } from '../render/table-progress.js';
+import { DEFAULT_MAX_RECONNECT_SECONDS } from '../../workflows/reconnect.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
   const o = ctx.options;
@@ -20,13 +21,14 @@ export async function run(ctx: CommandContext): Promise<void> {
     throw new UserError('--truncate-tables only works together with --start-clean', 'add --start-clean true, or drop --truncate-tables');
   }
   const target = await endpointFromOptions(o, 'target');
-  const fallBack = { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal };
-  const restart = { configFile: o.str('config-file'), logLevel: o.str('log-level') };
+  const maxReconnectSeconds = o.int('max-reconnect-time') ?? DEFAULT_MAX_RECONNECT_SECONDS;
+  const fallBack = { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal, maxReconnectMs: maxReconnectSeconds * 1000 };
+  const restart = { configFile: o.str('config-file'), logLevel: o.str('log-level'), maxReconnectSeconds };
   // A rerun after this importer completed the cutover: go straight to what follows (export data from target).
   if (await resumeTargetImporterCutover(fallBack, target, restart)) return;
   const progress = createTableProgress(ctx.out, o.bool('disable-pb') ?? false, { verb: 'imported', rate: true });
   const result = await importSnapshot(
-    { target, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, progress, say: (l) => ctx.out.line(l) },
+    { target, state: ctx.state, exportDir: ctx.exportDir, log: ctx.log, progress, say: (l) => ctx.out.line(l), out: ctx.out, maxReconnectMs: fallBack.maxReconnectMs },
     {
       parallelJobs,
       batchSize,
