@@ -26,7 +26,12 @@ export class ChunkReader {
     return new ChunkReader(await fs.promises.open(path, 'r'), path);
   }
 
+  private closed = false;
+
+  /** Idempotent. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.fh.close();
   }
 

@@ -228,8 +228,10 @@ async function runImport(
   signal: AbortSignal,
 ): Promise<void> {
   const { state, log, progress } = deps;
+  /** Per file, what the target holds (re-read after the run: see reimportLostBatches). */
+  let held = imported;
   const selected = new Map(tables.map((t) => [tableKey(t.schema, t.table), t]));
-  const taken = new Set<string>();
+  const taken = new Map<string, ChunkRow>();
   const queue: ChunkRow[] = [];
   const importedRows = new Map<string, number>();
   for (const c of doneChunks(state)) {
@@ -282,7 +284,7 @@ async function runImport(
         const fresh = doneChunks(state).filter((c) => !taken.has(c.file_name) && selected.has(tableKey(c.schema_name, c.table_name)));
         fresh.sort((a, b) => (b.bytes ?? 0) - (a.bytes ?? 0));
         for (const c of fresh) {
-          taken.add(c.file_name);
+          taken.set(c.file_name, c);
           queue.push(c);
         }
       }
@@ -302,11 +304,14 @@ async function runImport(
     side: 'target', db: deps.target, state, commandId: 'import-data-to-target', out: deps.out ?? { warn: (l) => deps.say(`WARNING: ${l}`) },
     log, signal: stop.signal, windowMs: deps.maxReconnectMs ?? DEFAULT_MAX_RECONNECT_SECONDS * 1000,
   });
-  const loadBatch = (session: { loader: BatchLoader; broken?: boolean }, batch: BatchToLoad, mark: ReturnType<ChunkReader['mark']>, reader: ChunkReader): Promise<boolean> =>
-    reconnect.run(async () => {
+  type Outcome = 'loaded' | 'resync' | 'stopped';
+  const loadBatch = (session: { loader: BatchLoader; broken?: boolean }, batch: BatchToLoad, mark: ReturnType<ChunkReader['mark']>, reader: ChunkReader): Promise<Outcome> =>
+    reconnect.run<Outcome>(async () => {
       if (session.broken) {
         session.loader = await bulk.openLoader(deps.target.conn);
         session.broken = false;
+        // What this session committed last may be lost with the server: go on from what the target holds.
+        return 'resync';
       }
       try {
         // A deadlock or serialization failure: the same batch again, a few times.
@@ -325,20 +330,34 @@ async function runImport(
         throw e;
       }
       reconnect.healthy();
-      return true;
-    }, () => false);
+      return 'loaded';
+    }, () => 'stopped');
 
-  const importChunk = async (session: { loader: BatchLoader; broken?: boolean }, c: ChunkRow) => {
+  /** What the target holds of one file now (after a reconnect). */
+  const heldNow = (file: string) =>
+    reconnect.run(async () => {
+      const admin = await bulk.open(deps.target.conn);
+      try {
+        return (await admin.importedByFile(uuid)).get(file) ?? { rows: 0, lastBatch: 0 };
+      } finally {
+        await admin.close();
+      }
+    }, () => undefined);
+
+  /** `again`: a file imported before whose batches the target lost; progress has counted them already. */
+  const importChunk = async (session: { loader: BatchLoader; broken?: boolean }, c: ChunkRow, again = false) => {
     const k = tableKey(c.schema_name, c.table_name);
     const t = selected.get(k)!;
-    const st = imported.get(c.file_name) ?? { rows: 0, lastBatch: 0 };
+    const st = held.get(c.file_name) ?? { rows: 0, lastBatch: 0 };
     const expected = c.rows ?? 0;
     if (st.rows > expected) throw new InternalError(`target holds ${st.rows} rows of data/${c.file_name}, which has ${expected}`);
     if (st.rows === expected) {
-      fileFinished(c);
+      if (!again) fileFinished(c);
       return;
     }
     const reader = await ChunkReader.open(deps.exportDir.dataFile(c.file_name));
+    let counted = 0;
+    let resync = false;
     try {
       await reader.skipRows(st.rows);
       let batchNumber = st.lastBatch;
@@ -347,19 +366,65 @@ async function runImport(
         batchNumber++;
         const mark = reader.mark();
         const batch = { migrationUuid: uuid, fileName: c.file_name, batchNumber, schema: t.schema, table: t.table, columns: t.columns, firstLine: mark.rows + 1 };
-        if (!(await loadBatch(session, batch, mark, reader))) return;
+        const outcome = await loadBatch(session, batch, mark, reader);
+        if (outcome === 'stopped') return;
+        if (outcome === 'resync') {
+          resync = true;
+          break;
+        }
         while (DEFAULTS.testBatchPauseFile && fs.existsSync(DEFAULTS.testBatchPauseFile) && !stop.signal.aborted) await sleep(50, stop.signal);
         const rows = reader.rowsRead - mark.rows;
+        if (again) continue;
+        counted += rows;
         importedRows.set(k, (importedRows.get(k) ?? 0) + rows);
         progress.advance(k, rows);
+      }
+      if (resync) {
+        const now = await heldNow(c.file_name);
+        if (!now) return;
+        // Rows counted but not held (lost with the server) are counted again when they are loaded again.
+        const lost = st.rows + counted - now.rows;
+        if (!again && lost > 0) {
+          importedRows.set(k, (importedRows.get(k) ?? 0) - lost);
+          progress.advance(k, -lost);
+        }
+        held.set(c.file_name, now);
+        await reader.close();
+        return importChunk(session, c, again);
       }
       if (reader.rowsRead !== expected) {
         throw new InternalError(`data/${c.file_name} holds ${reader.rowsRead} rows but export data recorded ${expected}`);
       }
-      fileFinished(c);
+      if (!again) fileFinished(c);
       failpoint('import.file_done');
     } finally {
       await reader.close();
+    }
+  };
+
+  /**
+   * The database says what it holds, not our memory: a commit acknowledged before a restart can still be
+   * lost (an asynchronous replica promoted, synchronous_commit = off). Files the target holds fewer rows of
+   * than they have are imported again from where its bookkeeping says they stop, until none is short.
+   */
+  const reimportLostBatches = async () => {
+    for (let round = 1; ; round++) {
+      const now = await reconnect.run(async () => {
+        const admin = await bulk.open(deps.target.conn);
+        try {
+          return await admin.importedByFile(uuid);
+        } finally {
+          await admin.close();
+        }
+      }, () => undefined);
+      if (!now) return; // stopped by a signal
+      const short = [...taken.values()].filter((c) => (now.get(c.file_name)?.rows ?? 0) < (c.rows ?? 0));
+      if (!short.length) return;
+      if (round > 3) throw new InternalError(`the target keeps losing committed batches of ${short.map((c) => c.file_name).join(', ')}`);
+      log.warn('the target lost batches it had committed (a restart or failover); importing them again', { files: short.map((c) => c.file_name) });
+      deps.say(`the target lost ${short.length} file(s)' worth of committed batches across a restart; importing them again`);
+      held = now;
+      await runPool(sessions, () => short.shift(), (session, c) => importChunk(session, c, true), stop.signal);
     }
   };
 
@@ -377,6 +442,8 @@ async function runImport(
       }
       reportFinished();
     });
+    if (signal.aborted) throw interrupted();
+    await reimportLostBatches();
     if (signal.aborted) throw interrupted();
     reportFinished();
     log.info('snapshot import complete', { files: taken.size });

@@ -5,7 +5,8 @@
  * which resumes from what is durable (slot position, watermark, batch records). It gives up only when the
  * database stays unreachable for --max-reconnect-time, or at once on an error no retry can cure.
  *
- * Only a process that was healthy once retries: a wrong host or password at start fails at once, with the fix.
+ * A Reconnector is made once the process has reached its database (identity, checks, first session): a
+ * wrong host or password at start fails there, at once, with the fix; only what is lost later is waited for.
  */
 import type { Endpoint } from '../adapters/engine.js';
 import { assertLocksHeld } from '../export-dir/lock.js';
@@ -35,7 +36,6 @@ export interface ReconnectOptions {
 export const DEFAULT_MAX_RECONNECT_SECONDS = 300;
 
 export class Reconnector {
-  private everHealthy = false;
   private failingSince: number | undefined;
   private attempt = 0;
 
@@ -43,7 +43,6 @@ export class Reconnector {
 
   /** The session works (connected, or made progress): the next loss starts a new window. */
   healthy(): void {
-    this.everHealthy = true;
     if (this.failingSince === undefined) return;
     this.failingSince = undefined;
     this.attempt = 0;
@@ -70,7 +69,7 @@ export class Reconnector {
   /** Throws when the failure is final; otherwise waits, then checks it is safe to connect again. */
   private async afterFailure(e: unknown): Promise<void> {
     const { side, db } = this.o;
-    if (!this.everHealthy || !db.engine.isConnectionLoss(e) || this.o.signal.aborted) throw e;
+    if (!db.engine.isConnectionLoss(e) || this.o.signal.aborted) throw e;
     const now = Date.now();
     this.failingSince ??= now;
     this.attempt++;

@@ -5,9 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import type { CaptureId, Engine } from '../../src/adapters/engine.js';
 import type { DataEvent } from '../../src/core/change-event.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
@@ -16,7 +15,7 @@ import { StateStore } from '../../src/export-dir/state-store.js';
 import { nullLogger } from '../../src/infra/logger.js';
 import { ChangeExporter } from '../../src/workflows/change-exporter.js';
 import { readQueue, transactions } from '../helpers/change-stream-fixture.js';
-import { ENGINE_RIGS, type EngineDb, type EngineRig } from '../helpers/engine-rigs.js';
+import { forEachEngine, type EngineDb } from '../helpers/engine-rigs.js';
 import { waitFor } from '../helpers/servers.js';
 
 /** Stream from `from` until `done` says the queue holds enough, then stop; returns the exporter's durable position. */
@@ -39,81 +38,70 @@ async function streamUntil(engine: Engine, db: EngineDb, capture: CaptureId, dir
   return ex.durable;
 }
 
-for (const { name, start } of ENGINE_RIGS) {
-  describe(`change source contract: ${name}`, () => {
-    let rig: EngineRig;
-    let root: string;
-    before(async () => {
-      rig = await start();
-      root = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-contract-cs-'));
-    });
-    after(async () => {
-      fs.rmSync(root, { recursive: true, force: true });
-      await rig?.stop();
-    });
+forEachEngine('change source', ({ name, rig: started, tmp }) => {
+  test('changes arrive as queue events in commit order; a restart resumes without loss or repeat', async (t) => {
+    const rig = started();
+    const changes = rig.engine.changeSource;
+    if (!changes || !rig.engine.snapshotSource) return t.diagnostic(`${name} has no change source`);
+    const db = await rig.database('source');
+    await db.exec(rig.itemsDdl);
+    const capture: CaptureId = { migrationUuid: '00000000-0000-4000-8000-0000000000c1', side: 'source' };
+    const tables = await rig.engine.snapshotSource.selectTables(db.conn, { schemas: [rig.schema], live: true, capture });
+    const handle = await rig.engine.snapshotSource.begin(db.conn, { tables, capture, lockTimeoutMs: 10_000, log: nullLogger });
+    const startPos = handle.start!;
+    await handle.close();
+    const report = await changes.check(db.conn, tables, capture);
+    assert.deepEqual(report.problems, []);
 
-    test('changes arrive as queue events in commit order; a restart resumes without loss or repeat', async (t) => {
-      const changes = rig.engine.changeSource;
-      if (!changes || !rig.engine.snapshotSource) return t.diagnostic(`${name} has no change source`);
-      const db = await rig.database('source');
-      await db.exec(rig.itemsDdl);
-      const capture: CaptureId = { migrationUuid: '00000000-0000-4000-8000-0000000000c1', side: 'source' };
-      const tables = await rig.engine.snapshotSource.selectTables(db.conn, { schemas: [rig.schema], live: true, capture });
-      const handle = await rig.engine.snapshotSource.begin(db.conn, { tables, capture, lockTimeoutMs: 10_000, log: nullLogger });
-      const startPos = handle.start!;
-      await handle.close();
-      const report = await changes.check(db.conn, tables, capture);
-      assert.deepEqual(report.problems, []);
+    await db.exec(`INSERT INTO ${rig.schema}.items VALUES (1, 'one', 1.10)`);
+    await db.exec(`INSERT INTO ${rig.schema}.items VALUES (2, 'two', 2.20); UPDATE ${rig.schema}.items SET name = 'uno' WHERE id = 1`);
+    const dir = ExportDir.open(fs.mkdtempSync(path.join(tmp(), `${name}-`)));
+    const state = StateStore.open(dir.stateDb);
+    try {
+      const dataOf = () => transactions(readQueue(dir, state));
+      const durable = await streamUntil(rig.engine, db, capture, dir, state, startPos, () => dataOf().length >= 2);
+      assert.ok(rig.engine.positions.compare(startPos, durable) < 0);
+      assert.equal(exporterPosition(state, 'source_db_exporter'), durable);
 
-      await db.exec(`INSERT INTO ${rig.schema}.items VALUES (1, 'one', 1.10)`);
-      await db.exec(`INSERT INTO ${rig.schema}.items VALUES (2, 'two', 2.20); UPDATE ${rig.schema}.items SET name = 'uno' WHERE id = 1`);
-      const dir = ExportDir.open(fs.mkdtempSync(path.join(root, `${name}-`)));
-      const state = StateStore.open(dir.stateDb);
-      try {
-        const dataOf = () => transactions(readQueue(dir, state));
-        const durable = await streamUntil(rig.engine, db, capture, dir, state, startPos, () => dataOf().length >= 2);
-        assert.ok(rig.engine.positions.compare(startPos, durable) < 0);
-        assert.equal(exporterPosition(state, 'source_db_exporter'), durable);
-
-        await db.exec(`DELETE FROM ${rig.schema}.items WHERE id = 2`);
-        // A restart from the durable position: the source may resend, the queue must not repeat.
-        await streamUntil(rig.engine, db, capture, dir, state, durable, () => dataOf().length >= 3);
-        const txns = dataOf();
-        const summary = txns.map((x) => x.events.map((e: DataEvent) => `${e.op} ${e.table} ${JSON.stringify(e.key)} ${JSON.stringify(e.after ?? null)}`));
-        assert.deepEqual(summary, [
-          [`c items {"id":"1"} {"id":"1","name":"one","amount":"1.10"}`],
-          [`c items {"id":"2"} {"id":"2","name":"two","amount":"2.20"}`, `u items {"id":"1"} {"id":"1","name":"uno","amount":"1.10"}`],
-          [`d items {"id":"2"} null`],
-        ]);
-        const positions = txns.map((x) => x.pos);
-        for (let i = 1; i < positions.length; i++) assert.ok(rig.engine.positions.compare(positions[i - 1], positions[i]) < 0, positions.join(' '));
-      } finally {
-        state.close();
-      }
-      assert.ok((await changes.drop(db.conn, capture)).length >= 1);
-      assert.deepEqual(await changes.drop(db.conn, capture), []);
-    });
-
-    test('prepare creates a capture that carries later writes; retained() reports it', async (t) => {
-      const changes = rig.engine.changeSource;
-      if (!changes) return t.diagnostic(`${name} has no change source`);
-      const db = await rig.database('target');
-      await db.exec(rig.itemsDdl);
-      const capture: CaptureId = { migrationUuid: '00000000-0000-4000-8000-0000000000c2', side: 'target' };
-      const created = await changes.prepare(db.conn, capture, [{ schema: rig.schema, table: 'items' }]);
-      assert.ok(created.length >= 1);
-      assert.deepEqual(await changes.prepare(db.conn, capture, [{ schema: rig.schema, table: 'items' }]), [], 'idempotent');
-      if (rig.engine.capabilities.serverRetainsChanges) assert.ok(await changes.retained(db.conn, capture));
-      await db.exec(`INSERT INTO ${rig.schema}.items VALUES (7, 'seven', 7)`);
-      const dir = ExportDir.open(fs.mkdtempSync(path.join(root, `${name}-fb-`)));
-      const state = StateStore.open(dir.stateDb);
-      try {
-        await streamUntil(rig.engine, db, capture, dir, state, rig.engine.positions.origin, () => transactions(readQueue(dir, state)).length >= 1);
-        assert.deepEqual(transactions(readQueue(dir, state)).map((x) => x.events.map((e) => e.key)), [[{ id: '7' }]]);
-      } finally {
-        state.close();
-      }
-      assert.ok((await changes.drop(db.conn, capture)).length >= 1);
-    });
+      await db.exec(`DELETE FROM ${rig.schema}.items WHERE id = 2`);
+      // A restart from the durable position: the source may resend, the queue must not repeat.
+      await streamUntil(rig.engine, db, capture, dir, state, durable, () => dataOf().length >= 3);
+      const txns = dataOf();
+      const summary = txns.map((x) => x.events.map((e: DataEvent) => `${e.op} ${e.table} ${JSON.stringify(e.key)} ${JSON.stringify(e.after ?? null)}`));
+      assert.deepEqual(summary, [
+        [`c items {"id":"1"} {"id":"1","name":"one","amount":"1.10"}`],
+        [`c items {"id":"2"} {"id":"2","name":"two","amount":"2.20"}`, `u items {"id":"1"} {"id":"1","name":"uno","amount":"1.10"}`],
+        [`d items {"id":"2"} null`],
+      ]);
+      const positions = txns.map((x) => x.pos);
+      for (let i = 1; i < positions.length; i++) assert.ok(rig.engine.positions.compare(positions[i - 1], positions[i]) < 0, positions.join(' '));
+    } finally {
+      state.close();
+    }
+    assert.ok((await changes.drop(db.conn, capture)).length >= 1);
+    assert.deepEqual(await changes.drop(db.conn, capture), []);
   });
-}
+
+  test('prepare creates a capture that carries later writes; retained() reports it', async (t) => {
+    const rig = started();
+    const changes = rig.engine.changeSource;
+    if (!changes) return t.diagnostic(`${name} has no change source`);
+    const db = await rig.database('target');
+    await db.exec(rig.itemsDdl);
+    const capture: CaptureId = { migrationUuid: '00000000-0000-4000-8000-0000000000c2', side: 'target' };
+    const created = await changes.prepare(db.conn, capture, [{ schema: rig.schema, table: 'items' }]);
+    assert.ok(created.length >= 1);
+    assert.deepEqual(await changes.prepare(db.conn, capture, [{ schema: rig.schema, table: 'items' }]), [], 'idempotent');
+    if (rig.engine.capabilities.serverRetainsChanges) assert.ok(await changes.retained(db.conn, capture));
+    await db.exec(`INSERT INTO ${rig.schema}.items VALUES (7, 'seven', 7)`);
+    const dir = ExportDir.open(fs.mkdtempSync(path.join(tmp(), `${name}-fb-`)));
+    const state = StateStore.open(dir.stateDb);
+    try {
+      await streamUntil(rig.engine, db, capture, dir, state, rig.engine.positions.origin, () => transactions(readQueue(dir, state)).length >= 1);
+      assert.deepEqual(transactions(readQueue(dir, state)).map((x) => x.events.map((e) => e.key)), [[{ id: '7' }]]);
+    } finally {
+      state.close();
+    }
+    assert.ok((await changes.drop(db.conn, capture)).length >= 1);
+  });
+});

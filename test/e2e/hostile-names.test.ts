@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
 import { qualified, quoteIdent, quoteLiteral } from '../../src/core/sql-names.js';
-import { assertNothingLeft, cliSession, poll, startSourceAndTarget } from '../helpers/live-rig.js';
+import { assertNothingLeft, cliSession, cutoverStatus, poll, startSourceAndTarget } from '../helpers/live-rig.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, type PgCluster } from '../helpers/pg-cluster.js';
 
 const SCHEMAS = ['public', 'pg-schema', 'Mixed Case.Dot "q"'];
@@ -114,10 +114,7 @@ async function waitEqual(what: string): Promise<void> {
   assert.deepEqual(b, a, what);
 }
 
-async function cutoverStatus(direction: string): Promise<string> {
-  const out = await cli(['cutover', 'status', '--export-dir', exportDir]);
-  return out.split('\n').find((l) => l.startsWith(direction))!.split('|')[1].trim();
-}
+const status = (direction: 'source → target' | 'target → source') => cutoverStatus(cli, exportDir, direction);
 
 test('a hyphenated schema in --source-db-schema no longer crashes export data (the reported case)', { timeout: 60_000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-e2e-names-only-'));
@@ -152,7 +149,7 @@ test('hostile names: live migration with fall-back, cutover both ways, end migra
   await waitEqual('the target to catch up with the source');
 
   await cli(['initiate', 'cutover', 'to', 'target', '--export-dir', exportDir, '--prepare-for-fall-back', 'true']);
-  await poll('cutover to target COMPLETED', async () => ((await cutoverStatus('source → target')) === 'COMPLETED' ? true : undefined));
+  await poll('cutover to target COMPLETED', async () => ((await status('source → target')) === 'COMPLETED' ? true : undefined));
   await waitEqual('after cutover to target');
 
   // The application on the target: default ids from every kind of restored sequence; the trigger fires there.
@@ -168,7 +165,7 @@ test('hostile names: live migration with fall-back, cutover both ways, end migra
   const [e, i] = await Promise.all([exporter.wait(), importer.wait()]);
   assert.equal(e.code, 0, e.stderr);
   assert.equal(i.code, 0, i.stderr);
-  assert.equal(await cutoverStatus('target → source'), 'COMPLETED');
+  assert.equal(await status('target → source'), 'COMPLETED');
   await waitEqual('after cutover to source');
 
   const back = await source.connectAdmin(srcDb);

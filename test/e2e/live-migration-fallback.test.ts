@@ -18,7 +18,7 @@ import { APP_SCHEMA_SQL, APP_TABLES, seed, Workload } from '../../demo/workload.
 import { compareTables } from '../../demo/verify.js';
 import { StateStore } from '../../src/export-dir/state-store.js';
 import { runCli, type RunningCli } from '../helpers/cli.js';
-import { assertNothingLeft, cliSession, poll, startSourceAndTarget } from '../helpers/live-rig.js';
+import { assertNothingLeft, cliSession, cutoverStatus, poll, startSourceAndTarget } from '../helpers/live-rig.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, type PgCluster } from '../helpers/pg-cluster.js';
 
 let source: PgCluster;
@@ -51,11 +51,7 @@ const appConfig = (cluster: PgCluster, db: string): pg.ClientConfig => ({ host: 
 const srcFlags = () => ['--export-dir', exportDir, ...source.flags('source', srcDb), '--source-db-schema', 'public'];
 const tgtFlags = () => ['--export-dir', exportDir, ...target.flags('target', tgtDb)];
 
-async function cutoverStatus(direction: 'source → target' | 'target → source'): Promise<string> {
-  const out = await cli(['cutover', 'status', '--export-dir', exportDir]);
-  const line = out.split('\n').find((l) => l.startsWith(direction));
-  return line!.split('|')[1].trim();
-}
+const status = (direction: 'source → target' | 'target → source') => cutoverStatus(cli, exportDir, direction);
 
 async function waitEqual(what: string): Promise<void> {
   await poll(what, async () => ((await compareTables(appConfig(source, srcDb), appConfig(target, tgtDb), APP_TABLES)).length === 0 ? true : undefined));
@@ -114,12 +110,12 @@ test('live migration with fall-back: snapshot, streaming, cutover to target, fal
   await cli(['initiate', 'cutover', 'to', 'target', '--export-dir', exportDir, '--prepare-for-fall-back', 'true']);
   assert.equal((await exporter.wait()).signal, 'SIGKILL', 'the exporter died at its failpoint');
   assert.equal((await importer.wait()).signal, 'SIGKILL', 'the importer died at its failpoint');
-  assert.equal(await cutoverStatus('source → target'), 'INITIATED');
+  assert.equal(await status('source → target'), 'INITIATED');
   exporter = start(['export', 'data', 'from', 'source', ...srcFlags(), '--export-type', 'snapshot-and-changes']);
   importer = start(['import', 'data', 'to', 'target', ...tgtFlags()]);
   await exporter.waitForLine(/now continues as: import data to source/);
   await importer.waitForLine(/now continues as: export data from target/);
-  await poll('cutover to target COMPLETED', async () => ((await cutoverStatus('source → target')) === 'COMPLETED' ? true : undefined));
+  await poll('cutover to target COMPLETED', async () => ((await status('source → target')) === 'COMPLETED' ? true : undefined));
   await assertEqual('after cutover to target');
   const srcAdmin = await source.connectAdmin(srcDb);
   try {
@@ -157,11 +153,11 @@ test('live migration with fall-back: snapshot, streaming, cutover to target, fal
   await cli(['initiate', 'cutover', 'to', 'source', '--export-dir', exportDir]);
   assert.equal((await fbExporter.wait()).signal, 'SIGKILL');
   assert.equal((await fbImporter.wait()).signal, 'SIGKILL');
-  assert.equal(await cutoverStatus('target → source'), 'INITIATED');
+  assert.equal(await status('target → source'), 'INITIATED');
   const [e2, i2] = await Promise.all([start(restartExport).wait(), start(restartImport).wait()]);
   assert.equal(e2.code, 0, e2.stderr);
   assert.equal(i2.code, 0, i2.stderr);
-  assert.equal(await cutoverStatus('target → source'), 'COMPLETED');
+  assert.equal(await status('target → source'), 'COMPLETED');
   await assertEqual('after cutover to source');
 
   // ---- the application writes on the source again, with default sequence values

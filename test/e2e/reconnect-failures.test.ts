@@ -151,3 +151,24 @@ test('a target restart during the snapshot import does not fail the batch it was
   const diffs = await compareTables(appConfig(source, m.srcDb), appConfig(target, m.tgtDb), APP_TABLES);
   assert.deepEqual(diffs, []);
 });
+
+test('while the source is down, get data-migration-report shows the exporter reconnecting; it carries on once the source is back', { timeout: 180_000 }, async () => {
+  const other = await PgCluster.start();
+  try {
+    const m = await migration(other, target);
+    const { exporter, importer } = await live(m);
+    await other.stopServer('immediate');
+    await exporter.waitForLine(/lost the connection to the source database .*: reconnecting \(attempt 1/);
+    const report = await cli(['get', 'data-migration-report', '--export-dir', m.dir]);
+    assert.match(report, new RegExp(`export data from source \\(pid ${exporter.pid}\\) is reconnecting to the source database since \\S+ \\(attempt \\d+: `));
+    await other.startServer();
+    await exporter.waitForLine(/reconnected to the source database/);
+    await new Workload(appConfig(other, m.srcDb), 'back').run(10);
+    await poll('the target to catch up', async () => ((await compareTables(appConfig(other, m.srcDb), appConfig(target, m.tgtDb), APP_TABLES)).length === 0 ? true : undefined));
+    const after = await cli(['get', 'data-migration-report', '--export-dir', m.dir]);
+    assert.doesNotMatch(after, /is reconnecting/, 'the status is cleared once healthy');
+    await Promise.all([exporter.stop('SIGTERM'), importer.stop('SIGTERM')]);
+  } finally {
+    await other.stop();
+  }
+});

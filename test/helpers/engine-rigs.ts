@@ -3,6 +3,10 @@
  * database as the migration user, and the few statements the contracts need in that engine's dialect. A new
  * engine joins the contract suites by adding its rig here.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe } from 'node:test';
 import type { Engine } from '../../src/adapters/engine.js';
 import { postgresEngine } from '../../src/adapters/postgres/engine.js';
 import type { Conn } from '../../src/core/connection.js';
@@ -68,3 +72,30 @@ async function postgresRig(): Promise<EngineRig> {
 export const ENGINE_RIGS: readonly { name: string; start: () => Promise<EngineRig> }[] = [
   { name: 'postgresql', start: postgresRig },
 ];
+
+export interface EngineSuite {
+  readonly name: string;
+  /** The started rig (inside a test). */
+  rig(): EngineRig;
+  /** A scratch directory of this suite (inside a test). */
+  tmp(): string;
+}
+
+/** One describe() per engine rig: the rig starts before the suite's tests and stops after them. */
+export function forEachEngine(contract: string, suite: (s: EngineSuite) => void): void {
+  for (const { name, start } of ENGINE_RIGS) {
+    describe(`${contract} contract: ${name}`, () => {
+      let rig: EngineRig | undefined;
+      let tmp: string | undefined;
+      before(async () => {
+        rig = await start();
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-contract-'));
+      });
+      after(async () => {
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+        await rig?.stop();
+      });
+      suite({ name, rig: () => rig!, tmp: () => tmp! });
+    });
+  }
+}

@@ -57,6 +57,14 @@ export function cliSession(env: Record<string, string>): CliSession {
   };
 }
 
+/** The STATUS column of `cutover status` for one direction ('source → target' or 'target → source'). */
+export async function cutoverStatus(cli: CliSession['cli'], exportDir: string, direction: 'source → target' | 'target → source'): Promise<string> {
+  const out = await cli(['cutover', 'status', '--export-dir', exportDir]);
+  const line = out.split('\n').find((l) => l.startsWith(direction));
+  assert.ok(line, `no ${direction} row in:\n${out}`);
+  return line.split('|')[1].trim();
+}
+
 /** Call `fn` every `intervalMs` until it returns a value; throws after `timeoutMs`. */
 export async function poll<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 90_000, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
