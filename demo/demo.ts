@@ -174,6 +174,8 @@ async function main(): Promise<void> {
   await run(['initiate', 'cutover', 'to', 'target', '--export-dir', exportDir, '--prepare-for-fall-back', 'true']);
   await until('cutover to target', async () => ((await cutoverStatus('source → target')) === 'COMPLETED' ? true : undefined));
   await run(['cutover', 'status', '--export-dir', exportDir]);
+  // The spec's "Verify target DB": the tool's own row-by-row proof (exit 0 only when identical).
+  await run(['verify', 'data', '--export-dir', exportDir, '--disable-pb', 'true']);
   await verify(srcCfg, tgtCfg, 'after cutover to target');
 
   heading('The application now writes to the target; every change flows back to the source');
@@ -192,6 +194,8 @@ async function main(): Promise<void> {
   const [e, i] = await Promise.all([exporter.wait(), importer.wait()]);
   console.log(`  both processes finished: import data to source exited ${e.code}, export data from target exited ${i.code}`);
   await run(['cutover', 'status', '--export-dir', exportDir]);
+  // "Verify source DB".
+  await run(['verify', 'data', '--export-dir', exportDir, '--disable-pb', 'true']);
 
   heading('Final check: every table, row by row, source against target');
   await verify(srcCfg, tgtCfg, 'after the round trip');

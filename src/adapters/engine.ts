@@ -77,6 +77,8 @@ export interface Engine {
   readonly snapshotTarget?: SnapshotTarget;
   readonly schemaTarget?: SchemaTarget;
   readonly sequences: SequenceSync;
+  /** verify data: chunk hashes and rows over one canonical text, the same on every engine. */
+  readonly verifier?: TableVerifier;
 }
 
 /** What a workflow is given for one database. */
@@ -253,7 +255,8 @@ export interface ChangeSource {
 
 /**
  * Where a change source delivers (ChangeExporter implements it). Synchronous: the source reads nothing more
- * until a call returns, which is the backpressure.
+ * until a call returns, which is the backpressure. Transactions arrive in commit order: each commit position
+ * lies past every position delivered before it (a resent transaction the sink skips excepted).
  */
 export interface CaptureSink {
   /** A transaction whose commit is at `commitPos` begins. False: the queue already holds it; skip its changes. */
@@ -281,6 +284,8 @@ export interface ChangeSinkFactory {
   open(c: Conn, o: { migrationUuid: string; side: 'source' | 'target'; log: Logger }): Promise<ChangeSink>;
   /** Change events applied here, per table (get data-migration-report). */
   importedCounts(c: Conn, migrationUuid: string): Promise<{ schema: string; table: string; inserts: number; updates: number; deletes: number }[]>;
+  /** The last vsn applied here (undefined before any), without opening an apply session. */
+  appliedWatermark(c: Conn, migrationUuid: string): Promise<number | undefined>;
   /** end migration: drop the metadata this tool keeps in the database (idempotent). Returns what was dropped. */
   dropMetadata(c: Conn): Promise<string[]>;
 }
@@ -319,4 +324,50 @@ export interface SequenceSync {
   read(c: Conn, schemas: readonly string[]): Promise<SequenceValue[]>;
   /** Set each to the furthest of the value given, its own, and the data drawn from it. Never moves one back. */
   restore(c: Conn, values: readonly SequenceValue[], o?: { mapSchema?: (schema: string) => string }): Promise<SequenceRestore[]>;
+}
+
+// ---- Verification ---------------------------------------------------------------------------------------
+
+/**
+ * A table as verify data reads it. Every engine renders a row as the same canonical text (PostgreSQL's row
+ * text of the columns' COPY-text values under core/copy-text.ts settings), so hashes compare across engines.
+ */
+export interface VerifyTable extends TableRef {
+  /** Columns compared, in order. */
+  readonly columns: readonly string[];
+  /** Key columns (a primary key); [] for a keyless table, which is compared as a whole. */
+  readonly key: readonly string[];
+  /** Types of the key columns, in the target's dialect (PostgreSQL), for typed range bounds. */
+  readonly keyTypes: readonly string[];
+}
+
+/** Key values as text, in key-column order. */
+export type KeyValues = readonly string[];
+
+/** Keys after `after` (exclusive) up to `upTo` (inclusive); undefined = open. */
+export interface KeyRange {
+  readonly after?: KeyValues;
+  readonly upTo?: KeyValues;
+}
+
+export interface ChunkDigest {
+  rows: number;
+  /** Order-independent digest of the rows' key + canonical text. */
+  digest: string;
+}
+
+export interface TableVerifier {
+  open(c: Conn): Promise<VerifySession>;
+}
+
+export interface VerifySession {
+  /** Keys that cut the table into chunks of about `chunkRows` rows (one pass over the key). */
+  splitKeys(t: VerifyTable, chunkRows: number): Promise<KeyValues[]>;
+  /** Digest of the rows in `range` (keyless tables: the whole table, range ignored). */
+  chunkDigest(t: VerifyTable, range: KeyRange): Promise<ChunkDigest>;
+  /** Key and row hash of every row in `range`, in key order. */
+  rowHashes(t: VerifyTable, range: KeyRange): Promise<{ key: KeyValues; hash: string }[]>;
+  /** The canonical column texts of the rows with these keys (null: SQL NULL). */
+  rows(t: VerifyTable, keys: readonly KeyValues[]): Promise<Map<string, (string | null)[]>>;
+  close(): Promise<void>;
 }

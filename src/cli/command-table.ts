@@ -146,6 +146,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     noLock: true,
   },
   {
+    id: 'verify-data',
+    words: ['verify', 'data'],
+    summary: 'prove the target holds the same rows as the source, row by row (chunk digests, then the rows that differ)',
+    load: () => import('./commands/verify-data.js'),
+    options: [
+      SOURCE_PASSWORD, ...sourceSsl, TARGET_PASSWORD, ...targetSsl, TABLE_LIST, EXCLUDE_TABLE_LIST, PARALLEL_JOBS,
+      opt({ name: 'output-format', type: 'enum', choices: ['table', 'json'], default: 'table', description: 'table, or json (also written to reports/verify-data.json)' }),
+      opt({ name: 'recheck-time', type: 'int', default: 60, description: 'while changes stream: seconds to re-check differing rows until the importer has applied past them' }),
+      DISABLE_PB,
+    ],
+    noLock: true,
+  },
+  {
     id: 'end-migration',
     words: ['end', 'migration'],
     summary: 'stop this migration\'s processes, back up what is asked, drop every slot, publication and metadata schema',

@@ -39,6 +39,11 @@ export const DEFAULTS = {
   applyGroupEvents: envNumber('YB_VOYAGER_APPLY_GROUP_EVENTS', 20_000),
   /** Change apply: a group commits at the first boundary once open this long, even with more input waiting. */
   applyGroupMs: envNumber('YB_VOYAGER_APPLY_GROUP_MS', 200),
+  /**
+   * verify data: rows per key range. 100k: a range's digest is one index-range scan of a few MB per side,
+   * small enough that a differing range is cheap to drill into, large enough that per-query cost is noise.
+   */
+  verifyChunkRows: envNumber('YB_VOYAGER_VERIFY_CHUNK_ROWS', 100_000),
   /** A bigger source transaction is applied in chunks of this many events; no larger than a group (two are held). */
   applyChunkEvents: envNumber('YB_VOYAGER_APPLY_CHUNK_EVENTS', 20_000),
 } as const;

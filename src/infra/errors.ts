@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'privilege' // permission denied
   | 'conflict' // another instance, different migration in this export dir
   | 'data' // a row or statement the target refused
+  | 'mismatch' // verify data found rows that differ
   | 'interrupted' // SIGINT/SIGTERM
   | 'internal';
 
@@ -24,6 +25,7 @@ export const EXIT_CODES: Record<ErrorKind, number> = {
   privilege: 7,
   conflict: 8,
   data: 9,
+  mismatch: 10,
   interrupted: 130,
   internal: 70,
 };

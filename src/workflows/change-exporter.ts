@@ -139,13 +139,16 @@ export class ChangeExporter implements CaptureSink {
     if (this.halted) return;
     this.inTransaction = false;
     if (this.skipping) {
+      // Already in the queue, so before what was received: nothing to advance.
       this.skippedTransactions++;
       this.o.log.debug('skipped a transaction already in the queue', { pos });
-    } else if (this.txnEvents > 0) {
-      this.o.writer.append(ts === undefined ? { op: 'commit', pos } : { op: 'commit', pos, ts });
+    } else {
+      if (this.txnEvents > 0) this.o.writer.append(ts === undefined ? { op: 'commit', pos } : { op: 'commit', pos, ts });
+      // Commits arrive in commit order, each past everything received before it (CaptureSink's contract).
+      this.receivedUpTo = pos;
+      this.dirty = true;
     }
     this.skipping = false;
-    this.advance(pos);
     this.atBoundary();
   }
 

@@ -8,7 +8,7 @@ import { METADATA_SCHEMA } from './capture-names.js';
 import { ChangeApplier } from './change-applier.js';
 import { quoteIdent, withClient } from './connection.js';
 import { mapQueryError } from './errors.js';
-import { readImportedEventCounts } from './event-metadata.js';
+import { readAppliedState, readImportedEventCounts } from './event-metadata.js';
 import { checkReplicationRolePrivilege, grantHint } from './replication-role.js';
 
 export const pgChangeSink: ChangeSinkFactory = {
@@ -23,6 +23,10 @@ export const pgChangeSink: ChangeSinkFactory = {
 
   async importedCounts(c, migrationUuid) {
     return withClient(c, 'yb-voyager report', (client) => readImportedEventCounts(client, migrationUuid));
+  },
+
+  async appliedWatermark(c, migrationUuid) {
+    return withClient(c, 'yb-voyager verify data', async (client) => (await readAppliedState(client, migrationUuid))?.watermark);
   },
 
   async dropMetadata(c) {

@@ -14,6 +14,7 @@ import { pgSchemaTarget } from './schema-target.js';
 import { pgSequences } from './sequences.js';
 import { pgSnapshotSource } from './snapshot-source.js';
 import { pgSnapshotTarget } from './snapshot-target.js';
+import { pgVerifier } from './verifier.js';
 
 export const postgresEngine: Engine = {
   name: 'postgresql',
@@ -36,4 +37,5 @@ export const postgresEngine: Engine = {
   snapshotTarget: pgSnapshotTarget,
   schemaTarget: pgSchemaTarget,
   sequences: pgSequences,
+  verifier: pgVerifier,
 };
