@@ -361,10 +361,15 @@ export interface TableVerifier {
 }
 
 export interface VerifySession {
+  /**
+   * Digest algorithms this engine computes, fastest first; the two sides use the first one both have (an
+   * engine-specific hash is fine between two of the same engine; 'md5-sum60' is the one every engine has).
+   */
+  readonly digests: readonly string[];
   /** Keys that cut the table into chunks of about `chunkRows` rows (one pass over the key). */
   splitKeys(t: VerifyTable, chunkRows: number): Promise<KeyValues[]>;
   /** Digest of the rows in `range` (keyless tables: the whole table, range ignored). */
-  chunkDigest(t: VerifyTable, range: KeyRange): Promise<ChunkDigest>;
+  chunkDigest(t: VerifyTable, range: KeyRange, algorithm: string): Promise<ChunkDigest>;
   /** Key and row hash of every row in `range`, in key order. */
   rowHashes(t: VerifyTable, range: KeyRange): Promise<{ key: KeyValues; hash: string }[]>;
   /** The canonical column texts of the rows with these keys (null: SQL NULL). */

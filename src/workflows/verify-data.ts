@@ -107,6 +107,9 @@ export async function verifyData(deps: VerifyDeps, opts: VerifyOptions, signal: 
     for (let i = 0; i < jobs; i++) {
       pairs.push({ src: await deps.source.engine.verifier!.open(deps.source.conn), tgt: await deps.target.engine.verifier!.open(deps.target.conn) });
     }
+    const algorithm = pairs[0].src.digests.find((d) => pairs[0].tgt.digests.includes(d));
+    if (!algorithm) throw new UserError(`${deps.source.engine.displayName} and ${deps.target.engine.displayName} share no digest algorithm`, 'this is a bug in yb-voyager: every engine computes md5-sum60', 'internal');
+    deps.log.info('verify data', { algorithm, tables: tables.length, jobs });
     // Key ranges of every table, cut on the source's keys (one pass over each key).
     const work: { t: VerifyTable; range: KeyRange }[] = [];
     for (const t of tables) {
@@ -122,7 +125,7 @@ export async function verifyData(deps: VerifyDeps, opts: VerifyOptions, signal: 
     await runPool(pairs, () => pending.shift(), async (pair, { t, range }) => {
       const k = tableKey(t.schema, t.table);
       const v = verdicts.get(k)!;
-      const [a, b] = await Promise.all([pair.src.chunkDigest(t, range), pair.tgt.chunkDigest(t, range)]);
+      const [a, b] = await Promise.all([pair.src.chunkDigest(t, range, algorithm), pair.tgt.chunkDigest(t, range, algorithm)]);
       v.sourceRows += a.rows;
       v.targetRows += b.rows;
       if (a.digest !== b.digest) {
