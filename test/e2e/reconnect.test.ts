@@ -103,8 +103,14 @@ test('restarts and killed sessions in every phase and direction: no rerun, nothi
   assert.equal(importer.child.exitCode, null, 'import data to target is still running');
   assert.match(exporter.stderr(), /lost the connection to the source database \(.*\): reconnecting \(attempt 1, next in [\d.]+ s\)/);
 
-  // Cutover with fall-back; then the same in the other direction.
+  // Cutover with fall-back while the target is down: the exporter writes its marker; the importer meets the
+  // marker with no database, waits, and finishes the cutover (sequences, fall-back slot) once it is back.
+  await target.stopServer('immediate');
   await cli(['initiate', 'cutover', 'to', 'target', '--export-dir', exportDir, '--prepare-for-fall-back', 'true']);
+  await exporter.waitForLine(/wrote the cutover marker/);
+  await poll('the importer to wait for the target', async () => (/lost the connection to the target database[^\n]*attempt 1,/.test(importer.stderr().split('reconnected to the target').pop()!) ? true : undefined));
+  assert.equal(await status('source → target'), 'INITIATED');
+  await target.startServer();
   await poll('cutover to target COMPLETED', async () => ((await status('source → target')) === 'COMPLETED' ? true : undefined));
   await exporter.waitForLine(/now continues as: import data to source/);
   await importer.waitForLine(/now continues as: export data from target/);
@@ -122,7 +128,12 @@ test('restarts and killed sessions in every phase and direction: no rerun, nothi
   await reconnected(exporter, 'source', toSource);
   await waitEqual('the source to follow the target after the restarts');
 
+  // Cutover back while the source is down: the same, mirrored.
+  await source.stopServer('immediate');
   await cli(['initiate', 'cutover', 'to', 'source', '--export-dir', exportDir]);
+  await importer.waitForLine(/wrote the cutover marker/);
+  assert.equal(await status('target → source'), 'INITIATED');
+  await source.startServer();
   const [e, i] = await Promise.all([exporter.wait(), importer.wait()]);
   assert.equal(e.code, 0, e.stderr);
   assert.equal(i.code, 0, i.stderr);
