@@ -61,7 +61,6 @@ export interface Engine {
   readonly name: EngineName;
   /** For messages: "PostgreSQL", "MariaDB". */
   readonly displayName: string;
-  readonly defaultPort: number;
   readonly capabilities: EngineCapabilities;
   readonly positions: PositionCodec;
   /** Which database a connection reaches, in a form that survives host renames (the state store binds to it). */

@@ -9,7 +9,7 @@
  * says the snapshot is complete.
  */
 import fs from 'node:fs';
-import type { BatchLoader, BatchToLoad, Endpoint, FileImportState, SnapshotTarget, SnapshotTargetAdmin } from '../adapters/engine.js';
+import type { Endpoint, FileImportState, SnapshotTarget, SnapshotTargetAdmin } from '../adapters/engine.js';
 import { tableKey } from '../core/change-event.js';
 import { parseDataFileName } from '../core/snapshot-plan.js';
 import { displayName, filterTables, TablePatternError } from '../core/table-filter.js';
@@ -23,11 +23,11 @@ import { InternalError, problemsError, UserError } from '../infra/errors.js';
 import { failpoint } from '../infra/failpoints.js';
 import type { Logger } from '../infra/logger.js';
 import { runPool } from '../infra/pool.js';
-import { TRANSIENT_BATCH, withRetry } from '../infra/retry.js';
 import { sleep } from '../infra/shutdown.js';
 import type { Output } from './ports.js';
 import { DEFAULT_MAX_RECONNECT_SECONDS, Reconnector } from './reconnect.js';
 import type { TableProgress } from './table-progress.js';
+import { TargetBatches, type BatchSession } from './target-batches.js';
 import { DEFAULTS } from '../infra/defaults.js';
 
 const POLL_MS = DEFAULTS.importPollMs;
@@ -298,54 +298,16 @@ async function runImport(
     }
   };
 
-  // A target restart or a killed session must not fail the batch it was in: the batch is loaded again on a
-  // new session (the bookkeeping row makes a batch that did commit a no-op).
+  // A target restart or a killed session must not fail the batch it was in: it is loaded again on a new
+  // session (the bookkeeping row makes a batch that did commit a no-op).
   const reconnect = new Reconnector({
     side: 'target', db: deps.target, state, commandId: 'import-data-to-target', out: deps.out ?? { warn: (l) => deps.say(`WARNING: ${l}`) },
     log, signal: stop.signal, windowMs: deps.maxReconnectMs ?? DEFAULT_MAX_RECONNECT_SECONDS * 1000,
   });
-  type Outcome = 'loaded' | 'resync' | 'stopped';
-  const loadBatch = (session: { loader: BatchLoader; broken?: boolean }, batch: BatchToLoad, mark: ReturnType<ChunkReader['mark']>, reader: ChunkReader): Promise<Outcome> =>
-    reconnect.run<Outcome>(async () => {
-      if (session.broken) {
-        session.loader = await bulk.openLoader(deps.target.conn);
-        session.broken = false;
-        // What this session committed last may be lost with the server: go on from what the target holds.
-        return 'resync';
-      }
-      try {
-        // A deadlock or serialization failure: the same batch again, a few times.
-        await withRetry(async () => {
-          reader.rewind(mark);
-          await session.loader.load(batch, reader.batch(opts.batchSize));
-        }, {
-          policy: TRANSIENT_BATCH,
-          retryable: (e) => deps.target.engine.isTransient(e) && !deps.target.engine.isConnectionLoss(e),
-          signal: stop.signal,
-          onRetry: (ev) => log.warn('batch failed; retrying', { file: batch.fileName, batch: batch.batchNumber, attempt: ev.attempt, waitMs: Math.round(ev.delayMs), err: ev.error }),
-        });
-      } catch (e) {
-        session.broken = true;
-        void session.loader.close();
-        throw e;
-      }
-      reconnect.healthy();
-      return 'loaded';
-    }, () => 'stopped');
-
-  /** What the target holds of one file now (after a reconnect). */
-  const heldNow = (file: string) =>
-    reconnect.run(async () => {
-      const admin = await bulk.open(deps.target.conn);
-      try {
-        return (await admin.importedByFile(uuid)).get(file) ?? { rows: 0, lastBatch: 0 };
-      } finally {
-        await admin.close();
-      }
-    }, () => undefined);
+  const batches = new TargetBatches(bulk, deps.target, reconnect, log, stop.signal);
 
   /** `again`: a file imported before whose batches the target lost; progress has counted them already. */
-  const importChunk = async (session: { loader: BatchLoader; broken?: boolean }, c: ChunkRow, again = false) => {
+  const importChunk = async (session: BatchSession, c: ChunkRow, again = false) => {
     const k = tableKey(c.schema_name, c.table_name);
     const t = selected.get(k)!;
     const st = held.get(c.file_name) ?? { rows: 0, lastBatch: 0 };
@@ -366,7 +328,7 @@ async function runImport(
         batchNumber++;
         const mark = reader.mark();
         const batch = { migrationUuid: uuid, fileName: c.file_name, batchNumber, schema: t.schema, table: t.table, columns: t.columns, firstLine: mark.rows + 1 };
-        const outcome = await loadBatch(session, batch, mark, reader);
+        const outcome = await batches.load(session, batch, reader, mark, opts.batchSize);
         if (outcome === 'stopped') return;
         if (outcome === 'resync') {
           resync = true;
@@ -380,8 +342,9 @@ async function runImport(
         progress.advance(k, rows);
       }
       if (resync) {
-        const now = await heldNow(c.file_name);
-        if (!now) return;
+        const all = await batches.held(uuid);
+        if (!all) return; // stopped by a signal
+        const now = all.get(c.file_name) ?? { rows: 0, lastBatch: 0 };
         // Rows counted but not held (lost with the server) are counted again when they are loaded again.
         const lost = st.rows + counted - now.rows;
         if (!again && lost > 0) {
@@ -409,14 +372,7 @@ async function runImport(
    */
   const reimportLostBatches = async () => {
     for (let round = 1; ; round++) {
-      const now = await reconnect.run(async () => {
-        const admin = await bulk.open(deps.target.conn);
-        try {
-          return await admin.importedByFile(uuid);
-        } finally {
-          await admin.close();
-        }
-      }, () => undefined);
+      const now = await batches.held(uuid);
       if (!now) return; // stopped by a signal
       const short = [...taken.values()].filter((c) => (now.get(c.file_name)?.rows ?? 0) < (c.rows ?? 0));
       if (!short.length) return;
@@ -424,15 +380,12 @@ async function runImport(
       log.warn('the target lost batches it had committed (a restart or failover); importing them again', { files: short.map((c) => c.file_name) });
       deps.say(`the target lost ${short.length} file(s)' worth of committed batches across a restart; importing them again`);
       held = now;
-      await runPool(sessions, () => short.shift(), (session, c) => importChunk(session, c, true), stop.signal);
+      await runPool(batches.sessions, () => short.shift(), (session, c) => importChunk(session, c, true), stop.signal);
     }
   };
 
-  const jobs = Math.max(1, opts.parallelJobs);
-  const sessions: { loader: BatchLoader; broken?: boolean }[] = [];
   try {
-    for (let i = 0; i < jobs; i++) sessions.push({ loader: await bulk.openLoader(deps.target.conn) });
-    reconnect.healthy();
+    const sessions = await batches.open(Math.max(1, opts.parallelJobs));
     await runPool(sessions, nextChunk, async (session, c) => {
       try {
         await importChunk(session, c);
@@ -450,6 +403,6 @@ async function runImport(
   } finally {
     progress.end();
     signal.removeEventListener('abort', onAbort);
-    for (const s of sessions) await s.loader.close();
+    await batches.close();
   }
 }

@@ -19,7 +19,6 @@ import { pgVerifier } from './verifier.js';
 export const postgresEngine: Engine = {
   name: 'postgresql',
   displayName: 'PostgreSQL',
-  defaultPort: 5432,
   capabilities: {
     sharedSnapshot: true,
     serverRetainsChanges: true,
