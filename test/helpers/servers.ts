@@ -9,15 +9,32 @@ import os from 'node:os';
 import path from 'node:path';
 
 const running = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of running) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      /* already gone */
-    }
+
+/**
+ * Each server runs in a process group of its own (it is started through runuser when we are root): killing
+ * the group reaches the server itself, not only the wrapper that started it.
+ */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    /* already gone */
   }
-});
+}
+
+function killAllServers(): void {
+  for (const child of running) killGroup(child, 'SIGKILL');
+}
+
+process.on('exit', killAllServers);
+// A test process stopped by a signal (the runner's timeout, Ctrl-C, kill) runs no 'exit' handler by default:
+// take the servers down, then die of the same signal.
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killAllServers();
+    process.kill(process.pid, signal);
+  });
+}
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -55,7 +72,7 @@ export function runAs(user: string, cmd: string, args: string[], opts: { cwd?: s
 export function spawnServer(user: string, cmd: string, args: string[], logFile: string): ChildProcess {
   const [c, a] = asUser(user, cmd, args);
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(c, a, { stdio: ['ignore', out, out], cwd: os.tmpdir() });
+  const child = spawn(c, a, { stdio: ['ignore', out, out], cwd: os.tmpdir(), detached: true });
   fs.closeSync(out);
   running.add(child);
   child.on('exit', () => running.delete(child));
@@ -66,7 +83,7 @@ export async function stopServer(child: ChildProcess, signal: NodeJS.Signals): P
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
 }
