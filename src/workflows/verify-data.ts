@@ -118,7 +118,7 @@ export async function verifyData(deps: VerifyDeps, opts: VerifyOptions, signal: 
       verdicts.set(tableKey(t.schema, t.table), { schema: t.schema, table: t.table, sourceRows: 0, targetRows: 0, chunks: ranges.length, verdict: 'identical', differenceCount: 0, differences: [] });
       for (const range of ranges) work.push({ t, range });
     }
-    deps.progress.begin(tables.map((t) => ({ key: tableKey(t.schema, t.table), label: displayName(t), total: estimatedRows(deps.state, t) })));
+    deps.progress.begin(tables.map((t) => ({ key: tableKey(t.schema, t.table), label: displayName(t), total: t.estimatedRows })));
     const pending = work.slice();
     const left = new Map<string, number>();
     for (const w of work) left.set(tableKey(w.t.schema, w.t.table), (left.get(tableKey(w.t.schema, w.t.table)) ?? 0) + 1);
@@ -161,7 +161,7 @@ export async function verifyData(deps: VerifyDeps, opts: VerifyOptions, signal: 
 }
 
 /** The migrated tables (as export data recorded them), filtered by --table-list / --exclude-table-list. */
-function selectTables(state: StateStore, opts: VerifyOptions): VerifyTable[] {
+function selectTables(state: StateStore, opts: VerifyOptions): (VerifyTable & { estimatedRows: number })[] {
   const rec = readExportData(state);
   if (!rec) throw new UserError('nothing was exported in this export dir yet', 'run yb-voyager export data from source first', 'config');
   let chosen;
@@ -181,11 +181,8 @@ function selectTables(state: StateStore, opts: VerifyOptions): VerifyTable[] {
     columns: t.columns,
     key: t.pk,
     keyTypes: t.pk.map((k) => t.columnTypes[t.columns.indexOf(k)] ?? 'text'),
+    estimatedRows: t.estimatedRows,
   }));
-}
-
-function estimatedRows(state: StateStore, t: VerifyTable): number {
-  return readExportData(state)?.tables.find((x) => x.schema === t.schema && x.table === t.table)?.estimatedRows ?? 0;
 }
 
 const keyId = (key: KeyValues) => JSON.stringify(key);

@@ -12,7 +12,7 @@ import type pg from 'pg';
 import type { CaptureId, ChunkRange, SnapshotHandle, SnapshotReader, SnapshotSource, SourceTable, TableRef, TableSelection } from '../engine.js';
 import type { Conn } from '../../core/connection.js';
 import { displayName, filterTables, TablePatternError } from '../../core/table-filter.js';
-import { UserError } from '../../infra/errors.js';
+import { problemsError, UserError } from '../../infra/errors.js';
 import { failpoint } from '../../infra/failpoints.js';
 import { captureNames } from './change-source.js';
 import { connect, quoteIdent, quoteLiteral, withClient } from './connection.js';
@@ -71,7 +71,7 @@ async function selectTables(client: pg.Client, sel: TableSelection, user: string
     problems.push(...(await tableStreamingProblems(client, selected)).problems);
   }
   if (problems.length) {
-    throw new UserError(problems.length === 1 ? problems[0] : `${problems.length} problems:\n  - ${problems.join('\n  - ')}\n`, undefined, 'config');
+    throw problemsError('export data from source cannot start', problems);
   }
   return selected.map(toSourceTable);
 }
