@@ -4,10 +4,12 @@
  */
 import { UserError } from '../infra/errors.js';
 import type { Engine, EngineName } from './engine.js';
+import { mysqlEngine } from './mysql/engine.js';
 import { postgresEngine } from './postgres/engine.js';
 
 const ENGINES: Partial<Record<EngineName, Engine>> = {
   postgresql: postgresEngine,
+  mysql: mysqlEngine,
 };
 
 /** Every engine implemented, for contract tests and help texts. */

@@ -1,0 +1,31 @@
+/**
+ * The MySQL/MariaDB engine. As a source: schema, snapshot and binlog change capture. Target-only roles
+ * (snapshotTarget, schemaTarget) are absent: PostgreSQL is the target. Writing back (changeSink, fall-back)
+ * is the next step.
+ *
+ * Capabilities: no snapshot shared across sessions (each worker opens its own and they are checked to sit at
+ * the same binlog position), the server does not keep our place in the binlog (retention must be checked on
+ * resume), updates carry full rows (binlog_row_image=FULL), and no session can apply without firing triggers.
+ */
+import type { Engine } from '../engine.js';
+import { withConnection } from './connection.js';
+import { databaseIdentity } from './database-identity.js';
+import { isConnectionLoss, isTransient } from './errors.js';
+import { binlogPositions } from './positions.js';
+import { mysqlSequences } from './sequences.js';
+
+export const mysqlEngine: Engine = {
+  name: 'mysql',
+  displayName: 'MySQL/MariaDB',
+  capabilities: {
+    sharedSnapshot: false,
+    serverRetainsChanges: false,
+    partialUpdates: false,
+    applyWithoutTriggers: false,
+  },
+  positions: binlogPositions,
+  identity: (c) => withConnection(c, (conn) => databaseIdentity(conn, c.settings)),
+  isConnectionLoss,
+  isTransient,
+  sequences: mysqlSequences,
+};
