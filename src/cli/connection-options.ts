@@ -3,10 +3,10 @@ import type { Engine, Endpoint } from '../adapters/engine.js';
 import { ALL_ENGINES, engineFor, targetEngine } from '../adapters/registry.js';
 import type { Conn, ConnSettings, SslMode } from '../core/connection.js';
 import { UserError } from '../infra/errors.js';
+import { DEFAULT_PORTS } from './option-spec.js';
 import { requirePassword } from './password.js';
 import type { ResolvedOptions } from './resolve.js';
 
-const DEFAULT_PORTS: Record<string, number> = { postgresql: 5432, mysql: 3306, oracle: 1521 };
 
 export function connSettings(options: ResolvedOptions, role: 'source' | 'target'): ConnSettings {
   const missing: string[] = [];
@@ -18,8 +18,9 @@ export function connSettings(options: ResolvedOptions, role: 'source' | 'target'
   const user = need('user');
   const database = role === 'target' ? (options.str('target-db-name') ?? 'yugabyte') : need('name');
   if (missing.length) throw new UserError(`missing ${missing.join(', ')}`, `add ${missing.map((m) => `${m} <value>`).join(' ')}`);
+  // No port, or 0, means the default port of the engine.
   let port = options.int(`${role}-db-port`) ?? 0;
-  if (port === 0) port = DEFAULT_PORTS[(role === 'source' && options.str('source-db-type')) || 'postgresql'] ?? 5432;
+  if (port === 0) port = DEFAULT_PORTS[(role === 'source' && options.str('source-db-type')) || 'postgresql'] ?? DEFAULT_PORTS.postgresql!;
   return {
     role,
     host: options.str(`${role}-db-host`) ?? 'localhost',

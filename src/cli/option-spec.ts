@@ -13,6 +13,8 @@ export interface OptionSpec {
   readonly description: string;
   readonly choices?: readonly string[];
   readonly default?: OptionValue;
+  /** What --help shows as the default when it depends on other flags (the source port depends on its type). */
+  readonly defaultNote?: string;
   readonly env?: string;
   readonly secret?: boolean;
   readonly required?: boolean;
@@ -43,11 +45,17 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
 
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 
-function connectionOptions(side: 'source' | 'target', defaults: { host: string; port: number }): OptionSpec[] {
+/** The port a source database listens on unless told otherwise, by --source-db-type. */
+export const DEFAULT_PORTS: Readonly<Record<string, number>> = { postgresql: 5432, mysql: 3306, oracle: 1521 };
+
+function connectionOptions(side: 'source' | 'target', defaults: { host: string; port: number | undefined }): OptionSpec[] {
   const Side = side === 'source' ? 'source' : 'target';
+  const portDefault = defaults.port === undefined
+    ? { defaultNote: Object.entries(DEFAULT_PORTS).map(([type, port]) => `${port} for ${type}`).join(', ') }
+    : { default: defaults.port };
   return [
     opt({ name: `${side}-db-host`, type: 'string', default: defaults.host, description: `${Side} database host` }),
-    opt({ name: `${side}-db-port`, type: 'int', default: defaults.port, description: `${Side} database port` }),
+    opt({ name: `${side}-db-port`, type: 'int', ...portDefault, description: `${Side} database port` }),
     opt({ name: `${side}-db-user`, type: 'string', description: `${Side} database user` }),
     opt({ name: `${side}-db-password`, type: 'string', secret: true, env: `${side.toUpperCase()}_DB_PASSWORD`, description: `${Side} database password (or env ${side.toUpperCase()}_DB_PASSWORD, or a prompt on a terminal)` }),
     opt({ name: `${side}-db-name`, type: 'string', description: `${Side} database name` }),
@@ -60,7 +68,7 @@ function connectionOptions(side: 'source' | 'target', defaults: { host: string; 
 }
 
 export const SOURCE_TYPE = opt({ name: 'source-db-type', type: 'enum', choices: ['postgresql', 'mysql', 'oracle'], description: 'source database type' });
-export const SOURCE_CONNECTION: readonly OptionSpec[] = [SOURCE_TYPE, ...connectionOptions('source', { host: 'localhost', port: 0 })];
+export const SOURCE_CONNECTION: readonly OptionSpec[] = [SOURCE_TYPE, ...connectionOptions('source', { host: 'localhost', port: undefined })];
 export const TARGET_CONNECTION: readonly OptionSpec[] = connectionOptions('target', { host: '127.0.0.1', port: 5433 });
 
 export const SOURCE_PASSWORD = SOURCE_CONNECTION.find((o) => o.name === 'source-db-password')!;

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../infra/errors.js';
+import { nearestSpelling } from '../core/nearest-spelling.js';
 import { COMMANDS, matchCommand, type CommandSpec } from './command-table.js';
 import { allOptions } from './resolve.js';
 import type { OptionSpec } from './option-spec.js';
@@ -42,6 +43,11 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
     if (partial.length) {
       throw new UserError(`'${words.join(' ')}' needs more words`, `did you mean: ${partial.map((c) => `yb-voyager ${c.words.join(' ')}`).join(', ')}`);
     }
+    const typo = nearestSpelling(words.join(' '), commandSpellings());
+    // A typo of the command that matched is a stray word after it (`cutover status now`), not a misspelling.
+    if (typo && (!match || typo !== words.slice(0, match.consumed).join(' '))) {
+      throw new UserError(`unknown command '${words.join(' ')}'`, `did you mean \`${typo}\`? (yb-voyager --help lists the commands)`);
+    }
     if (match) {
       throw new UserError(
         `unexpected argument '${words[match.consumed]}' after 'yb-voyager ${argv.slice(0, match.consumed).join(' ')}'`,
@@ -59,7 +65,7 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') return { kind: 'help', text: (helpText ?? cmd.helpInformation()).trimEnd() };
-      // Commander puts its suggestion ("Did you mean …?") on a second line: keep the message one line.
+      if (e.code === 'commander.unknownOption') throw unknownFlag(e.message, spec);
       throw new UserError(e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '), `run yb-voyager ${spec.words.join(' ')} --help for the flags`);
     }
     throw e;
@@ -77,6 +83,20 @@ export function parseArgv(argv: readonly string[]): ParsedArgv {
   return { kind: 'command', spec, flags };
 }
 
+/** Every way to name a command, canonical words first so a tie suggests the documented spelling. */
+function commandSpellings(): string[] {
+  return [...COMMANDS.map((c) => c.words.join(' ')), ...COMMANDS.flatMap((c) => (c.aliases ?? []).map((a) => a.join(' ')))];
+}
+
+/** `unknown option '--source-db-hots'` → the same, with the nearest flag of this command as the fix. */
+function unknownFlag(commanderMessage: string, spec: CommandSpec): UserError {
+  const typed = /'(--?[^'=]+)/.exec(commanderMessage)?.[1] ?? '';
+  const flags = allOptions(spec).filter((o) => !o.hidden).flatMap((o) => [o.name, ...(o.aliases ?? [])].map((s) => `--${s}`));
+  const typo = typed.startsWith('--') ? nearestSpelling(typed, flags) : undefined;
+  const helpHint = `run yb-voyager ${spec.words.join(' ')} --help for the flags`;
+  return new UserError(`unknown option '${typed}'`, typo ? `did you mean ${typo}? (${helpHint})` : helpHint);
+}
+
 /** The command words: everything before the first flag. */
 function leadingWords(argv: readonly string[]): string[] {
   const firstFlag = argv.findIndex((a) => a.startsWith('-'));
@@ -91,6 +111,7 @@ function buildCommander(spec: CommandSpec): Command {
   const cmd = new Command(`yb-voyager ${spec.words.join(' ')}`)
     .description(spec.summary)
     .exitOverride()
+    .showSuggestionAfterError(false)
     .allowExcessArguments(false)
     .helpOption('-h, --help', 'show the flags of this command');
   for (const opt of allOptions(spec)) {
@@ -113,6 +134,7 @@ function describe(opt: OptionSpec): string {
   const parts = [opt.description];
   if (opt.choices) parts.push(`(${opt.choices.join('|')})`);
   if (opt.default !== undefined) parts.push(`[default: ${opt.default}]`);
+  if (opt.defaultNote) parts.push(`[default: ${opt.defaultNote}]`);
   if (opt.env) parts.push(`[env: ${opt.env}]`);
   if (opt.required) parts.push('(required)');
   return parts.join(' ');

@@ -21,7 +21,7 @@ const TEST_CMD: CommandSpec = {
   summary: 'test',
   options: [
     opt({ name: 'source-db-host', type: 'string', default: 'localhost', description: '' }),
-    opt({ name: 'source-db-port', type: 'int', default: 0, description: '' }),
+    opt({ name: 'source-db-port', type: 'int', description: '' }),
     opt({ name: 'source-db-password', type: 'string', secret: true, env: 'SOURCE_DB_PASSWORD', description: '' }),
     opt({ name: 'source-db-schema', type: 'list', description: '' }),
     opt({ name: 'start-clean', type: 'bool', default: false, description: '' }),

@@ -53,7 +53,16 @@ describe('command words', () => {
     assert.match(usageError(['cutover', 'status', 'now']), /unexpected argument 'now' after 'yb-voyager cutover status'/);
   });
   test('an unknown command', () => {
-    assert.match(usageError(['exprot', 'schema']), /unknown command 'exprot'.*--help/);
+    assert.match(usageError(['frobnicate', '-e', '/x']), /unknown command 'frobnicate'.*--help/);
+  });
+  test('a misspelt command gets the nearest spelling', () => {
+    assert.match(usageError(['export', 'schemaa', '-e', '/x']), /unknown command 'export schemaa'; did you mean `export schema`\?/);
+    assert.match(usageError(['exprot', 'schema']), /did you mean `export schema`\?/);
+    assert.match(usageError(['import', 'dat', '-e', '/x']), /did you mean `import data`\?/);
+    assert.match(usageError(['analyse-schema']), /did you mean `analyze-schema`\?/);
+    // A misspelling after a complete alias (`export data`) is still a misspelling, not a stray word.
+    assert.match(usageError(['export', 'data', 'fro', 'source']), /did you mean `export data from source`\?/);
+    assert.match(usageError(['get', 'data-migraton-report']), /did you mean `get data-migration-report`\?/);
   });
   test('help and version', () => {
     const top = parseArgv([]);
@@ -97,8 +106,23 @@ describe('flags', () => {
     assert.match(line, /unknown option '--source-db-hots'/);
     assert.match(line, /yb-voyager export schema --help/);
   });
-  test('a flag of another command is unknown here', () => {
-    assert.match(usageError(['cutover', 'status', '--target-db-host', 'x']), /unknown option '--target-db-host'/);
+  test('a misspelt flag gets the nearest flag of this command', () => {
+    assert.match(usageError(['export', 'schema', '--source-db-hots', 'x']), /did you mean --source-db-host\?/);
+    assert.match(usageError(['import', 'data', '--parallel-job', '4']), /did you mean --parallel-jobs\?/);
+    assert.match(usageError(['export', 'schema', '--exportdir=/x']), /unknown option '--exportdir'.*did you mean --export-dir\?/);
+  });
+  test('a flag of another command is unknown here, with no far-fetched suggestion', () => {
+    const line = usageError(['cutover', 'status', '--target-db-host', 'x']);
+    assert.match(line, /unknown option '--target-db-host'/);
+    assert.doesNotMatch(line, /did you mean/);
+  });
+  test('--help shows the source port of each engine and the target\'s own default', () => {
+    const h = parseArgv(['export', 'data', 'from', 'source', '--help']) as { text: string };
+    const flat = h.text.replace(/\s+/g, ' ');
+    assert.match(flat, /--source-db-port <number> source database port \[default: 5432 for postgresql, 3306 for mysql, 1521 for oracle\]/);
+    assert.doesNotMatch(flat, /\[default: 0\]/);
+    const t = parseArgv(['import', 'data', '--help']) as { text: string };
+    assert.match(t.text.replace(/\s+/g, ' '), /--target-db-port <number> target database port \[default: 5433\]/);
   });
   test('a value-taking flag without its value', () => {
     assert.match(usageError(['export', 'schema', '--source-db-host']), /argument missing/);
