@@ -187,8 +187,12 @@ export interface SnapshotHandle {
 }
 
 export interface SnapshotReader {
-  /** Copy one chunk into `file` as PostgreSQL COPY text: written to a temp name, fsynced, renamed. */
-  copy(chunk: ChunkRange, columns: readonly string[], file: string, onRows: (n: number) => void, signal: AbortSignal): Promise<{ rows: number; bytes: number }>;
+  /**
+   * Copy one chunk into `file` as PostgreSQL COPY text: written to a temp name, fsynced, renamed. `onRows`
+   * reports progress as data arrives: rows, and the bytes of COPY text written with them (progress is
+   * measured by bytes when the engine reports them).
+   */
+  copy(chunk: ChunkRange, columns: readonly string[], file: string, onRows: (rows: number, bytes?: number) => void, signal: AbortSignal): Promise<{ rows: number; bytes: number }>;
   close(): Promise<void>;
 }
 

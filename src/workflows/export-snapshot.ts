@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import type { CaptureId, ChunkRange, Endpoint, SnapshotHandle, SnapshotReader, SourceTable } from '../adapters/engine.js';
 import { tableKey } from '../core/change-event.js';
+import { ChunkedTableProgress } from '../core/export-progress.js';
 import { dataFileName, parseDataFileName } from '../core/snapshot-plan.js';
 import { displayName } from '../core/table-filter.js';
 import type { ExportDir } from '../export-dir/layout.js';
@@ -181,7 +182,7 @@ async function runSnapshot(
     readers.push(...(await handle.openReaders(Math.max(1, Math.min(opts.parallelJobs, plan.chunks.length)))));
 
     deps.progress.begin(plan.tables.map((t) => ({ key: tableKey(t.schema, t.table), label: displayName(t), total: t.estimatedRows })));
-    await copyAllChunks(deps, handle, readers, plan.tables, signal);
+    await copyAllChunks(deps, handle, readers, plan, signal);
     failpoint('export.before_complete');
     markSnapshotComplete(state, generation);
     completed = true;
@@ -222,15 +223,24 @@ function planChunks(ranges: Map<SourceTable, ChunkRange[]>, generation: number):
 }
 
 /** Readers take pending chunks, biggest first; the first failure stops the others. */
-async function copyAllChunks(deps: ExportSnapshotDeps, handle: SnapshotHandle, readers: SnapshotReader[], tables: ExportedTable[], signal: AbortSignal): Promise<void> {
+async function copyAllChunks(
+  deps: ExportSnapshotDeps,
+  handle: SnapshotHandle,
+  readers: SnapshotReader[],
+  plan: { tables: ExportedTable[]; chunks: PlannedChunk[] },
+  signal: AbortSignal,
+): Promise<void> {
   const { state } = deps;
-  const byKey = new Map(tables.map((t) => [tableKey(t.schema, t.table), t]));
+  const byKey = new Map(plan.tables.map((t) => [tableKey(t.schema, t.table), t]));
   const queue = pendingChunks(state);
-  const remaining = new Map<string, number>();
-  for (const t of tables) remaining.set(tableKey(t.schema, t.table), t.chunks);
+  // Progress by chunks weighed by relation bytes: the planner's row estimate may be missing or stale.
+  const progress = new Map(plan.tables.map((t) => {
+    const key = tableKey(t.schema, t.table);
+    const bytes = plan.chunks.filter((c) => tableKey(c.schema, c.table) === key).map((c) => c.estimatedBytes);
+    return [key, new ChunkedTableProgress(bytes, t.estimatedRows)];
+  }));
   // Tables without any chunk (an empty partitioned table) are complete at once.
-  for (const [k, n] of remaining) if (n === 0) deps.progress.finish(k, 0);
-  const rowsSoFar = new Map<string, number>();
+  for (const [k, p] of progress) if (p.done) deps.progress.finish(k, 0);
   // A reader whose session is lost (killed, network) gets a new session on the same snapshot and copies its
   // chunk again; the file is written whole or not at all, so nothing is counted twice.
   const reconnect = new Reconnector({
@@ -242,21 +252,22 @@ async function copyAllChunks(deps: ExportSnapshotDeps, handle: SnapshotHandle, r
   const copying = runPool(slots, () => queue.shift(), async (slot, chunk, stop) => {
     const key = tableKey(chunk.schema_name, chunk.table_name);
     const t = byKey.get(key)!;
+    const tp = progress.get(key)!;
     const range: ChunkRange = { leaf: { schema: chunk.source_schema, table: chunk.source_table }, range: JSON.parse(chunk.range_json), estimatedBytes: chunk.estimated_bytes };
     const res = await reconnect.run(async () => {
       if (slot.broken) {
         slot.reader = readers[slot.i] = await handle.reopenReader(); // (the caller closes what `readers` holds)
         slot.broken = false;
       }
-      let shown = 0;
       try {
-        return await slot.reader.copy(range, t.columns, deps.exportDir.dataFile(chunk.file_name), (n) => {
-          shown += n;
-          deps.progress.advance(key, n);
+        return await slot.reader.copy(range, t.columns, deps.exportDir.dataFile(chunk.file_name), (rows, bytes) => {
+          tp.read(chunk.chunk_no, rows, bytes);
+          deps.progress.measure(key, tp.measure());
         }, stop);
       } catch (e) {
         if (stop.aborted) throw e;
-        deps.progress.advance(key, -shown); // copied again in full on the next session
+        tp.restart(chunk.chunk_no); // copied again in full on the next session
+        deps.progress.measure(key, tp.measure());
         slot.broken = true;
         await slot.reader.close().catch(() => undefined);
         throw e;
@@ -268,10 +279,10 @@ async function copyAllChunks(deps: ExportSnapshotDeps, handle: SnapshotHandle, r
     failpoint('export.chunk_recorded');
     if (DEFAULTS.testChunkDelayMs > 0) await sleep(DEFAULTS.testChunkDelayMs, stop);
     deps.log.debug('chunk exported', { file: chunk.file_name, rows: res.rows, bytes: res.bytes });
-    rowsSoFar.set(key, (rowsSoFar.get(key) ?? 0) + res.rows);
-    const left = remaining.get(key)! - 1;
-    remaining.set(key, left);
-    if (left === 0) deps.progress.finish(key, rowsSoFar.get(key)!);
+    tp.chunkDone(chunk.chunk_no, res.rows, res.bytes);
+    const m = tp.measure();
+    if (tp.done) deps.progress.finish(key, m.rows);
+    else deps.progress.measure(key, m);
   }, signal);
   // A copy cut short by the signal fails with the signal's reason: that is the interruption, not a failure.
   await copying.catch((e) => {

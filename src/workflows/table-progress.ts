@@ -1,7 +1,12 @@
 /**
  * What snapshot workflows tell the console about per-table progress. The CLI renders it as progress bars
- * on a terminal and as plain lines otherwise (src/cli/render/table-progress.ts).
+ * on a terminal and as plain lines otherwise (src/cli/render/table-progress.ts). A bar reaches 100% only
+ * when its table is finished, whatever the totals said before.
  */
+import type { ProgressMeasure } from '../core/export-progress.js';
+
+export type { ProgressMeasure };
+
 export interface TableProgressItem {
   /** Stable key of the table (see tableKey in core/change-event.ts). */
   key: string;
@@ -15,10 +20,12 @@ export interface TableProgressItem {
 
 export interface TableProgress {
   begin(items: readonly TableProgressItem[]): void;
-  /** `rows` more rows of this table are done. */
+  /** `rows` more rows of this table are done (progress is rows against the total). */
   advance(key: string, rows: number): void;
   /** A better estimate of the total (the exporter finished more of the table). */
   setTotal(key: string, total: number): void;
+  /** Where this table is, measured by the caller (the export measures by chunks and bytes, not by rows). */
+  measure(key: string, m: ProgressMeasure): void;
   /** The table is complete with `rows` rows. */
   finish(key: string, rows: number): void;
   end(): void;

@@ -96,13 +96,13 @@ export interface ChunkResult {
 
 /**
  * COPY one chunk into `finalPath` via `finalPath.tmp` (see the file comment). `onRows` reports progress
- * as data arrives.
+ * (rows and bytes) as data arrives.
  */
 export async function copyChunkToFile(
   client: pg.Client,
   sql: string,
   finalPath: string,
-  onRows: (rows: number) => void,
+  onRows: (rows: number, bytes: number) => void,
   signal?: AbortSignal,
 ): Promise<ChunkResult> {
   const tmp = `${finalPath}.tmp`;
@@ -121,7 +121,7 @@ export async function copyChunkToFile(
         const n = countRows(chunk);
         rows += n;
         bytes += chunk.length;
-        if (n) onRows(n);
+        onRows(n, chunk.length);
       }
     } catch (e) {
       if (signal?.aborted) throw e;

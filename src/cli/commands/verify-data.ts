@@ -15,7 +15,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   const json = o.str('output-format') === 'json';
   // json: stdout carries the document and nothing else.
   const progress: TableProgress = json
-    ? { begin() {}, advance() {}, setTotal() {}, finish() {}, end() {} }
+    ? { begin() {}, advance() {}, setTotal() {}, measure() {}, finish() {}, end() {} }
     : createTableProgress(ctx.out, o.bool('disable-pb') ?? false, { verb: 'verified', rate: true });
   const result = await verifyData(
     { source, target, state: ctx.state, log: ctx.log, progress, say: (l) => (json ? ctx.log.info(l) : ctx.out.line(l)) },
