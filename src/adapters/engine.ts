@@ -78,6 +78,11 @@ export interface Engine {
   readonly sequences: SequenceSync;
   /** verify data: chunk hashes and rows over one canonical text, the same on every engine. */
   readonly verifier?: TableVerifier;
+  /**
+   * Why a role is missing, when the reason is more than "not built yet" (Oracle: no server to test against).
+   * Commands refusing --export-type snapshot-and-changes, fall-back or import data to source say it.
+   */
+  readonly refusals?: { readonly liveChanges?: string; readonly writeBack?: string };
 }
 
 /** What a workflow is given for one database. */
@@ -99,9 +104,15 @@ export interface ExportedSchema {
   readonly roles: readonly string[];
 }
 
+export interface SchemaExportOptions {
+  readonly log?: Logger;
+  /** Engines that read through a query-runner seam (Oracle): also write every catalog result to this fixture file. */
+  readonly captureCatalogTo?: string;
+}
+
 export interface SchemaSource {
   /** Read the requested schemas (as given to --source-db-schema) and convert them to PostgreSQL DDL. */
-  exportSchema(c: Conn, requested: readonly string[]): Promise<ExportedSchema>;
+  exportSchema(c: Conn, requested: readonly string[], o?: SchemaExportOptions): Promise<ExportedSchema>;
 }
 
 /** import schema's session on the target: statements applied one at a time, each classified. */

@@ -5,11 +5,13 @@
 import { UserError } from '../infra/errors.js';
 import type { Engine, EngineName } from './engine.js';
 import { mysqlEngine } from './mysql/engine.js';
+import { oracleEngine } from './oracle/engine.js';
 import { postgresEngine } from './postgres/engine.js';
 
 const ENGINES: Partial<Record<EngineName, Engine>> = {
   postgresql: postgresEngine,
   mysql: mysqlEngine,
+  oracle: oracleEngine,
 };
 
 /** Every engine implemented, for contract tests and help texts. */

@@ -34,7 +34,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     id: 'export-schema',
     words: ['export', 'schema'],
     summary: 'export the source schema as PostgreSQL DDL into <export-dir>/schema',
-    options: [...SOURCE_CONNECTION, START_CLEAN],
+    options: [
+      ...SOURCE_CONNECTION, START_CLEAN,
+      opt({ name: 'oracle-capture-catalog', type: 'string', hidden: true, description: 'Oracle: also write every data-dictionary result to this JSON fixture file (for the replay tests; see docs/oracle.md)' }),
+    ],
     load: () => import('./commands/export-schema.js'),
   },
   {

@@ -1,12 +1,11 @@
 /** From resolved options to connection settings for the source or target database. */
 import type { Engine, Endpoint } from '../adapters/engine.js';
 import { ALL_ENGINES, engineFor, targetEngine } from '../adapters/registry.js';
-import type { Conn, ConnSettings, SslMode } from '../core/connection.js';
+import type { Conn, ConnSettings, OracleConnTarget, SslMode } from '../core/connection.js';
 import { UserError } from '../infra/errors.js';
 import { DEFAULT_PORTS } from './option-spec.js';
 import { requirePassword } from './password.js';
 import type { ResolvedOptions } from './resolve.js';
-
 
 export function connSettings(options: ResolvedOptions, role: 'source' | 'target'): ConnSettings {
   const missing: string[] = [];
@@ -16,8 +15,12 @@ export function connSettings(options: ResolvedOptions, role: 'source' | 'target'
     return v ?? '';
   };
   const user = need('user');
-  const database = role === 'target' ? (options.str('target-db-name') ?? 'yugabyte') : need('name');
+  const oracle = role === 'source' && options.str('source-db-type') === 'oracle' ? oracleTarget(options) : undefined;
+  const database = role === 'target' ? (options.str('target-db-name') ?? 'yugabyte') : oracle ? (options.str('source-db-name') ?? '') : need('name');
   if (missing.length) throw new UserError(`missing ${missing.join(', ')}`, `add ${missing.map((m) => `${m} <value>`).join(' ')}`);
+  if (oracle && !database && !oracle.sid && !oracle.tnsAlias) {
+    throw new UserError('no Oracle database named', 'add --oracle-tns-alias <alias>, --source-db-name <service name> or --oracle-db-sid <SID>');
+  }
   // No port, or 0, means the default port of the engine.
   let port = options.int(`${role}-db-port`) ?? 0;
   if (port === 0) port = DEFAULT_PORTS[(role === 'source' && options.str('source-db-type')) || 'postgresql'] ?? DEFAULT_PORTS.postgresql!;
@@ -31,7 +34,20 @@ export function connSettings(options: ResolvedOptions, role: 'source' | 'target'
     sslRootCert: options.str(`${role}-ssl-root-cert`),
     sslCert: options.str(`${role}-ssl-cert`),
     sslKey: options.str(`${role}-ssl-key`),
+    ...(oracle ? { oracle } : {}),
   };
+}
+
+/** Oracle's connection flags (which of them wins is the Oracle engine's rule: alias, then service name, then SID). */
+function oracleTarget(options: ResolvedOptions): OracleConnTarget {
+  const t: { -readonly [K in keyof OracleConnTarget]: OracleConnTarget[K] } = {};
+  const alias = options.str('oracle-tns-alias');
+  const sid = options.str('oracle-db-sid');
+  const home = options.str('oracle-home');
+  if (alias) t.tnsAlias = alias;
+  if (sid) t.sid = sid;
+  if (home) t.oracleHome = home;
+  return t;
 }
 
 export async function connectionFromOptions(options: ResolvedOptions, role: 'source' | 'target'): Promise<Conn> {

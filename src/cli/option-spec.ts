@@ -68,7 +68,13 @@ function connectionOptions(side: 'source' | 'target', defaults: { host: string; 
 }
 
 export const SOURCE_TYPE = opt({ name: 'source-db-type', type: 'enum', choices: ['postgresql', 'mysql', 'oracle'], description: 'source database type' });
-export const SOURCE_CONNECTION: readonly OptionSpec[] = [SOURCE_TYPE, ...connectionOptions('source', { host: 'localhost', port: undefined })];
+/** Oracle's ways to name the database besides --source-db-name (its service name); the seed's flags. */
+export const ORACLE_CONNECTION: readonly OptionSpec[] = [
+  opt({ name: 'oracle-db-sid', type: 'string', description: 'Oracle System Identifier (SID) of the source database (Oracle only)' }),
+  opt({ name: 'oracle-tns-alias', type: 'string', description: 'TNS alias of the source database in tnsnames.ora (Oracle only; read from $TNS_ADMIN, else <oracle-home>/network/admin)' }),
+  opt({ name: 'oracle-home', type: 'string', env: 'ORACLE_HOME', description: 'Oracle home whose network/admin holds tnsnames.ora for --oracle-tns-alias (Oracle only; default /usr/lib/oracle/21/client64)' }),
+];
+export const SOURCE_CONNECTION: readonly OptionSpec[] = [SOURCE_TYPE, ...connectionOptions('source', { host: 'localhost', port: undefined }), ...ORACLE_CONNECTION];
 export const TARGET_CONNECTION: readonly OptionSpec[] = connectionOptions('target', { host: '127.0.0.1', port: 5433 });
 
 export const SOURCE_PASSWORD = SOURCE_CONNECTION.find((o) => o.name === 'source-db-password')!;

@@ -15,6 +15,18 @@ export interface ConnSettings {
   readonly sslRootCert?: string;
   readonly sslCert?: string;
   readonly sslKey?: string;
+  /** Oracle only: the other ways to name the database (`database` is the service name, --source-db-name). */
+  readonly oracle?: OracleConnTarget;
+}
+
+/** Oracle's connection flags besides host/port/service: at least one of tnsAlias, the service name or sid is given. */
+export interface OracleConnTarget {
+  /** --oracle-tns-alias: an entry of tnsnames.ora. */
+  readonly tnsAlias?: string;
+  /** --oracle-db-sid. */
+  readonly sid?: string;
+  /** --oracle-home: tnsnames.ora is read from <home>/network/admin unless TNS_ADMIN is set. */
+  readonly oracleHome?: string;
 }
 
 export interface ConnSecret {

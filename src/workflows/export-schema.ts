@@ -24,6 +24,8 @@ export interface ExportSchemaOptions {
   /** --source-db-schema as given (quoted names keep their quotes). */
   readonly schemas: readonly string[];
   readonly startClean: boolean;
+  /** Hidden: write every catalog query result to this fixture file (engines with a query-runner seam). */
+  readonly captureCatalogTo?: string;
 }
 
 export interface ExportedFile {
@@ -68,7 +70,7 @@ export async function exportSchema(deps: ExportSchemaDeps, opts: ExportSchemaOpt
   state.bindDatabase('source', await engine.identity(conn));
   saveConnSettings(state, conn.settings);
   log.info('exporting schema', { requested: opts.schemas });
-  const result = await engine.schemaSource.exportSchema(conn, opts.schemas);
+  const result = await engine.schemaSource.exportSchema(conn, opts.schemas, { log, captureCatalogTo: opts.captureCatalogTo });
   const { identity, schemas } = result;
   if (signal.aborted) throw new UserError('export schema interrupted before writing any file', 'rerun the same command', 'interrupted');
 

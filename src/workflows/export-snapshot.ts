@@ -78,7 +78,10 @@ export async function exportSnapshot(deps: ExportSnapshotDeps, opts: ExportSnaps
   if (!snapshots) throw new UserError(`exporting data from ${engine.displayName} is not supported`, 'see docs/export-data.md for the supported source databases');
   const live = opts.exportType === 'snapshot-and-changes';
   if (live && !engine.changeSource) {
-    throw new UserError(`streaming changes from ${engine.displayName} is not supported`, 'use --export-type snapshot-only');
+    const what = engine.refusals?.liveChanges
+      ? `--export-type snapshot-and-changes is refused for ${engine.displayName}: ${engine.refusals.liveChanges}`
+      : `streaming changes from ${engine.displayName} is not supported`;
+    throw new UserError(what, 'use --export-type snapshot-only');
   }
   const capture: CaptureId = { migrationUuid: state.migration().uuid, side: 'source' };
   state.bindDatabase('source', await engine.identity(conn));

@@ -8,7 +8,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   const source = await endpointFromOptions(o, 'source');
   const result = await exportSchema(
     { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log },
-    { source, schemas: o.list('source-db-schema') ?? [], startClean: o.bool('start-clean') ?? false },
+    { source, schemas: o.list('source-db-schema') ?? [], startClean: o.bool('start-clean') ?? false, captureCatalogTo: o.str('oracle-capture-catalog') },
     ctx.signal,
   );
   const total = result.files.reduce((n, f) => n + [...f.counts.values()].reduce((a, b) => a + b, 0), 0);

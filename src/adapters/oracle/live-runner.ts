@@ -1,0 +1,88 @@
+/**
+ * The live query runner: node-oracledb in thin mode (pure JavaScript, no Oracle client libraries). Every
+ * column is fetched as text — NUMBER as the exact decimal string thin mode decodes (never a JS number),
+ * dates under the explicit session formats below (the snapshot's select lists add their own TO_CHAR masks),
+ * CLOB/NCLOB/LONG as strings, RAW/LONG RAW/BLOB as bytes turned into hex — so nothing reaches our code as a
+ * lossy JavaScript value. Unverified against a real server: see docs/oracle.md.
+ */
+import oracledb from 'oracledb';
+import type { Conn } from '../../core/connection.js';
+import type { Logger } from '../../infra/logger.js';
+import { oracleConnectTarget } from './connect-target.js';
+import { mapConnectError, mapQueryError } from './errors.js';
+import type { OracleBinds, OracleQuery, OracleQueryRunner, OracleRow } from './query-runner.js';
+
+/**
+ * Session settings: decimal point '.', fixed date and timestamp formats, UTC session time zone (so a
+ * TIMESTAMP WITH LOCAL TIME ZONE reads as UTC). Thin mode ignores every NLS_* environment variable.
+ */
+export const SESSION_SETUP: readonly string[] = [
+  "ALTER SESSION SET NLS_NUMERIC_CHARACTERS = '.,'",
+  "ALTER SESSION SET NLS_DATE_FORMAT = 'SYYYY-MM-DD HH24:MI:SS'",
+  "ALTER SESSION SET NLS_TIMESTAMP_FORMAT = 'SYYYY-MM-DD HH24:MI:SS.FF9'",
+  "ALTER SESSION SET NLS_TIMESTAMP_TZ_FORMAT = 'SYYYY-MM-DD HH24:MI:SS.FF9 TZH:TZM'",
+  "ALTER SESSION SET TIME_ZONE = '+00:00'",
+];
+
+const BINARY_TYPES = new Set<unknown>([oracledb.DB_TYPE_RAW, oracledb.DB_TYPE_LONG_RAW, oracledb.DB_TYPE_BLOB]);
+
+function fetchAsText(meta: oracledb.Metadata<unknown>): oracledb.FetchTypeResponse {
+  if (BINARY_TYPES.has(meta.dbType)) {
+    return { type: oracledb.DB_TYPE_RAW, converter: (v: unknown) => (v == null ? null : (v as Buffer).toString('hex')) } as oracledb.FetchTypeResponse;
+  }
+  return { type: oracledb.DB_TYPE_VARCHAR };
+}
+
+/** Open a thin-mode session: the log says which of alias / service name / SID was used. */
+export async function openConnection(c: Conn, log?: Logger): Promise<oracledb.Connection> {
+  const target = oracleConnectTarget(c.settings, { TNS_ADMIN: process.env.TNS_ADMIN });
+  log?.info(target.logLine);
+  let conn: oracledb.Connection;
+  try {
+    conn = await oracledb.getConnection({
+      user: c.settings.user,
+      password: c.secret.password,
+      connectString: target.connectString,
+      ...(target.configDir ? { configDir: target.configDir } : {}),
+      ...(target.walletLocation ? { walletLocation: target.walletLocation } : {}),
+      connectTimeout: 30,
+    });
+  } catch (e) {
+    throw mapConnectError(e, c.settings, target.kind === 'tns-alias' ? `TNS alias ${target.connectString}` : target.logLine.replace(/^connecting to Oracle at /, ''));
+  }
+  try {
+    for (const sql of SESSION_SETUP) await conn.execute(sql);
+  } catch (e) {
+    await conn.close().catch(() => undefined);
+    throw mapQueryError(e, 'setting up the Oracle session');
+  }
+  return conn;
+}
+
+export class LiveRunner implements OracleQueryRunner {
+  private constructor(private readonly conn: oracledb.Connection) {}
+
+  static async open(c: Conn, log?: Logger): Promise<LiveRunner> {
+    return new LiveRunner(await openConnection(c, log));
+  }
+
+  async *rows(q: OracleQuery, binds: OracleBinds = {}): AsyncIterable<OracleRow> {
+    const stream = this.conn.queryStream<Record<string, string | null>>(q.sql, { ...binds }, {
+      outFormat: oracledb.OUT_FORMAT_OBJECT,
+      fetchArraySize: 1000,
+      prefetchRows: 1000,
+      fetchTypeHandler: fetchAsText,
+    });
+    try {
+      for await (const row of stream) yield row as OracleRow;
+    } catch (e) {
+      throw mapQueryError(e, `Oracle query ${q.id}`);
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Oracle's snapshot-only data export: every table read `AS OF SCN` one SCN taken at the start (flashback
+ * query), so all readers see one consistent database without locks; each table is one chunk. Values are
+ * converted to PostgreSQL COPY text by value-codec.ts and written like every engine's chunks (temp file,
+ * fsync, rename). Unverified against a real server (undo retention, ORA-01555, LOB and LONG columns under
+ * flashback): see docs/oracle.md. Live changes are refused before anything starts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { displayName, filterTables, TablePatternError } from '../../core/table-filter.js';
+import { DbError, problemsError, UserError } from '../../infra/errors.js';
+import type { ChunkRange, SnapshotHandle, SnapshotReader, SnapshotSource, SourceTable } from '../engine.js';
+import { buildSchema, oracleOwner, type OraTable } from './catalog-model.js';
+import { CATALOG } from './catalog-queries.js';
+import { pgName } from './ddl-text.js';
+import { allRows, type OracleQueryRunner } from './query-runner.js';
+import { LIVE_CHANGES_REFUSAL } from './refusals.js';
+import { withRunner, type RunnerOpener } from './session.js';
+import { CURRENT_SCN, snapshotColumn, snapshotQuery, type SnapshotColumn } from './snapshot-select.js';
+import { copyLine, ValueCodecError } from './value-codec.js';
+
+/** What a chunk carries (stored as JSON in meta.db, so a resumed reader needs nothing else). */
+export interface OracleChunk {
+  owner: string;
+  table: string;
+  scn: string;
+  columns: SnapshotColumn[];
+}
+
+interface OracleSourceTable extends SourceTable {
+  readonly oracle: { owner: string; table: string; columns: SnapshotColumn[] };
+}
+
+async function listTables(r: OracleQueryRunner, owner: string): Promise<OraTable[]> {
+  const binds = { owner };
+  const none: never[] = [];
+  const schema = buildSchema(owner, '', {
+    tables: await allRows(r, CATALOG.tables, binds), columns: await allRows(r, CATALOG.columns, binds), identityColumns: none,
+    constraints: await allRows(r, CATALOG.constraints, binds), constraintColumns: await allRows(r, CATALOG.constraintColumns, binds),
+    indexes: none, indexColumns: none, sequences: none, views: none, mviews: none, partTables: none, partKeyColumns: none, partitions: none, triggers: none, source: none, synonyms: none,
+  });
+  const pks = new Map(schema.constraints.filter((c) => c.type === 'P').map((c) => [c.table, c.columns]));
+  return schema.tables.map((t) => Object.assign(t, { pk: pks.get(t.name) ?? [] }));
+}
+
+export function oracleSnapshotSource(open: RunnerOpener): SnapshotSource {
+  return {
+    async selectTables(c, sel) {
+      if (sel.live) throw new UserError(`--export-type snapshot-and-changes is refused for Oracle: ${LIVE_CHANGES_REFUSAL}`, 'use --export-type snapshot-only (an offline migration)');
+      const owner = oracleOwner(sel.schemas);
+      const tables = await withRunner(open, c, undefined, (r) => listTables(r, owner));
+      const problems: string[] = [];
+      const candidates = tables.map((t) => ({ schema: pgName(owner), table: pgName(t.name), t }));
+      let selected = candidates;
+      try {
+        const f = filterTables(candidates, sel.tableList, sel.excludeTableList);
+        selected = f.selected;
+        for (const p of f.unmatchedIncludes) problems.push(`--table-list entry ${p.entry} matches no table in schema ${owner}`);
+      } catch (e) {
+        if (e instanceof TablePatternError) problems.push(e.message);
+        else throw e;
+      }
+      if (!problems.length && !selected.length) problems.push(`no table to export in schema ${owner} (check --source-db-schema, --table-list and --exclude-table-list)`);
+      const out: OracleSourceTable[] = [];
+      for (const { schema, table, t } of selected) {
+        const cols = t.columns.filter((col) => !col.virtual).map(snapshotColumn);
+        for (const col of cols) if ('unsupported' in col) problems.push(`${displayName({ schema, table })}.${pgName(col.name)} has ${col.unsupported}, whose data cannot be exported: leave the table out with --exclude-table-list ${displayName({ schema, table })}`);
+        const columns = cols.filter((x): x is SnapshotColumn => 'kind' in x);
+        out.push({
+          schema,
+          table,
+          columns: t.columns.map((col) => ({ name: pgName(col.name), type: col.dataType, generated: col.virtual })),
+          pk: ((t as OraTable & { pk: string[] }).pk).map(pgName),
+          isPartitioned: false,
+          leaves: [{ schema, table }],
+          estimatedRows: t.numRows,
+          oracle: { owner, table: t.name, columns },
+        });
+      }
+      if (problems.length) throw problemsError('export data from source cannot start', problems);
+      return out;
+    },
+
+    async begin(c, o) {
+      const [row] = await withRunner(open, c, o.log, (r) => allRows(r, CURRENT_SCN));
+      const scn = row?.SCN;
+      if (!scn || !/^\d+$/.test(scn)) throw new DbError('config', 'could not read the current SCN of the Oracle database', 'GRANT SELECT ON V_$DATABASE TO the migration user (docs/oracle.md)');
+      o.log.info('Oracle snapshot: every table is read AS OF SCN', { scn });
+      return new OracleSnapshot(open, c, scn);
+    },
+  };
+}
+
+class OracleSnapshot implements SnapshotHandle {
+  constructor(
+    private readonly open: RunnerOpener,
+    private readonly conn: Parameters<RunnerOpener>[0],
+    private readonly scn: string,
+  ) {}
+
+  async plan(tables: readonly SourceTable[]): Promise<Map<SourceTable, ChunkRange[]>> {
+    const out = new Map<SourceTable, ChunkRange[]>();
+    for (const t of tables) {
+      const o = (t as OracleSourceTable).oracle;
+      if (!o) throw new UserError(`table ${displayName(t)} was not listed by the Oracle engine`, 'rerun export data from source');
+      const range: OracleChunk = { owner: o.owner, table: o.table, scn: this.scn, columns: o.columns };
+      out.set(t, [{ leaf: { schema: t.schema, table: t.table }, range, estimatedBytes: t.estimatedRows * 100 }]);
+    }
+    return out;
+  }
+
+  async openReaders(n: number): Promise<SnapshotReader[]> {
+    const readers: SnapshotReader[] = [];
+    for (let i = 0; i < n; i++) readers.push(await this.reopenReader());
+    return readers;
+  }
+
+  async reopenReader(): Promise<SnapshotReader> {
+    return new OracleReader(await this.open(this.conn));
+  }
+
+  async close(): Promise<void> {}
+}
+
+class OracleReader implements SnapshotReader {
+  constructor(private readonly runner: OracleQueryRunner) {}
+
+  async copy(chunk: ChunkRange, _columns: readonly string[], file: string, onRows: (n: number) => void, signal: AbortSignal): Promise<{ rows: number; bytes: number }> {
+    const ch = chunk.range as OracleChunk;
+    const tmp = `${file}.tmp`;
+    const fh = await fs.promises.open(tmp, 'w', 0o644);
+    let rows = 0;
+    let reported = 0;
+    let bytes = 0;
+    const report = () => {
+      if (rows > reported) onRows(rows - reported);
+      reported = rows;
+    };
+    const kinds = ch.columns.map((c) => c.kind);
+    try {
+      let buf = '';
+      for await (const row of this.runner.rows(snapshotQuery(ch.owner, ch.table, ch.columns), { scn: ch.scn })) {
+        if (signal.aborted) throw signal.reason ?? new Error('aborted');
+        try {
+          buf += copyLine(kinds, ch.columns.map((c) => row[c.name] ?? null));
+        } catch (e) {
+          if (!(e instanceof ValueCodecError)) throw e;
+          throw new DbError('data', `${ch.owner}.${ch.table} row ${rows + 1}: ${e.message}`, 'fix the value on the source (or leave the table out with --exclude-table-list) and rerun with --start-clean true');
+        }
+        rows++;
+        if (buf.length >= 1 << 20) {
+          bytes += (await fh.write(buf)).bytesWritten;
+          buf = '';
+          report();
+        }
+      }
+      if (buf) bytes += (await fh.write(buf)).bytesWritten;
+      report();
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.promises.rename(tmp, file);
+    const dir = await fs.promises.open(path.dirname(file), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    return { rows, bytes };
+  }
+
+  close(): Promise<void> {
+    return this.runner.close();
+  }
+}
