@@ -111,6 +111,12 @@ export interface SchemaExportOptions {
 }
 
 export interface SchemaSource {
+  /**
+   * What --source-db-schema means. 'required': the schemas to export (PostgreSQL). 'refused': the
+   * connection's database is exported as one schema (MySQL, where a database is a schema), so the flag is
+   * an error rather than silently ignored.
+   */
+  readonly sourceSchemaFlag: 'required' | 'refused';
   /** Read the requested schemas (as given to --source-db-schema) and convert them to PostgreSQL DDL. */
   exportSchema(c: Conn, requested: readonly string[], o?: SchemaExportOptions): Promise<ExportedSchema>;
 }

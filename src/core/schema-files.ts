@@ -40,6 +40,35 @@ export interface DdlStatement {
   /** Qualified, quoted-where-needed name (functions with their argument types). */
   readonly name: string;
   readonly sql: string;
+  /**
+   * Problems found while converting the object from another database, written above the statement as
+   * `-- yb-voyager finding …` lines that analyze-schema reports (core/schema-analysis/source-findings.ts).
+   */
+  readonly findings?: readonly SourceFinding[];
+  /** The object could not be converted: `sql` is its source text, written as comment lines only. */
+  readonly commentedOut?: boolean;
+}
+
+/** A conversion problem with one object, and what to do about it. */
+export interface SourceFinding {
+  /** UPPER_SNAKE id of a source-findings rule. */
+  readonly ruleId: string;
+  /** As analyze-schema names objects: TABLE, INDEX, VIEW… */
+  readonly objectType: string;
+  /** As analyze-schema names objects: public.orders, idx ON public.orders. */
+  readonly objectName: string;
+  /** What is wrong, naming the object and the fix. */
+  readonly reason: string;
+}
+
+/** Start of a finding line; the rest is `RULE_ID | OBJECT TYPE | object name | reason`. */
+export const FINDING_PREFIX = '-- yb-voyager finding ';
+/** Start of each line of an object's source text that was not converted. */
+export const NOT_CONVERTED_PREFIX = '-- | ';
+
+export function renderFinding(f: SourceFinding): string {
+  const oneLine = (s: string) => s.replace(/\s*\n\s*/g, ' ');
+  return `${FINDING_PREFIX}${f.ruleId} | ${f.objectType} | ${oneLine(f.objectName)} | ${oneLine(f.reason)}`;
 }
 
 /** One statement read back from a file. */
@@ -54,7 +83,13 @@ export interface ParsedStatement {
 const HEADER = /^-- ([A-Z][A-Z ]*[A-Z]): (.+?)\s*$/;
 
 export function renderStatement(s: DdlStatement): string {
-  return `-- ${s.objectType}: ${s.name}\n${s.sql.replace(/\s*;?\s*$/, '')};\n\n`;
+  const findings = (s.findings ?? []).map((f) => `${renderFinding(f)}\n`).join('');
+  if (s.commentedOut) {
+    // No header: a header line names the next statement, and there is none here.
+    const body = s.sql.replace(/\s+$/, '').split('\n').map((l) => `${NOT_CONVERTED_PREFIX}${l}`.trimEnd());
+    return `-- ${s.objectType} not converted (${s.name}):\n${findings}${body.join('\n')}\n\n`;
+  }
+  return `-- ${s.objectType}: ${s.name}\n${findings}${s.sql.replace(/\s*;?\s*$/, '')};\n\n`;
 }
 
 export function renderSchemaFile(preamble: string, statements: readonly DdlStatement[]): string {

@@ -6,10 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadSqlParser, parseSql, readRoutineBody } from '../core/schema-analysis/sql-parser.js';
-import { analyzeStatements, type RuleFailure } from '../core/schema-analysis/analyzer.js';
+import { analyzeStatements, sortIssues, type RuleFailure } from '../core/schema-analysis/analyzer.js';
 import { objectOf } from '../core/schema-analysis/object-identity.js';
 import { buildReport, countByCategory, type SchemaAnalysisReport } from '../core/schema-analysis/report.js';
-import type { IssueCategory, ParsedStatement } from '../core/schema-analysis/types.js';
+import { sourceFindingIssues } from '../core/schema-analysis/source-findings.js';
+import type { IssueCategory, ParsedStatement, SchemaIssue } from '../core/schema-analysis/types.js';
 import { parseSchemaFile } from '../core/schema-files.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { UserError } from '../infra/errors.js';
@@ -116,13 +117,19 @@ export async function analyzeSchema(deps: AnalyzeSchemaDeps, options: AnalyzeSch
   }
   await loadSqlParser();
   const statements: ParsedStatement[] = [];
+  const fromExport: SchemaIssue[] = [];
   for (const file of files) {
-    const parsed = parseSchemaText(fs.readFileSync(file, 'utf8'), file);
+    const text = fs.readFileSync(file, 'utf8');
+    // What export schema found while converting another database's schema (findings written into the file).
+    fromExport.push(...sourceFindingIssues(text, file, parseSchemaFile(text)));
+    const parsed = parseSchemaText(text, file);
     log.debug('parsed schema file', { file, statements: parsed.length, unparsable: parsed.filter((s) => !s.tree).length });
     statements.push(...parsed);
   }
 
-  const { issues, catalog, ruleFailures } = analyzeStatements(statements);
+  const analysed = analyzeStatements(statements);
+  const { catalog, ruleFailures } = analysed;
+  const issues = sortIssues([...analysed.issues, ...fromExport]);
   for (const f of ruleFailures) log.error('schema analysis rule failed on a statement', { ...f });
 
   const report = buildReport({

@@ -54,7 +54,15 @@ export interface ExportSchemaRecord {
 
 export async function exportSchema(deps: ExportSchemaDeps, opts: ExportSchemaOptions, signal: AbortSignal): Promise<ExportSchemaResult> {
   const { exportDir, state, log } = deps;
-  if (!opts.schemas.length) throw new UserError('required flag --source-db-schema is missing', 'add --source-db-schema <schema>[,<schema>…]');
+  const { engine, conn } = opts.source;
+  if (!engine.schemaSource) throw new UserError(`exporting the schema of ${engine.displayName} is not supported yet`, 'see docs/export-schema.md for the supported source databases');
+  if (engine.schemaSource.sourceSchemaFlag === 'required' && !opts.schemas.length) throw new UserError('required flag --source-db-schema is missing', 'add --source-db-schema <schema>[,<schema>…]');
+  if (engine.schemaSource.sourceSchemaFlag === 'refused' && opts.schemas.length) {
+    throw new UserError(
+      `--source-db-schema is not used with --source-db-type ${engine.name}: the database named by --source-db-name is exported, as schema public`,
+      'drop --source-db-schema (import schema --target-db-schema puts the tables in another schema on the target)',
+    );
+  }
   const leftovers = listFiles(exportDir.schemaDir);
   if (leftovers.length && !opts.startClean) {
     throw new UserError(
@@ -64,8 +72,6 @@ export async function exportSchema(deps: ExportSchemaDeps, opts: ExportSchemaOpt
     );
   }
 
-  const { engine, conn } = opts.source;
-  if (!engine.schemaSource) throw new UserError(`exporting the schema of ${engine.displayName} is not supported yet`, 'see docs/export-schema.md for the supported source databases');
   // Refuse another database before the (long) export, not after it.
   state.bindDatabase('source', await engine.identity(conn));
   saveConnSettings(state, conn.settings);

@@ -12,6 +12,7 @@ import { withConnection } from './connection.js';
 import { databaseIdentity } from './database-identity.js';
 import { isConnectionLoss, isTransient } from './errors.js';
 import { binlogPositions } from './positions.js';
+import { mysqlSchemaSource } from './schema-source.js';
 import { mysqlSequences } from './sequences.js';
 
 export const mysqlEngine: Engine = {
@@ -27,5 +28,6 @@ export const mysqlEngine: Engine = {
   identity: (c) => withConnection(c, (conn) => databaseIdentity(conn, c.settings)),
   isConnectionLoss,
   isTransient,
+  schemaSource: mysqlSchemaSource,
   sequences: mysqlSequences,
 };

@@ -5,6 +5,7 @@ import { databaseIdentity } from './database-identity.js';
 import { introspectSchema, resolveSchemas } from './schema-introspector.js';
 
 export const pgSchemaSource: SchemaSource = {
+  sourceSchemaFlag: 'required',
   async exportSchema(c, requested) {
     return withClient(c, 'yb-voyager export schema', async (client) => {
       const identity = await databaseIdentity(client, c.settings);
