@@ -12,6 +12,7 @@ import { oracleIdentity, withRunner, type RunnerOpener } from './session.js';
 
 export function oracleSchemaSource(open: RunnerOpener): SchemaSource {
   return {
+    sourceSchemaFlag: 'required',
     async exportSchema(c, requested, o = {}) {
       const owner = oracleOwner(requested);
       const opener: RunnerOpener = o.captureCatalogTo
