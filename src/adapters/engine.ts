@@ -324,6 +324,7 @@ export interface ChangeSink {
   /** Commit the open group with the watermark in the same transaction. */
   commit(watermark: number): Promise<void>;
   rollback(): Promise<void>;
+  /** Idempotent. */
   close(): Promise<void>;
 }
 

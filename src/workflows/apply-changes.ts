@@ -9,7 +9,7 @@
  * and resumes from the committed watermark (the database says what it holds, not our memory). SIGINT/
  * SIGTERM: commit what is buffered up to the last source commit, roll back a half-applied big
  * transaction, return. A cutover marker: commit everything before it, call the marker handler, move the
- * watermark past it.
+ * watermark past it (see MarkerHandler) and stop.
  */
 import type { ChangeSink, Endpoint } from '../adapters/engine.js';
 import { ChunkCompactor, nextGroupStep, type GroupLimits, type TableChanges } from '../core/apply-batching.js';
@@ -27,8 +27,13 @@ import type { Output } from './ports.js';
 import { DEFAULT_MAX_RECONNECT_SECONDS, Reconnector } from './reconnect.js';
 import { DEFAULTS } from '../infra/defaults.js';
 
-/** Called once every event before the marker is committed. 'stop' ends the run, 'continue' goes on reading. */
-export type MarkerHandler = (marker: MarkerEvent) => Promise<'stop' | 'continue'>;
+/**
+ * Called once every event before the marker is committed; the run ends at the marker. `passMarker` commits the
+ * watermark past the marker and closes the apply session: after it this run writes nothing more to the
+ * database. A handler that completes a cutover calls it before recording COMPLETED (the application may write
+ * from then on); otherwise the run calls it after the handler.
+ */
+export type MarkerHandler = (marker: MarkerEvent, passMarker: () => Promise<void>) => Promise<unknown>;
 
 export interface ApplyChangesDeps {
   /** The database written to. */
@@ -185,13 +190,20 @@ async function applyLoop(
         }
         pending = pending.slice(1);
         deps.log.info('cutover marker reached: every change before it is applied', { vsn: marker.vsn, op: marker.op });
-        // The handler runs before the watermark passes the marker: a run that dies inside it meets the marker again.
-        const next = await onMarker(marker as MarkerEvent);
-        await applier.commit(marker.vsn);
-        reader.acknowledge(marker.vsn);
-        committed();
-        if (next === 'stop') return { stoppedBy: 'marker', watermark: marker.vsn, marker: marker as MarkerEvent };
-        continue;
+        // The handler runs before the watermark passes the marker: a run that dies before passMarker() meets the
+        // marker again; one that dies after it is resumed by the handler's owner (fall-back.ts).
+        let passed = false;
+        const passMarker = async () => {
+          if (passed) return;
+          await applier.commit(marker.vsn);
+          reader.acknowledge(marker.vsn);
+          committed();
+          await applier.close();
+          passed = true;
+        };
+        await onMarker(marker as MarkerEvent, passMarker);
+        await passMarker();
+        return { stoppedBy: 'marker', watermark: marker.vsn, marker: marker as MarkerEvent };
       }
 
       const events = pending.length === step.take ? pending : pending.slice(0, step.take);

@@ -3,10 +3,13 @@
  * with everything before it applied and committed:
  *
  *  1. restore the sequences on the database being applied to, from the values that travelled with the
- *     marker (never behind the data there), then mark importerDone;
+ *     marker (never behind the data there);
  *  2. cutover to target with fall-back only: create the target's change capture (publication and slot) —
- *     after everything forward is applied, so it carries only the application's new target writes — then mark the
- *     fall-back stream ready, which makes the cutover COMPLETED: the application may now write to the target.
+ *     after everything forward is applied, so it carries only the application's new target writes;
+ *  3. pass the marker: the watermark moves past it and the apply session closes (the last write of the old
+ *     direction);
+ *  4. mark importerDone (and the fall-back stream ready) in one step, which makes the cutover COMPLETED (once the
+ *     exporter is done too): the application may now write.
  *
  * Idempotent: sequence restore never moves a sequence back, the capture is created if missing.
  */
@@ -55,11 +58,21 @@ export function importerCarriesOn(state: StateStore, side: Side): boolean {
   return side === 'target' && Boolean(readCutover(state).prepareForFallBack);
 }
 
-export async function finishImporterCutover(deps: ImporterCutoverDeps, marker: Pick<MarkerEvent, 'op' | 'sequences'> | undefined): Promise<ImporterCutoverOutcome> {
+/**
+ * The importer's cutover steps. `passMarker` (from the apply loop) ends the old direction's writes — the
+ * watermark past the marker, the apply session closed — and runs before the step that makes the cutover
+ * COMPLETED: from then on the application owns the database and nothing of the old direction writes there.
+ */
+export async function finishImporterCutover(
+  deps: ImporterCutoverDeps,
+  marker: (Pick<MarkerEvent, 'op' | 'sequences'> & { vsn?: number }) | undefined,
+  passMarker?: () => Promise<void>,
+): Promise<ImporterCutoverOutcome> {
   const { direction, marker: expected } = IMPORTER_CUTOVER[deps.side];
   if (marker && marker.op !== expected) throw new InternalError(`the ${deps.side} importer met a ${marker.op} marker; it expects ${expected}`);
   const { engine, conn } = deps.db;
   let state = readCutover(deps.state);
+  const withFallBack = deps.side === 'target' && Boolean(state.prepareForFallBack);
   if (!state[direction].importerDone) {
     const sequences = marker?.sequences ?? state[direction].sequences;
     if (!sequences) throw new InternalError(`cutover ${direction}: no sequence values came with the marker nor are recorded`);
@@ -69,13 +82,25 @@ export async function finishImporterCutover(deps: ImporterCutoverDeps, marker: P
     deps.log.info('sequences restored', { direction, restored });
     deps.say(`restored ${set.length} sequence(s) on the ${deps.side}${missing.length ? `; not found here: ${missing.map((m) => `${m.schema}.${m.name}`).join(', ')}` : ''}`);
     failpoint('cutover.importer.after-sequences');
-    state = modifyCutover(deps.state, (cur) => markStep(cur, direction, { importerDone: true }, new Date().toISOString()));
   }
-  if (deps.side === 'target' && state.prepareForFallBack && !state.fallBackStreamReady) {
-    await prepareFallBackStream(deps);
-    state = modifyCutover(deps.state, (cur) => markFallBackReady(cur, new Date().toISOString()));
+  if (withFallBack && !state.fallBackStreamReady) await prepareFallBackStream(deps);
+  if (passMarker) {
+    // A run that dies after passing the marker never reads it again: the rerun finds the marker recorded here
+    // (the exporter records the same values, possibly later) and the watermark at it (fall-back.ts).
+    if (marker?.vsn !== undefined) {
+      const { vsn, sequences = [] } = marker;
+      modifyCutover(deps.state, (cur) => (cur[direction].markerVsn !== undefined && cur[direction].sequences ? cur : { ...cur, [direction]: { ...cur[direction], markerVsn: vsn, sequences } }));
+    }
+    await passMarker();
+    failpoint('cutover.importer.after-passing-marker');
   }
+  state = modifyCutover(deps.state, (cur) => {
+    const now = new Date().toISOString();
+    const next = markStep(cur, direction, { importerDone: true }, now);
+    return withFallBack ? markFallBackReady(next, now) : next;
+  });
   if (statusOf(state, direction) === 'COMPLETED') {
+    failpoint('cutover.importer.after-completed');
     deps.say(direction === 'toTarget'
       ? `cutover to target COMPLETED: the application may now write to the target${state.prepareForFallBack ? '; its changes stream back to the source' : ''}`
       : 'cutover to source COMPLETED: the application may now write to the source');

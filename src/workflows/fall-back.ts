@@ -19,7 +19,7 @@ import { UserError } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
 import { runChangeApply, TO_SOURCE, TO_TARGET } from './apply-changes.js';
 import { exporterCutoverDeps, exporterCutoverDone, exporterMarkerWritten, finishExporterCutover } from './cutover-export.js';
-import { finishImporterCutover, importerCarriesOn, importerCutoverDone, type ImporterCutoverDeps } from './cutover-import.js';
+import { finishImporterCutover, IMPORTER_CUTOVER, importerCarriesOn, importerCutoverDone, type ImporterCutoverDeps } from './cutover-import.js';
 import { migratedTables } from './migrated-tables.js';
 import type { Output } from './ports.js';
 import { DEFAULT_MAX_RECONNECT_SECONDS } from './reconnect.js';
@@ -114,6 +114,11 @@ async function continueAs<T>(deps: FallBackDeps, restart: RestartHint, fromId: s
  */
 async function applyUntilCutoverMarker(deps: FallBackDeps, side: 'source' | 'target', db: Endpoint): Promise<boolean> {
   const importerDeps: ImporterCutoverDeps = { state: deps.state, log: deps.log, say: (l) => deps.out.line(l), side, db, tables: async () => migratedTables(deps.state) };
+  if (await markerAlreadyPassed(deps, side, db)) {
+    // A run died after the watermark passed the marker, before COMPLETED: only the cutover steps are left.
+    await finishImporterCutover(importerDeps, undefined);
+    return true;
+  }
   const result = await runChangeApply(
     {
       db,
@@ -122,15 +127,20 @@ async function applyUntilCutoverMarker(deps: FallBackDeps, side: 'source' | 'tar
       log: deps.log,
       out: deps.out,
       maxReconnectMs: deps.maxReconnectMs,
-      onMarker: async (marker) => {
-        await finishImporterCutover(importerDeps, marker);
-        return 'stop';
-      },
+      onMarker: (marker, passMarker) => finishImporterCutover(importerDeps, marker, passMarker),
     },
     side === 'source' ? TO_SOURCE : TO_TARGET,
     deps.signal,
   );
   return result.stoppedBy === 'marker';
+}
+
+/** True when the watermark on `side` is at the recorded cutover marker: the apply part is over. */
+async function markerAlreadyPassed(deps: FallBackDeps, side: 'source' | 'target', db: Endpoint): Promise<boolean> {
+  const markerVsn = readCutover(deps.state)[IMPORTER_CUTOVER[side].direction].markerVsn;
+  if (markerVsn === undefined || !db.engine.changeSink) return false;
+  const watermark = await db.engine.changeSink.appliedWatermark(db.conn, deps.state.migration().uuid);
+  return watermark !== undefined && watermark >= markerVsn;
 }
 
 /**

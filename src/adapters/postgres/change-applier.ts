@@ -42,6 +42,7 @@ function isOrderSensitive(e: unknown): boolean {
 export class ChangeApplier {
   private readonly tables = new Map<string, TableInfo>();
   private inTransaction = false;
+  private closed = false;
   private chunksInTransaction = 0;
   private txnCounts = new Map<string, TableCountDelta>();
   /** Tables whose set-based apply conflicted: how many later chunks still go one by one. */
@@ -235,7 +236,10 @@ export class ChangeApplier {
     return s;
   }
 
+  /** Idempotent: the marker handling closes the session before the run's own cleanup does. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.rollback();
     await this.client.end().catch(() => undefined);
   }
