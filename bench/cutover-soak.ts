@@ -4,7 +4,7 @@
  *
  *   schema + seed → snapshot-and-changes with the application writing on the source → kill -9 of the exporter
  *   and of the importer node processes mid-stream, rerun → compare → initiate cutover to target with fall-back →
- *   at COMPLETED: check the ordering guarantees, pin both sides, and at once the application writes on the
+ *   at COMPLETED (seen in the export dir within 20 ms): check the ordering guarantees, pin both sides, and at once the application writes on the
  *   target (every kind of id generation) → compare the pinned sides → kill -9 of both fall-back processes,
  *   rerun with the commands they printed → compare → initiate cutover to source → at COMPLETED the same checks
  *   and the application on the source → compare → end migration.
@@ -26,6 +26,9 @@ import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import { startCli, runCli, type RunningCli } from '../test/helpers/cli.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
+import { statusOf, type Direction } from '../src/core/cutover.js';
+import { readCutover } from '../src/export-dir/migration-state.js';
+import { StateStore } from '../src/export-dir/state-store.js';
 import { diffNow, diffSessions, pinSnapshot, rawSession } from './soak-compare.js';
 import { seedSoak, sequencesBehindData, SOAK_SCHEMA_SQL } from './soak-schema.js';
 import { SoakWorkload } from './soak-workload.js';
@@ -91,6 +94,20 @@ async function waitLine(stage: string, p: RunningCli, pattern: RegExp): Promise<
     await p.waitForLine(pattern, { timeoutMs: 180_000 });
   } catch (e) {
     throw new SoakFailure(stage, (e as Error).message);
+  }
+}
+
+/**
+ * Wait for COMPLETED as recorded in the export dir, read every 20 ms, so the checks that follow run within
+ * moments of the state being written (`cutover status`, a process start each time, would leave ~0.5 s for a
+ * late step to finish unseen). What `cutover status` says is checked right after the application started.
+ */
+async function untilCompleted(ctx: RunContext, stage: string, direction: Direction): Promise<void> {
+  const state = StateStore.open(path.join(ctx.exportDir, 'metainfo', 'meta.db'));
+  try {
+    await until(stage, `${direction} COMPLETED`, async () => (statusOf(readCutover(state), direction) === 'COMPLETED' ? true : undefined), 180_000, 20);
+  } finally {
+    state.close();
   }
 }
 
@@ -209,9 +226,10 @@ async function soakRun(ctx: RunContext): Promise<string> {
 
   stage = 'cutover to target';
   await cli(ctx, stage, ['initiate', 'cutover', 'to', 'target', '--export-dir', ctx.exportDir, '--prepare-for-fall-back', 'true']);
-  await until(stage, 'cutover to target COMPLETED', async () => ((await status(ctx, stage, 'source → target')) === 'COMPLETED' ? true : undefined));
+  await untilCompleted(ctx, stage, 'toTarget');
   stage = 'application on the target right after COMPLETED';
   const onTarget = await applicationMovesTo(ctx, stage, 'target');
+  if ((await status(ctx, stage, 'source → target')) !== 'COMPLETED') throw new SoakFailure(stage, 'cutover status does not say COMPLETED');
   await sleep(PHASE_MS / 2);
   stage = 'kill -9 of the fall-back processes and rerun';
   await waitLine(stage, exporter, /now continues as: import data to source/);
@@ -230,9 +248,10 @@ async function soakRun(ctx: RunContext): Promise<string> {
 
   stage = 'cutover to source';
   await cli(ctx, stage, ['initiate', 'cutover', 'to', 'source', '--export-dir', ctx.exportDir]);
-  await until(stage, 'cutover to source COMPLETED', async () => ((await status(ctx, stage, 'target → source')) === 'COMPLETED' ? true : undefined));
+  await untilCompleted(ctx, stage, 'toSource');
   stage = 'application on the source right after COMPLETED';
   const onSourceAgain = await applicationMovesTo(ctx, stage, 'source');
+  if ((await status(ctx, stage, 'target → source')) !== 'COMPLETED') throw new SoakFailure(stage, 'cutover status does not say COMPLETED');
   for (const [name, p] of [['export data from target', fbExporter], ['import data to source', fbImporter]] as const) {
     const r = await p.wait();
     if (r.code !== 0) throw new SoakFailure(stage, `${name} exited ${r.code ?? r.signal} after cutover to source:\n${r.stderr}`);
