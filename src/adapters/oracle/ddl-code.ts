@@ -1,14 +1,13 @@
 /**
  * Views, materialized views, synonyms and PL/SQL code of an Oracle schema. Views convert when their query
- * shows no Oracle-only construct (and are flagged for review, since Oracle SQL is not PostgreSQL SQL);
+ * shows no Oracle-only construct (with a finding to review them, since Oracle SQL is not PostgreSQL SQL);
  * otherwise, like all PL/SQL (procedures, functions, packages, types, triggers), the source text is kept
- * verbatim as a comment with a `manual` note that analyze-schema reports. Pure.
+ * verbatim, commented out, with a finding that analyze-schema reports. Pure.
  */
-import { commentedOut, type SourceNote } from '../../core/source-notes.js';
-import type { SchemaDir } from '../../core/schema-files.js';
+import type { SchemaDir, SourceFinding } from '../../core/schema-files.js';
 import type { OraSchema } from './catalog-model.js';
 import { oracleIsms, pgExpression, pgQualified } from './ddl-text.js';
-import type { Emit } from './ddl-tables.js';
+import { finding, type Emit } from './ddl-tables.js';
 
 function emitQuery(schema: OraSchema, kind: 'VIEW' | 'MVIEW', v: { name: string; text: string }, emit: Emit): void {
   const name = pgQualified(schema.owner, v.name);
@@ -16,13 +15,13 @@ function emitQuery(schema: OraSchema, kind: 'VIEW' | 'MVIEW', v: { name: string;
   const create = kind === 'VIEW' ? 'CREATE VIEW' : 'CREATE MATERIALIZED VIEW';
   const isms = oracleIsms(v.text);
   if (isms.length) {
-    const note: SourceNote = { level: 'manual', objectType: kind, name, reason: `the query uses ${isms.join(', ')}: rewrite it in PostgreSQL SQL (Oracle text kept as a comment)` };
-    emit(dir, { objectType: kind, name, sql: commentedOut(`${create} ${name} AS\n${v.text}`) }, [note]);
+    const f = finding('ORACLE_VIEW_NOT_CONVERTED', kind, name, `the query uses ${isms.join(', ')}: rewrite it in PostgreSQL SQL (its Oracle text is kept, commented)`);
+    emit(dir, { objectType: kind, name, commentedOut: true, sql: `${create} ${v.name} AS\n${v.text}`, findings: [f] });
     return;
   }
-  const notes: SourceNote[] = [{ level: 'review', objectType: kind, name, reason: 'the query is Oracle SQL copied as is: check that it means the same on PostgreSQL' }];
-  if (kind === 'MVIEW') notes.push({ level: 'review', objectType: kind, name, reason: 'materialized views are not refreshed automatically: REFRESH MATERIALIZED VIEW after the data import and after cutover' });
-  emit(dir, { objectType: kind, name, sql: `${create} ${name} AS\n${pgExpression(v.text)}` }, notes);
+  const findings: SourceFinding[] = [finding('ORACLE_VIEW_REVIEW', kind, name, 'the query is Oracle SQL copied as is: check that it means the same on PostgreSQL')];
+  if (kind === 'MVIEW') findings.push(finding('ORACLE_VIEW_REVIEW', kind, name, 'materialized views are not refreshed automatically: REFRESH MATERIALIZED VIEW after the data import and after cutover'));
+  emit(dir, { objectType: kind, name, sql: `${create} ${name} AS\n${pgExpression(v.text)}`, findings });
 }
 
 /** Where each kind of Oracle code goes under schema/, and its object type in headers. */
@@ -41,26 +40,21 @@ export function emitCode(schema: OraSchema, emit: Emit): void {
   for (const c of schema.code) {
     const where = CODE_DIRS[c.type] ?? { dir: 'uncategorized' as const, objectType: c.type };
     const name = pgQualified(schema.owner, c.name);
-    emit(where.dir, { objectType: where.objectType, name, sql: commentedOut(`CREATE OR REPLACE ${c.text}`) }, [
-      { level: 'manual', objectType: where.objectType, name, reason: `PL/SQL ${c.type.toLowerCase()} kept verbatim as a comment: rewrite it in PL/pgSQL${c.type.startsWith('PACKAGE') ? ' (a package becomes a schema of functions)' : ''}` },
-    ]);
+    const reason = `PL/SQL ${c.type.toLowerCase()} kept verbatim, commented: rewrite it in PL/pgSQL${c.type.startsWith('PACKAGE') ? ' (a package becomes a schema of functions)' : ''}`;
+    emit(where.dir, { objectType: where.objectType, name, commentedOut: true, sql: `CREATE OR REPLACE ${c.text}`, findings: [finding('ORACLE_PLSQL_NOT_CONVERTED', where.objectType, name, reason)] });
   }
   for (const t of schema.triggers) {
     const name = pgQualified(schema.owner, t.name);
-    emit('triggers', { objectType: 'TRIGGER', name, sql: commentedOut(`CREATE OR REPLACE TRIGGER ${t.description.trim()}\n${t.body}`) }, [
-      { level: 'manual', objectType: 'TRIGGER', name, reason: 'PL/SQL trigger kept verbatim as a comment: rewrite it as a PL/pgSQL trigger function and CREATE TRIGGER' },
-    ]);
+    const f = finding('ORACLE_PLSQL_NOT_CONVERTED', 'TRIGGER', name, 'PL/SQL trigger kept verbatim, commented: rewrite it as a PL/pgSQL trigger function and CREATE TRIGGER');
+    emit('triggers', { objectType: 'TRIGGER', name, commentedOut: true, sql: `CREATE OR REPLACE TRIGGER ${t.description.trim()}\n${t.body}`, findings: [f] });
   }
   for (const s of schema.synonyms) {
     const name = pgQualified(schema.owner, s.name);
     if (!s.dbLink && (s.targetOwner ?? schema.owner) === schema.owner) {
-      emit('views', { objectType: 'VIEW', name, sql: `CREATE VIEW ${name} AS SELECT * FROM ${pgQualified(schema.owner, s.target)}` }, [
-        { level: 'review', objectType: 'VIEW', name, reason: `synonym for ${s.target} becomes a view` },
-      ]);
+      emit('views', { objectType: 'VIEW', name, sql: `CREATE VIEW ${name} AS SELECT * FROM ${pgQualified(schema.owner, s.target)}`, findings: [finding('ORACLE_VIEW_REVIEW', 'VIEW', name, `synonym for ${s.target} becomes a view`)] });
     } else {
-      emit('uncategorized', { objectType: 'SYNONYM', name, sql: commentedOut(`CREATE SYNONYM ${s.name} FOR ${s.targetOwner ?? ''}.${s.target}${s.dbLink ? `@${s.dbLink}` : ''}`) }, [
-        { level: 'manual', objectType: 'SYNONYM', name, reason: `synonym for ${s.targetOwner}.${s.target}${s.dbLink ? ` over database link ${s.dbLink}` : ''}, outside the exported schema: replace it by hand (a view, or a foreign table)` },
-      ]);
+      const reason = `synonym for ${s.targetOwner}.${s.target}${s.dbLink ? ` over database link ${s.dbLink}` : ''}, outside the exported schema: replace it by hand (a view, or a foreign table)`;
+      emit('uncategorized', { objectType: 'SYNONYM', name, commentedOut: true, sql: `CREATE SYNONYM ${s.name} FOR ${s.targetOwner ?? ''}.${s.target}${s.dbLink ? `@${s.dbLink}` : ''}`, findings: [finding('ORACLE_SYNONYM_NOT_CONVERTED', 'SYNONYM', name, reason)] });
     }
   }
 }

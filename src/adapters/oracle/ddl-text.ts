@@ -89,7 +89,7 @@ export function pgDefault(expr: string, owner: string): { sql?: string; note?: s
   if (/^(LOCALTIMESTAMP|CURRENT_DATE)$/i.test(e)) return { sql: e.toUpperCase() === 'CURRENT_DATE' ? 'LOCALTIMESTAMP(0)' : 'LOCALTIMESTAMP' };
   if (/^SYS_GUID\(\)$/i.test(e)) return { sql: 'gen_random_uuid()' };
   if (/^USER$/i.test(e)) return { sql: 'CURRENT_USER' };
-  const seq = /^(?:"?([A-Za-z][\w$#]*)"?\.)?"?([A-Za-z][\w$#]*)"?\.NEXTVAL$/i.exec(e);
+  const seq = /^(?:"?([A-Za-z][\w$#]*)"?\.)?"?([A-Za-z][\w$#]*)"?\."?NEXTVAL"?$/i.exec(e);
   if (seq) return { sql: `nextval('${pgQualified(seq[1] ?? owner, seq[2]).replace(/'/g, "''")}')` };
   return { note: `the default ${e} is Oracle SQL and was left out: add its PostgreSQL equivalent by hand` };
 }

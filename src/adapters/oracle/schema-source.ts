@@ -23,11 +23,8 @@ export function oracleSchemaSource(open: RunnerOpener): SchemaSource {
         const schema = await readSchema(r, owner);
         if (r instanceof CapturingRunner) r.save(schema.serverVersion);
         const converted = convertSchema(schema);
-        const manual = converted.notes.filter((n) => n.level === 'manual').length;
-        const review = converted.notes.length - manual;
-        const warnings = converted.notes.length
-          ? [`${manual} Oracle construct${manual === 1 ? '' : 's'} need${manual === 1 ? 's' : ''} manual work and ${review} need${review === 1 ? 's' : ''} review (notes in the schema files): run yb-voyager analyze-schema`]
-          : [];
+        const n = converted.findings.length;
+        const warnings = n ? [`${n} finding${n === 1 ? '' : 's'} on Oracle constructs that need manual work or review are written in the schema files: run yb-voyager analyze-schema`] : [];
         return { identity, serverVersion: schema.serverVersion, schemas: [{ name: pgName(owner), ident: pgIdent(owner) }], files: converted.files, warnings, roles: [] };
       });
     },

@@ -1,5 +1,5 @@
 /**
- * Findings that export schema made while converting another database's schema (MySQL/MariaDB) into
+ * Findings that export schema made while converting another database's schema (MySQL/MariaDB, Oracle) into
  * PostgreSQL DDL. What the source had (a case-insensitive collation, a zero-date default, a trigger in
  * MySQL's language) is no longer visible in the converted statements, so export schema writes each finding
  * as a `-- yb-voyager finding RULE | TYPE | name | reason` line above the statement it concerns (or above
@@ -17,6 +17,7 @@ interface SourceRule {
 }
 
 const MYSQL_DOCS = 'docs/export-schema.md#mysql-and-mariadb-sources';
+const ORACLE_DOCS = 'docs/oracle.md#export-schema';
 
 /** Every finding export schema writes for MySQL/MariaDB sources, by id. */
 export const SOURCE_FINDING_RULES: Readonly<Record<string, SourceRule>> = {
@@ -110,6 +111,61 @@ export const SOURCE_FINDING_RULES: Readonly<Record<string, SourceRule>> = {
     category: 'unsupported_datatypes',
     suggestion: 'check the column type on the target and change it if the values need it',
   },
+  ORACLE_PLSQL_NOT_CONVERTED: {
+    name: 'Oracle PL/SQL not converted',
+    category: 'unsupported_plpgsql_objects',
+    suggestion: 'rewrite the object in PL/pgSQL (its Oracle text is kept in the file, commented); Debian\'s ora2pg (-i file) can draft a conversion',
+  },
+  ORACLE_VIEW_NOT_CONVERTED: {
+    name: 'Oracle view not converted',
+    category: 'unsupported_features',
+    suggestion: 'rewrite the query in PostgreSQL SQL (NVL → coalesce, DECODE → CASE, (+) → OUTER JOIN, ROWNUM → LIMIT, SYSDATE → LOCALTIMESTAMP …)',
+  },
+  ORACLE_VIEW_REVIEW: {
+    name: 'Oracle view copied as is',
+    category: 'migration_caveats',
+    suggestion: 'check the view on the target; delete the finding line once it is right',
+  },
+  ORACLE_SYNONYM_NOT_CONVERTED: {
+    name: 'Oracle synonym not converted',
+    category: 'unsupported_features',
+    suggestion: 'replace the synonym by a view on the migrated table, or by a foreign table for a database link',
+  },
+  ORACLE_UNSUPPORTED_TYPE: {
+    name: 'Oracle type without a PostgreSQL equivalent',
+    category: 'unsupported_datatypes',
+    suggestion: 'the column was created as text and its data is not exported: choose its PostgreSQL type by hand (a composite or array type for object and collection types, PostGIS for SDO_GEOMETRY)',
+  },
+  ORACLE_TYPE_CAVEAT: {
+    name: 'Oracle type converted with a caveat',
+    category: 'migration_caveats',
+    suggestion: 'check that the converted type suits the data (the reason says what is lost or changed)',
+  },
+  ORACLE_EXPRESSION_NOT_CONVERTED: {
+    name: 'Oracle expression not converted',
+    category: 'unsupported_features',
+    suggestion: 'write the default, check, generated column or index expression in PostgreSQL SQL',
+  },
+  ORACLE_OBJECT_CHANGED: {
+    name: 'Oracle object converted with a caveat',
+    category: 'migration_caveats',
+    suggestion: 'check the converted object (the reason says what changed)',
+  },
+  ORACLE_PARTITIONING_NOT_CONVERTED: {
+    name: 'Oracle partitioning not converted',
+    category: 'unsupported_features',
+    suggestion: 'partition the table on the target by hand (PostgreSQL has RANGE, LIST and HASH, and needs the partition key in the primary key)',
+  },
+  ORACLE_FOREIGN_KEY_OUTSIDE_SCHEMA: {
+    name: 'Foreign key to another schema',
+    category: 'unsupported_features',
+    suggestion: 'migrate the referenced schema too, then add the foreign key by hand',
+  },
+  ORACLE_DOMAIN_INDEX: {
+    name: 'Oracle domain index',
+    category: 'unsupported_features',
+    suggestion: 'create a GIN or GiST index (full-text search, PostGIS) that serves the same queries',
+  },
 };
 
 /**
@@ -139,7 +195,7 @@ export function sourceFindingIssues(text: string, filePath: string, statements: 
       line: lineNo,
       suggestion: rule?.suggestion ?? 'see the reason',
       gh: '',
-      docsLink: MYSQL_DOCS,
+      docsLink: ruleId?.trim().startsWith('ORACLE_') ? ORACLE_DOCS : MYSQL_DOCS,
     });
   }
   return issues;
