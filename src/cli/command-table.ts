@@ -143,7 +143,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'rows and change events exported and imported, per table and database',
     load: () => import('./commands/get-data-migration-report.js'),
     options: [
-      opt({ name: 'output-format', type: 'enum', choices: ['table', 'json'], default: 'table', description: 'table, or json (also written to reports/data-migration-report.json)' }),
+      opt({ name: 'output-format', type: 'enum', choices: ['table', 'json', 'html'], default: 'table', description: 'table; json (the whole report, time series included); html (prints the path of the page). Every run writes reports/data-migration-report.json and .html' }),
       SOURCE_PASSWORD, TARGET_PASSWORD,
     ],
     noLock: true,

@@ -16,10 +16,10 @@ import { InternalError } from '../infra/errors.js';
 import type { ExportDir } from './layout.js';
 import type { StateStore } from './state-store.js';
 import { DEFAULTS } from '../infra/defaults.js';
+import { bucketOf } from './metrics-history.js';
 
 export const DEFAULT_SEGMENT_MAX_BYTES = DEFAULTS.queueSegmentMaxBytes;
 const WRITE_BUFFER_BYTES = 1 << 20;
-const BUCKET_SECONDS = 10;
 const VSN_OPEN = Buffer.from('{"vsn":');
 const COMMA = Buffer.from(',');
 
@@ -265,7 +265,7 @@ export class QueueWriter implements DataLineSink {
       lastVsn: this.nextVsn - 1,
       dataEvents: this.pendingDataEvents,
       counts: [...this.pendingCounts.values()].flatMap((t) => [...t.values()]),
-      bucket: Math.floor(Date.now() / 1000 / BUCKET_SECONDS) * BUCKET_SECONDS,
+      bucket: bucketOf(Date.now()),
       sourcePos,
     };
     this.firstPendingVsn = undefined;

@@ -56,6 +56,11 @@ export const MIGRATIONS: readonly string[] = [
                                    'createdAt', json_extract(value, '$.createdAt'))
        FROM kv WHERE key = 'pg_replication';
    DELETE FROM kv WHERE key = 'pg_replication';`,
+  // What the migration report draws over time (src/export-dir/metrics-history.ts): events each importer applied
+  // per 10-second bucket, with the lag (apply time − source commit time) of the transactions it committed.
+  `CREATE TABLE imported_event_buckets (consumer TEXT NOT NULL, bucket INTEGER NOT NULL, events INTEGER NOT NULL DEFAULT 0,
+     commits INTEGER NOT NULL DEFAULT 0, lag_ms_sum INTEGER NOT NULL DEFAULT 0, lag_ms_max INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (consumer, bucket));`,
 ];
 
 export const STATE_SCHEMA_VERSION = MIGRATIONS.length;

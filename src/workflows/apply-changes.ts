@@ -15,6 +15,7 @@ import type { ChangeSink, Endpoint } from '../adapters/engine.js';
 import { ChunkCompactor, nextGroupStep, type GroupLimits, type TableChanges } from '../core/apply-batching.js';
 import type { ExporterRole, MarkerEvent, QueueEvent } from '../core/change-event.js';
 import { ImportProgress, importMetricRows } from '../core/import-metrics.js';
+import { ImportBucketAccumulator, recordImportBuckets } from '../export-dir/metrics-history.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { assertLocksHeld } from '../export-dir/lock.js';
 import { exportedEventTotal } from '../export-dir/queue.js';
@@ -98,10 +99,10 @@ export async function runChangeApply(deps: ApplyChangesDeps, direction: ApplyDir
         lastWatermark = applier.applied.watermark;
         metrics.start(totalOf(applier.applied.totals));
         deps.log.info('applying changes', { side: direction.side, consumer: direction.consumer, fromVsn: lastWatermark });
-        const result = await applyLoop(applier, deps, direction, limits, onMarker, signal, () => {
+        const result = await applyLoop(applier, deps, direction, limits, onMarker, signal, (commitTs) => {
           reconnect.healthy();
           lastWatermark = applier.applied.watermark;
-          metrics.imported(totalOf(applier.applied.totals));
+          metrics.imported(totalOf(applier.applied.totals), commitTs);
         });
         return { ...result, runEvents: metrics.runEvents };
       } finally {
@@ -124,7 +125,8 @@ async function applyLoop(
   limits: GroupLimits,
   onMarker: MarkerHandler,
   signal: AbortSignal,
-  committed: () => void,
+  /** A group committed; `commitTs` is the source commit time of its last transaction, when known. */
+  committed: (commitTs?: string) => void,
 ): Promise<Omit<ApplyResult, 'runEvents'>> {
   // 256 KiB reads: each is parsed in one go, a short pause for the group being applied meanwhile. A short
   // poll when caught up: it is one SQLite read, and it is most of the lag under a steady load.
@@ -210,7 +212,9 @@ async function applyLoop(
       pending = pending.length === step.take ? [] : pending.slice(step.take);
       const changes = await compactYielding(events);
       groupEvents += events.length;
-      const watermark = step.kind === 'commit' ? events[events.length - 1].vsn : undefined;
+      const last = events[events.length - 1];
+      const watermark = step.kind === 'commit' ? last.vsn : undefined;
+      const commitTs = last.op === 'commit' ? last.ts : undefined;
       if (watermark !== undefined) {
         groupEvents = 0;
         groupStartedAt = 0;
@@ -221,7 +225,7 @@ async function applyLoop(
         if (watermark !== undefined) {
           await applier.commit(watermark);
           reader.acknowledge(watermark);
-          committed();
+          committed(commitTs);
         }
       })();
       // Handled when settled; this only keeps an early failure from being reported as unhandled meanwhile.
@@ -267,6 +271,7 @@ class MetricsReporter {
   private timer: NodeJS.Timeout | undefined;
   private importedAtStart = 0;
   private importedNow = 0;
+  private readonly history = new ImportBucketAccumulator();
 
   constructor(
     private readonly deps: ApplyChangesDeps,
@@ -295,9 +300,21 @@ class MetricsReporter {
     this.timer.unref();
   }
 
-  imported(importedTotal: number): void {
+  imported(importedTotal: number, commitTs?: string): void {
+    const now = Date.now();
+    // A reconnect's totals may be below what a lost reply made us believe: only progress goes in the history.
+    this.history.add(now, Math.max(0, importedTotal - this.importedNow), commitTs);
     this.importedNow = importedTotal;
-    this.progress?.recordImported(Date.now(), importedTotal);
+    this.progress?.recordImported(now, importedTotal);
+  }
+
+  /** The buckets of the migration report (meta.db), once per metrics interval. */
+  private saveHistory(): void {
+    try {
+      recordImportBuckets(this.deps.state, this.direction.consumer, this.history.take());
+    } catch (e) {
+      this.deps.log.warn('could not record the import history for the migration report', { err: e });
+    }
   }
 
   private exportedTotal(): number {
@@ -313,6 +330,7 @@ class MetricsReporter {
       this.deps.log.warn('could not read the exported event total', { err: e });
     }
     this.progress.recordImported(now, this.importedNow);
+    this.saveHistory();
     const m = this.progress.metrics(now);
     this.deps.out.metrics('import', importMetricRows(m));
     this.deps.log.info('change import metrics', { ...m, etaSeconds: m.etaSeconds === Infinity ? 'never' : m.etaSeconds });

@@ -21,6 +21,7 @@ import { readCutover } from '../export-dir/migration-state.js';
 import { exporterPosition, QueueWriter } from '../export-dir/queue.js';
 import { readExportData } from '../export-dir/snapshot-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
+import { recordVerifyRun, type VerifyRun } from '../export-dir/verify-runs.js';
 import { DEFAULTS } from '../infra/defaults.js';
 import { UserError } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
@@ -157,7 +158,18 @@ export async function verifyData(deps: VerifyDeps, opts: VerifyOptions, signal: 
     for (const p of pairs) await Promise.all([p.src.close(), p.tgt.close()]);
   }
   const all = [...verdicts.values()];
-  return { identical: all.every((v) => v.verdict === 'identical'), live: Boolean(live), startedAt, finishedAt: new Date().toISOString(), tables: all };
+  const result: VerifyResult = { identical: all.every((v) => v.verdict === 'identical'), live: Boolean(live), startedAt, finishedAt: new Date().toISOString(), tables: all };
+  recordVerifyRun(deps.state, {
+    startedAt, finishedAt: result.finishedAt, identical: result.identical, live: result.live, phase: cutoverPhase(deps.state),
+    tables: all.map(({ schema, table, verdict, sourceRows, targetRows, differenceCount }) => ({ schema, table, verdict, sourceRows, targetRows, differenceCount })),
+  });
+  return result;
+}
+
+function cutoverPhase(state: StateStore): VerifyRun['phase'] {
+  const c = readCutover(state);
+  if (statusOf(c, 'toSource') === 'COMPLETED') return 'after cutover to source';
+  return statusOf(c, 'toTarget') === 'COMPLETED' ? 'after cutover to target' : 'before cutover';
 }
 
 /** The migrated tables (as export data recorded them), filtered by --table-list / --exclude-table-list. */

@@ -206,7 +206,7 @@ test('live changes: workload with key moves, swaps, partitions, cascades, TOAST;
     await exporter.stop('SIGINT');
 
     // The report: what was exported was imported, and the final row counts are the real ones.
-    const report = JSON.parse(await cli(['get', 'data-migration-report', '--export-dir', dir, '--output-format', 'json'])) as Record<string, number | string>[];
+    const report = (JSON.parse(await cli(['get', 'data-migration-report', '--export-dir', dir, '--output-format', 'json'])) as { tables: Record<string, number | string>[] }).tables;
     for (const t of TABLES) {
       const name = `"public"."${t.table}"`;
       const s = report.find((r) => r.table_name === name && r.db_type === 'source');

@@ -110,7 +110,7 @@ test('import killed at each failpoint, again and again, with other batch sizes: 
   assert.equal(r.code, 0, r.stderr);
   await assertTargetEqualsSource(tdb);
   const rep = await runCli(['get', 'data-migration-report', '--export-dir', dir, '--output-format', 'json'], { env: baseEnv });
-  const orders = (JSON.parse(rep.stdout) as { table_name: string; db_type: string; imported_snapshot_rows: number }[])
+  const orders = (JSON.parse(rep.stdout) as { tables: { table_name: string; db_type: string; imported_snapshot_rows: number }[] }).tables
     .find((x) => x.table_name === '"public"."orders"' && x.db_type === 'target');
   assert.equal(orders?.imported_snapshot_rows, 12000, 'bookkeeping counts every row once');
 });

@@ -178,7 +178,7 @@ test('partition rows land in the right leaves; identity ALWAYS values are kept',
 test('report and rerun: counts per table, and a rerun of both commands changes nothing', async () => {
   const rep = await runCli(['get', 'data-migration-report', '--export-dir', dir, '--output-format', 'json'], { env });
   assert.equal(rep.code, 0, rep.stderr);
-  const rows = JSON.parse(rep.stdout) as { table_name: string; db_type: string; exported_snapshot_rows: number; imported_snapshot_rows: number; final_row_count: number }[];
+  const rows = (JSON.parse(rep.stdout) as { tables: { table_name: string; db_type: string; exported_snapshot_rows: number; imported_snapshot_rows: number; final_row_count: number }[] }).tables;
   const types = rows.filter((r) => r.table_name === '"public"."types"');
   assert.deepEqual(types.map((r) => [r.db_type, r.exported_snapshot_rows, r.imported_snapshot_rows, r.final_row_count]), [
     ['source', 2006, 0, 2006],
@@ -186,7 +186,9 @@ test('report and rerun: counts per table, and a rerun of both commands changes n
   ]);
   const parted = rows.find((r) => r.table_name === '"public"."parted"' && r.db_type === 'target');
   assert.equal(parted?.imported_snapshot_rows, 3000);
-  assert.ok(fs.existsSync(path.join(dir, 'reports', 'data-migration-report.json')));
+  const file = JSON.parse(fs.readFileSync(path.join(dir, 'reports', 'data-migration-report.json'), 'utf8')) as unknown[];
+  assert.deepEqual(file, rows, 'the file keeps the reference tool\'s shape: the rows alone');
+  assert.ok(fs.readFileSync(path.join(dir, 'reports', 'data-migration-report.html'), 'utf8').includes('&quot;public&quot;.&quot;types&quot;'), 'the html report is written too');
 
   const exp = await runCli(['export', 'data', '--export-dir', dir, ...source.flags('source', sdb), '--source-db-schema', schemas], { env });
   assert.equal(exp.code, 0, exp.stderr);

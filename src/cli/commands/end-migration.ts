@@ -1,6 +1,7 @@
 import { endMigration, type BackupChoice } from '../../workflows/end-migration.js';
 import { readExportData } from '../../export-dir/snapshot-state.js';
-import { buildDataMigrationReport } from '../../workflows/data-migration-report.js';
+import { buildMigrationReport } from '../../workflows/migration-report.js';
+import { writeReportFiles } from '../report-files.js';
 import { UserError } from '../../infra/errors.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,8 +30,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   // --save-migration-reports: the data migration report as of now, while the metadata schemas still exist.
   const writeReport = async () => {
     if (!readExportData(ctx.state)) return;
-    const rows = await buildDataMigrationReport(ctx.state, { source, target });
-    fs.writeFileSync(ctx.exportDir.reportFile('data-migration-report.json'), JSON.stringify(rows, null, 2) + '\n');
+    writeReportFiles(ctx.exportDir, await buildMigrationReport(ctx.state, { source, target }));
   };
   await endMigration(
     { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, say: (l) => ctx.out.line(l), source, target, writeReport },
