@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type pg from 'pg';
+import { screenshotPage } from '../test/helpers/browser.js';
 import { runCli, startCli, type RunningCli } from '../test/helpers/cli.js';
 import { poll } from '../test/helpers/live-rig.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
@@ -219,6 +220,11 @@ async function main(): Promise<void> {
     console.log(`  ${name}: ${r.slots} replication slots, ${r.pubs} publications, ${r.meta} metadata schemas left`);
     if (r.slots + r.pubs + r.meta !== 0) throw new Error(`end migration left objects on the ${name}`);
   }
+  heading('The migration report, as a reader sees it');
+  await run(['get', 'data-migration-report', '--export-dir', exportDir, '--output-format', 'html']);
+  const png = path.join(os.tmpdir(), 'yb-voyager-demo-report.png');
+  await screenshotPage(path.join(exportDir, 'reports', 'data-migration-report.html'), png);
+  console.log(`  screenshot of the report (headless chromium): ${png}`);
   console.log(`\n${bold('Demo complete.')} Cleaning up the clusters and the export dir.`);
 }
 

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,4 +34,17 @@ export async function launchChromium(): Promise<HeadlessBrowser> {
       fs.rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** A full-page PNG of a local HTML file, as a reader's browser shows it. */
+export async function screenshotPage(htmlFile: string, pngFile: string): Promise<void> {
+  const b = await launchChromium();
+  try {
+    const page = await b.context.newPage();
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await page.goto(pathToFileURL(htmlFile).href, { waitUntil: 'load' });
+    await page.screenshot({ path: pngFile, fullPage: true });
+  } finally {
+    await b.close();
+  }
 }

@@ -26,7 +26,7 @@ main{max-width:1000px;margin:0 auto;padding:20px 40px 60px}
 h2{font-size:19px;margin:30px 0 12px;padding-bottom:6px;border-bottom:2px solid #d9e0e7}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px}
 .card{background:#fff;border-radius:8px;padding:10px 14px;border-left:6px solid #1b2a41;box-shadow:0 1px 2px rgba(0,0,0,.08)}
-.card .n{font-size:22px;font-weight:700}
+.card .n{font-size:20px;font-weight:700;overflow-wrap:anywhere}
 .card .t{font-size:12px;color:#52606d}
 .card.ok{border-left-color:#1e8449}.card.bad{border-left-color:#c0392b}.card.wait{border-left-color:#b7950b}
 table{width:100%;border-collapse:collapse;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08);font-size:13px;margin:8px 0}
@@ -39,6 +39,7 @@ svg .chart-title{font-size:13px;font-weight:600}
 svg .grid{stroke:#e4e7eb}
 svg .x-axis line{stroke:#9aa5b1}
 svg .mark line{stroke:#52606d;stroke-dasharray:4 3}
+svg .mark text{fill:#52606d;font-size:10px}
 svg .empty{fill:#9aa5b1;font-size:14px}
 .verdict-identical{color:#1e8449;font-weight:600}.verdict-different{color:#c0392b;font-weight:600}
 p.note{color:#52606d;font-size:13px}
@@ -77,8 +78,9 @@ function summaryCards(r: MigrationReport): string {
     cards.push(card(grouped(d.backlog), `backlog ${d.direction}`, d.backlog ? 'wait' : 'ok'));
   }
   const statusClass = (s: CutoverDirectionReport) => (s.status === 'COMPLETED' ? 'ok' : s.status === 'INITIATED' ? 'wait' : '');
-  cards.push(card(r.cutover.to_target.status, 'cutover to target', statusClass(r.cutover.to_target)));
-  if (r.cutover.prepare_for_fall_back) cards.push(card(r.cutover.to_source.status, 'cutover to source', statusClass(r.cutover.to_source)));
+  const status = (s: CutoverDirectionReport) => s.status.replace('_', ' ').toLowerCase();
+  cards.push(card(status(r.cutover.to_target), 'cutover to target', statusClass(r.cutover.to_target)));
+  if (r.cutover.prepare_for_fall_back) cards.push(card(status(r.cutover.to_source), 'cutover to source', statusClass(r.cutover.to_source)));
   const last = r.verify_runs[0];
   if (last) cards.push(card(last.identical ? 'identical' : 'different', `last verify data (${last.phase})`, last.identical ? 'ok' : 'bad'));
   return `<div class="cards">${cards.join('')}</div>`;

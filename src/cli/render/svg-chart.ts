@@ -66,11 +66,13 @@ export function timeChartSvg(c: TimeChart): string {
   }
   parts.push(`<text x="${W - PAD.right}" y="${H - 6}" text-anchor="end">time (UTC)</text></g>`);
 
-  for (const m of c.marks ?? []) {
-    if (m.t < t0 || m.t > t1) continue;
-    parts.push(`<g class="mark"><line x1="${fmt(x(m.t))}" x2="${fmt(x(m.t))}" y1="${PAD.top}" y2="${H - PAD.bottom}"/>`
-      + `<text x="${fmt(x(m.t) + 4)}" y="${PAD.top + 10}">${escapeHtml(m.label)}</text></g>`);
-  }
+  (c.marks ?? []).filter((m) => m.t >= t0 && m.t <= t1).forEach((m, k) => {
+    // Labels step down so close marks stay readable, and turn left near the right edge.
+    const mx = x(m.t);
+    const right = mx > W * 0.7;
+    parts.push(`<g class="mark"><line x1="${fmt(mx)}" x2="${fmt(mx)}" y1="${PAD.top}" y2="${H - PAD.bottom}"/>`
+      + `<text x="${fmt(right ? mx - 4 : mx + 4)}" y="${PAD.top + 10 + (k % 4) * 12}" text-anchor="${right ? 'end' : 'start'}">${escapeHtml(m.label)}</text></g>`);
+  });
 
   c.series.forEach((s, i) => {
     let d = '';
