@@ -206,6 +206,13 @@ async function main(): Promise<void> {
   await back.run(50);
   console.log('  50 transactions with default sequence values succeeded: the source\'s sequences are beyond every id the target handed out');
 
+  // Before end migration: it drops the metadata schemas that hold the applied counts.
+  heading('The migration report, as a reader sees it');
+  await run(['get', 'data-migration-report', '--export-dir', exportDir, '--output-format', 'html']);
+  const png = path.join(os.tmpdir(), 'yb-voyager-demo-report.png');
+  await screenshotPage(path.join(exportDir, 'reports', 'data-migration-report.html'), png);
+  console.log(`  screenshot of the report (headless chromium): ${png}`);
+
   heading('End migration');
   const backupDir = path.join(exportDir, '..', `${path.basename(exportDir)}-backup`);
   fs.mkdirSync(backupDir, { recursive: true });
@@ -220,12 +227,8 @@ async function main(): Promise<void> {
     console.log(`  ${name}: ${r.slots} replication slots, ${r.pubs} publications, ${r.meta} metadata schemas left`);
     if (r.slots + r.pubs + r.meta !== 0) throw new Error(`end migration left objects on the ${name}`);
   }
-  heading('The migration report, as a reader sees it');
-  await run(['get', 'data-migration-report', '--export-dir', exportDir, '--output-format', 'html']);
-  const png = path.join(os.tmpdir(), 'yb-voyager-demo-report.png');
-  await screenshotPage(path.join(exportDir, 'reports', 'data-migration-report.html'), png);
-  console.log(`  screenshot of the report (headless chromium): ${png}`);
-  console.log(`\n${bold('Demo complete.')} Cleaning up the clusters and the export dir.`);
+  console.log(`\n${bold('Demo complete.')} Screenshot of the migration report: ${png}`);
+  console.log('Cleaning up the clusters and the export dir.');
 }
 
 async function verify(src: pg.ClientConfig, tgt: pg.ClientConfig, when: string): Promise<void> {

@@ -62,7 +62,8 @@ export function timeChartSvg(c: TimeChart): string {
   parts.push('</g><g class="axis x-axis">');
   parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom}"/>`);
   for (const t of timeTicks(t0, t1)) {
-    parts.push(`<text x="${fmt(x(t))}" y="${H - PAD.bottom + 18}" text-anchor="middle">${escapeHtml(timeLabel(t, t1 - t0))}</text>`);
+    const anchor = x(t) > W - PAD.right - 30 ? 'end' : 'middle';
+    parts.push(`<text x="${fmt(x(t))}" y="${H - PAD.bottom + 18}" text-anchor="${anchor}">${escapeHtml(timeLabel(t, t1 - t0))}</text>`);
   }
   parts.push(`<text x="${W - PAD.right}" y="${H - 6}" text-anchor="end">time (UTC)</text></g>`);
 
