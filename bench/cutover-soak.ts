@@ -11,8 +11,8 @@
  *
  * Guarantees checked at each COMPLETED (before the application's first write): every sequence is beyond every
  * value in each column it feeds on that side (the trigger-only one included); with fall-back the target's
- * slot exists; the side left behind has no slot; no apply session of the old direction is left on the side
- * the application moves to. Any application error after COMPLETED fails the run with the exact error.
+ * slot exists; the side left behind has no slot; the old direction's importer has written its last (its
+ * watermark at the marker) and no apply session of it is left on the side the application moves to. Any application error after COMPLETED fails the run with the exact error.
  *
  *   npm run build && node dist/bench/cutover-soak.js [--runs 30] [--phase-ms 1500] [--clients 3] [--keep-all]
  *
@@ -102,10 +102,13 @@ async function waitLine(stage: string, p: RunningCli, pattern: RegExp): Promise<
  * moments of the state being written (`cutover status`, a process start each time, would leave ~0.5 s for a
  * late step to finish unseen). What `cutover status` says is checked right after the application started.
  */
-async function untilCompleted(ctx: RunContext, stage: string, direction: Direction): Promise<void> {
+async function untilCompleted(ctx: RunContext, stage: string, direction: Direction): Promise<number> {
   const state = StateStore.open(path.join(ctx.exportDir, 'metainfo', 'meta.db'));
   try {
     await until(stage, `${direction} COMPLETED`, async () => (statusOf(readCutover(state), direction) === 'COMPLETED' ? true : undefined), 180_000, 20);
+    const markerVsn = readCutover(state)[direction].markerVsn;
+    if (markerVsn === undefined) throw new SoakFailure(stage, `${direction} is COMPLETED without a recorded marker`);
+    return markerVsn;
   } finally {
     state.close();
   }
@@ -147,7 +150,7 @@ async function waitEqual(ctx: RunContext, stage: string): Promise<void> {
  * The guarantees of a COMPLETED cutover, checked on the side the application moves to before its first write.
  * `applier` is the application_name of the old direction's apply session on that side.
  */
-async function checkCompleted(ctx: RunContext, stage: string, side: 'target' | 'source'): Promise<void> {
+async function checkCompleted(ctx: RunContext, stage: string, side: 'target' | 'source', markerVsn: number): Promise<void> {
   const [now, nowDb, left, leftDb] = side === 'target' ? [ctx.target, ctx.tgtDb, ctx.source, ctx.srcDb] : [ctx.source, ctx.srcDb, ctx.target, ctx.tgtDb];
   const problems: string[] = [];
   const c = await rawSession(appConfig(now, nowDb));
@@ -158,6 +161,8 @@ async function checkCompleted(ctx: RunContext, stage: string, side: 'target' | '
       [`yb-voyager apply changes (${side})`],
     );
     for (const a of appliers.rows) problems.push(`an apply session of the old direction is still connected to the ${side}: pid ${a.pid}, ${a.state}`);
+    const watermark = (await c.query<{ w: string | null }>(`SELECT max(last_applied_vsn)::text AS w FROM ybvoyager_metadata.ybvoyager_import_data_event_channels_metainfo`)).rows[0].w;
+    if (Number(watermark) !== markerVsn) problems.push(`the old direction's watermark on the ${side} is ${watermark}, not yet at the cutover marker (vsn ${markerVsn}): it has more to write`);
     const slots = Number((await c.query<{ n: string }>(`SELECT count(*)::text AS n FROM pg_replication_slots WHERE database = current_database()`)).rows[0].n);
     if (side === 'target' && slots !== 1) problems.push(`the target has ${slots} replication slot(s) at COMPLETED; the fall-back slot must exist`);
   } finally {
@@ -169,8 +174,8 @@ async function checkCompleted(ctx: RunContext, stage: string, side: 'target' | '
 }
 
 /** At COMPLETED: check, pin both sides, start the application on `side` at once, then compare the pinned sides. */
-async function applicationMovesTo(ctx: RunContext, stage: string, side: 'target' | 'source'): Promise<SoakWorkload> {
-  await checkCompleted(ctx, stage, side);
+async function applicationMovesTo(ctx: RunContext, stage: string, side: 'target' | 'source', markerVsn: number): Promise<SoakWorkload> {
+  await checkCompleted(ctx, stage, side, markerVsn);
   const [l, r] = await Promise.all([pinSnapshot(appConfig(ctx.source, ctx.srcDb)), pinSnapshot(appConfig(ctx.target, ctx.tgtDb))]);
   const app = new SoakWorkload(appConfig(side === 'target' ? ctx.target : ctx.source, side === 'target' ? ctx.tgtDb : ctx.srcDb), CLIENTS);
   await app.start();
@@ -226,9 +231,9 @@ async function soakRun(ctx: RunContext): Promise<string> {
 
   stage = 'cutover to target';
   await cli(ctx, stage, ['initiate', 'cutover', 'to', 'target', '--export-dir', ctx.exportDir, '--prepare-for-fall-back', 'true']);
-  await untilCompleted(ctx, stage, 'toTarget');
+  const toTargetMarker = await untilCompleted(ctx, stage, 'toTarget');
   stage = 'application on the target right after COMPLETED';
-  const onTarget = await applicationMovesTo(ctx, stage, 'target');
+  const onTarget = await applicationMovesTo(ctx, stage, 'target', toTargetMarker);
   if ((await status(ctx, stage, 'source → target')) !== 'COMPLETED') throw new SoakFailure(stage, 'cutover status does not say COMPLETED');
   await sleep(PHASE_MS / 2);
   stage = 'kill -9 of the fall-back processes and rerun';
@@ -248,9 +253,9 @@ async function soakRun(ctx: RunContext): Promise<string> {
 
   stage = 'cutover to source';
   await cli(ctx, stage, ['initiate', 'cutover', 'to', 'source', '--export-dir', ctx.exportDir]);
-  await untilCompleted(ctx, stage, 'toSource');
+  const toSourceMarker = await untilCompleted(ctx, stage, 'toSource');
   stage = 'application on the source right after COMPLETED';
-  const onSourceAgain = await applicationMovesTo(ctx, stage, 'source');
+  const onSourceAgain = await applicationMovesTo(ctx, stage, 'source', toSourceMarker);
   if ((await status(ctx, stage, 'target → source')) !== 'COMPLETED') throw new SoakFailure(stage, 'cutover status does not say COMPLETED');
   for (const [name, p] of [['export data from target', fbExporter], ['import data to source', fbImporter]] as const) {
     const r = await p.wait();
