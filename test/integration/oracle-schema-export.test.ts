@@ -10,20 +10,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { oracleEngineWith } from '../../src/adapters/oracle/engine.js';
-import { ReplayRunner } from '../../src/adapters/oracle/replay-runner.js';
-import type { Conn } from '../../src/core/connection.js';
-import { parseSchemaFile, SCHEMA_DIRS } from '../../src/core/schema-files.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
 import { StateStore } from '../../src/export-dir/state-store.js';
 import { nullLogger } from '../../src/infra/logger.js';
 import { analyzeSchema } from '../../src/workflows/analyze-schema.js';
-import { exportSchema } from '../../src/workflows/export-schema.js';
+import { exportAndApplyFixtureSchema, replayEngine } from '../helpers/oracle-fixture.js';
 import { PgCluster } from '../helpers/pg-cluster.js';
-
-const FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/oracle/ybtest-catalog.synthetic.json');
 
 /** EXPECTED_DATA_TYPES of the reference tool's Oracle datatypes test, for the tables the fixture holds. */
 const REFERENCE_TYPES: Record<string, Record<string, string>> = {
@@ -55,9 +48,7 @@ describe('Oracle schema export from a synthetic catalog fixture, applied to a re
   let root: string;
   let exportDir: ExportDir;
   let state: StateStore;
-  const replay = ReplayRunner.fromFile(FIXTURE);
-  const engine = oracleEngineWith(async () => replay);
-  const conn: Conn = { settings: { role: 'source', host: 'oracle.invalid', port: 1521, user: 'ybvoyager', database: 'ORCLPDB1', sslMode: 'disable' }, secret: { password: 'x' } };
+  const { engine, replay } = replayEngine();
 
   before(async () => {
     cluster = await PgCluster.start();
@@ -77,19 +68,12 @@ describe('Oracle schema export from a synthetic catalog fixture, applied to a re
   });
 
   test('export schema writes schema/<type>/*.sql, applies cleanly, and the column types match the reference tool', async () => {
-    const result = await exportSchema({ exportDir, state, log: nullLogger }, { source: { engine, conn }, schemas: ['ybtest'], startClean: false }, new AbortController().signal);
+    const result = await exportAndApplyFixtureSchema(engine, exportDir, state, cluster, db);
     assert.deepEqual(result.schemas, ['ybtest']);
     assert.match(result.warnings.join('\n'), /findings? on Oracle constructs .*analyze-schema/);
     const dirs = result.files.map((f) => f.dir);
     for (const d of ['schemas', 'sequences', 'tables', 'partitions', 'fkeys', 'indexes', 'views', 'procedures', 'triggers']) assert.ok(dirs.includes(d as never), `schema/${d} written`);
 
-    for (const dir of SCHEMA_DIRS) {
-      const file = exportDir.schemaFile(dir);
-      if (!fs.existsSync(file)) continue;
-      for (const s of parseSchemaFile(fs.readFileSync(file, 'utf8'))) {
-        await cluster.query(s.sql, [], db).catch((e: Error) => assert.fail(`${dir}: ${s.sql.slice(0, 200)} → ${e.message}`));
-      }
-    }
 
     const rows = (await cluster.query<{ t: string; c: string; dt: string }>(
       `SELECT table_name AS t, column_name AS c, data_type AS dt FROM information_schema.columns WHERE table_schema = 'ybtest'`, [], db)).rows;

@@ -17,6 +17,7 @@ import { allRows, type OracleQueryRunner } from './query-runner.js';
 import { LIVE_CHANGES_REFUSAL } from './refusals.js';
 import { withRunner, type RunnerOpener } from './session.js';
 import { CURRENT_SCN, snapshotColumn, snapshotQuery, type SnapshotColumn } from './snapshot-select.js';
+import { mapOracleType } from './type-map.js';
 import { copyLine, ValueCodecError } from './value-codec.js';
 
 /** What a chunk carries (stored as JSON in meta.db, so a resumed reader needs nothing else). */
@@ -69,7 +70,8 @@ export function oracleSnapshotSource(open: RunnerOpener): SnapshotSource {
         out.push({
           schema,
           table,
-          columns: t.columns.map((col) => ({ name: pgName(col.name), type: col.dataType, generated: col.virtual })),
+          // Types in the target's dialect (verify data builds typed key ranges from them).
+          columns: t.columns.map((col) => ({ name: pgName(col.name), type: mapOracleType(col).pg, generated: col.virtual })),
           pk: ((t as OraTable & { pk: string[] }).pk).map(pgName),
           isPartitioned: false,
           leaves: [{ schema, table }],
