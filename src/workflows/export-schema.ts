@@ -32,7 +32,7 @@ export interface ExportedFile {
   readonly dir: SchemaDir;
   /** Relative to the export dir. */
   readonly file: string;
-  /** Statements per header object type, in first-seen order. */
+  /** Statements per header object type (objects kept as comments apart), in first-seen order. */
   readonly counts: ReadonlyMap<string, number>;
 }
 
@@ -89,7 +89,10 @@ export async function exportSchema(deps: ExportSchemaDeps, opts: ExportSchemaOpt
     const file = exportDir.schemaFile(dir);
     writeWhole(file, renderSchemaFile(`yb-voyager export schema: ${dir}\n${preambleBase}`, statements));
     const counts = new Map<string, number>();
-    for (const s of statements) counts.set(s.objectType, (counts.get(s.objectType) ?? 0) + 1);
+    for (const s of statements) {
+      const type = s.commentedOut ? `${s.objectType} (not converted)` : s.objectType;
+      counts.set(type, (counts.get(type) ?? 0) + 1);
+    }
     files.push({ dir, file: path.relative(exportDir.root, file), counts });
     log.info('wrote schema file', { file, statements: statements.length });
   }

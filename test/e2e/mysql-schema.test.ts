@@ -238,6 +238,21 @@ describe('export schema from MariaDB → import schema into PostgreSQL', () => {
   });
 });
 
+describe('import schema --target-db-schema', () => {
+  test('moves every object of the MySQL database into the schema named', async () => {
+    const db = await pg.createDatabase('moved');
+    // An export dir belongs to one target database: the same exported files in a new one.
+    const dir = tempDir();
+    fs.cpSync(path.join(exportDir, 'schema'), path.join(dir, 'schema'), { recursive: true });
+    const imp = await runCli(['import', 'schema', '-e', dir, ...pg.flags('target', db), '--target-db-schema', 'shop'], { env: ENV });
+    assert.equal(imp.code, 0, imp.stderr + imp.stdout);
+    const rels = (await pg.query(`SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'shop'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'S') ORDER BY 1`, [], db)).rows.map((r) => r.relname);
+    for (const name of ['customers', 'select', 'select_id_seq', 'customers_id_seq', 'by_range', 'by_range_p_low', 'paid_customers']) assert.ok(rels.includes(name), `${name} in ${rels.join(', ')}`);
+    const [publicTables] = (await pg.query(`SELECT count(*)::text AS n FROM pg_class WHERE relnamespace = 'public'::regnamespace`, [], db)).rows;
+    assert.equal(publicTables.n, '0');
+  });
+});
+
 describe('export schema refusals', () => {
   test('--source-db-schema is refused for MySQL, naming the fix', async () => {
     const r = await runCli(['export', 'schema', '-e', tempDir(), ...mariadb.flags(sourceDb), '--source-db-schema', 'public'], { env: ENV });

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { fitName } from '../../src/adapters/mysql/ddl-context.js';
 import type { MyColumn, MySchema, MyTable } from '../../src/adapters/mysql/schema-reader.js';
 import { convertMySchema } from '../../src/adapters/mysql/schema-source.js';
+import { generatedOnTarget } from '../../src/adapters/mysql/type-map.js';
 import { sourceFindingIssues } from '../../src/core/schema-analysis/source-findings.js';
 import { parseSchemaFile, renderSchemaFile, type SchemaDir } from '../../src/core/schema-files.js';
 
@@ -74,6 +75,29 @@ describe('MySQL schema → PostgreSQL DDL', () => {
     const y = (files.get('tables') ?? [])[2];
     assert.doesNotMatch(y.sql, /PARTITION BY/);
     assert.deepEqual(y.findings?.map((f) => f.ruleId), ['MYSQL_PARTITIONING_NOT_CONVERTED']);
+  });
+
+  test('MySQL 8 functional key parts: translated, or kept commented with a finding', () => {
+    const part = (expression: string) => ({ column: '', expression, prefix: null, descending: false });
+    const t = table('T', {
+      columns: [column('Name', 'varchar(20)'), column('doc', 'json')],
+      indexes: [
+        { name: 'ix_lower', unique: true, kind: 'BTREE', parts: [part('lower(`Name`)')] },
+        { name: 'ix_json', unique: false, kind: 'BTREE', parts: [part("json_value(`doc`, '$.a')")] },
+      ],
+    });
+    const { files } = convertMySchema(schema([t], { flavor: { flavor: 'mysql', version: '8.0.36' } }));
+    const idx = files.get('indexes') ?? [];
+    assert.equal(idx[0].sql, 'CREATE UNIQUE INDEX t_ix_lower ON public.t ((lower(name)))');
+    assert.equal(idx[1].commentedOut, true);
+    assert.deepEqual(idx[1].findings?.map((f) => [f.ruleId, f.objectName]), [['MYSQL_EXPRESSION_NOT_CONVERTED', 't_ix_json ON public.t']]);
+    assert.doesNotMatch(sqlOf(files, 'tables')[0], /UNIQUE/, 'a functional unique key is an index, not a constraint');
+  });
+
+  test('generated columns are computed by PostgreSQL only when their expression translates', () => {
+    assert.equal(generatedOnTarget(column('g', 'int(11)', { generation: { expression: '`a` * 2', stored: false } })), true);
+    assert.equal(generatedOnTarget(column('g', 'varchar(9)', { generation: { expression: "concat(`a`, 'x')", stored: true } })), false);
+    assert.equal(generatedOnTarget(column('g', 'int(11)')), false);
   });
 
   test('names that differ only in case are refused, naming both', () => {

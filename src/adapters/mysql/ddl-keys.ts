@@ -12,7 +12,7 @@ import { quoteLiteral } from '../../core/sql-names.js';
 import { ident, MyDdl, rel, relOf, shown } from './ddl-context.js';
 import { pgName, TARGET_SCHEMA } from './names.js';
 import type { MyColumn, MyIndex, MyTable } from './schema-reader.js';
-import { tokenizeMySql } from './sql-translate.js';
+import { tokenizeMySql, translateMySql } from './sql-translate.js';
 import { mapColumnType } from './type-map.js';
 
 const TEXT_TYPES = /^(char|varchar|tinytext|text|mediumtext|longtext)$/;
@@ -23,7 +23,7 @@ export function isCaseInsensitive(c: MyColumn): boolean {
 
 export function indexDdl(ddl: MyDdl, t: MyTable): void {
   for (const k of t.indexes) {
-    if (k.name === 'PRIMARY' || (k.unique && k.parts.every((p) => p.prefix === null))) continue; // constraints of the table
+    if (k.name === 'PRIMARY' || (k.unique && k.parts.every((p) => p.prefix === null && p.expression === undefined))) continue; // constraints of the table
     const name = ddl.uniqueName(pgName(`${t.name}_${k.name}`));
     const shownName = `${displayIdent(name)} ON ${shown(t.name)}`;
     const finding = (ruleId: string, reason: string) => [{ ruleId, objectType: 'INDEX', objectName: shownName, reason }];
@@ -38,6 +38,13 @@ export function indexDdl(ddl: MyDdl, t: MyTable): void {
       });
     } else {
       const prefixed = k.parts.filter((p) => p.prefix !== null);
+      const functional = k.parts.filter((p) => p.expression !== undefined).map((p) => ({ p, tr: translateMySql(p.expression!) }));
+      const failed = functional.find((f) => !f.tr.ok);
+      if (failed && !failed.tr.ok) {
+        const sql = `CREATE ${k.unique ? 'UNIQUE ' : ''}INDEX \`${k.name}\` ON \`${t.name}\` (${k.parts.map((p) => p.expression ? `(${p.expression})` : `\`${p.column}\``).join(', ')})`;
+        ddl.add('indexes', 'INDEX', shownName, sql, { commentedOut: true, findings: finding('MYSQL_EXPRESSION_NOT_CONVERTED', `functional index ${k.name} on ${t.name} was not converted: ${failed.tr.reason}`) });
+        continue;
+      }
       const cols = k.parts.map((p) => indexElement(t, p));
       ddl.add('indexes', 'INDEX', shownName, `CREATE ${k.unique ? 'UNIQUE ' : ''}INDEX ${ident(name)} ON ${rel(t.name)} (${cols.join(', ')})`, {
         findings: prefixed.length
@@ -49,6 +56,10 @@ export function indexDdl(ddl: MyDdl, t: MyTable): void {
 }
 
 function indexElement(t: MyTable, p: MyIndex['parts'][number]): string {
+  if (p.expression !== undefined) {
+    const tr = translateMySql(p.expression);
+    return `(${tr.ok ? tr.sql : p.expression})${p.descending ? ' DESC' : ''}`;
+  }
   let e = ident(p.column);
   if (p.prefix !== null) {
     const col = t.columns.find((c) => c.name === p.column);

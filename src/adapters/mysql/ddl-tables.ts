@@ -57,7 +57,7 @@ export function tableDdl(ddl: MyDdl, schema: MySchema, t: MyTable): void {
     lines.push(`CONSTRAINT ${ident(ddl.uniqueName(pgName(`${t.name}_pkey`)))} PRIMARY KEY (${pk.parts.map((p) => ident(p.column)).join(', ')})`);
   }
   for (const k of t.indexes) {
-    if (!k.unique || k.name === 'PRIMARY' || k.parts.some((p) => p.prefix !== null)) continue;
+    if (!k.unique || k.name === 'PRIMARY' || k.parts.some((p) => p.prefix !== null || p.expression !== undefined)) continue;
     lines.push(`CONSTRAINT ${ident(ddl.uniqueName(pgName(`${t.name}_${k.name}`)))} UNIQUE (${k.parts.map((p) => ident(p.column)).join(', ')})`);
   }
   for (const k of t.indexes.filter((i) => i.unique)) {
@@ -95,7 +95,7 @@ function columnLine(ddl: MyDdl, schema: MySchema, t: MyTable, c: MyColumn, mappe
   let line = `${ident(c.name)} ${mapped.pgType}`;
   if (c.generation) {
     const tr = translateMySql(c.generation.expression);
-    if (tr.ok) line += ` GENERATED ALWAYS AS (${tr.sql}) STORED`;
+    if (tr.ok) line += ` GENERATED ALWAYS AS (${tr.sql}) STORED`; // generatedOnTarget()
     else note('MYSQL_GENERATED_COLUMN_NOT_CONVERTED', `generated column ${t.name}.${c.name} AS (${c.generation.expression}) became a plain column: ${tr.reason}`);
   } else if (/auto_increment/i.test(c.extra)) {
     const start = t.autoIncrement && BigInt(t.autoIncrement) > 1n ? ` (START WITH ${t.autoIncrement})` : '';

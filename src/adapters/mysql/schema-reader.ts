@@ -18,7 +18,9 @@ export interface MyColumn extends MyColumnType {
 }
 
 export interface MyIndexPart {
+  /** The column; '' for a functional key part (MySQL 8), whose expression is in `expression`. */
   readonly column: string;
+  readonly expression?: string;
   /** SUB_PART: a prefix of this many characters (bytes for binary columns). */
   readonly prefix: number | null;
   readonly descending: boolean;
@@ -125,9 +127,11 @@ export async function readMySchema(conn: mysql.Connection, database: string, fla
     ),
     (r) => String(r.t),
   );
+  // MySQL 8 has functional key parts (COLUMN_NAME NULL, the EXPRESSION column); MariaDB has neither.
+  const expression = flavor.flavor === 'mysql' ? 'EXPRESSION' : 'NULL';
   const stats = groupBy(
     await q(
-      `SELECT TABLE_NAME AS t, INDEX_NAME AS name, NON_UNIQUE AS nu, COLUMN_NAME AS col, SUB_PART AS sub, INDEX_TYPE AS kind, COLLATION AS coll
+      `SELECT TABLE_NAME AS t, INDEX_NAME AS name, NON_UNIQUE AS nu, COLUMN_NAME AS col, SUB_PART AS sub, INDEX_TYPE AS kind, COLLATION AS coll, ${expression} AS expr
          FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`,
     ),
     (r) => String(r.t),
@@ -223,7 +227,7 @@ function toIndexes(list: readonly Row[]): MyIndex[] {
       name,
       unique: Number(parts[0].nu) === 0,
       kind: String(parts[0].kind),
-      parts: parts.map((p) => ({ column: String(p.col), prefix: num(p.sub), descending: p.coll === 'D' })),
+      parts: parts.map((p) => ({ column: str(p.col) ?? '', ...(str(p.expr) !== null ? { expression: String(p.expr) } : {}), prefix: num(p.sub), descending: p.coll === 'D' })),
     });
   }
   return out;

@@ -13,7 +13,7 @@
  */
 import { quoteIdentIfNeeded } from '../../core/sql-lexer.js';
 import { pgName, TARGET_SCHEMA } from './names.js';
-import { tokenizeMySql } from './sql-translate.js';
+import { tokenizeMySql, translateMySql } from './sql-translate.js';
 
 /** The information_schema.COLUMNS fields the map reads. */
 export interface MyColumnType {
@@ -154,4 +154,12 @@ export function enumLabels(columnType: string): string[] {
 function lengthOf(columnType: string): number | undefined {
   const m = /\((\d+)\)/.exec(columnType);
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Whether PostgreSQL computes a MySQL generated column (GENERATED ALWAYS AS … STORED), so the data path must
+ * not copy it. One whose expression does not translate is a plain column there: its values are copied.
+ */
+export function generatedOnTarget(c: { readonly generation?: { readonly expression: string } }): boolean {
+  return c.generation !== undefined && translateMySql(c.generation.expression).ok;
 }
