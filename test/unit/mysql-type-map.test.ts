@@ -92,11 +92,11 @@ describe('MySQL expressions', () => {
   test('translate identifiers, strings and safe functions', () => {
     assert.deepEqual(translateMySql("(`Order` > 0 and lcase(`Name`) <> _utf8mb4'x''y')"), { ok: true, sql: `(order_ > 0 AND lower(name) <> 'x''y')`.replace('order_', '"order"') });
     assert.deepEqual(translateMySql('select `shop`.`T`.`Id` AS `Id` from `shop`.`T`', { database: 'shop' }), { ok: true, sql: 'SELECT public.t.id AS id FROM public.t' });
-    assert.deepEqual(translateMySql('ifnull(a, 0) != 1'), { ok: true, sql: 'coalesce(a, 0) <> 1' });
+    assert.deepEqual(translateMySql('ifnull(`a`, 0) != 1 AND `b` IS NOT NULL'), { ok: true, sql: 'coalesce(a, 0) <> 1 AND b IS NOT NULL' });
   });
 
   test('refuse what means something else on PostgreSQL', () => {
-    for (const e of ['a / b', 'a || b', 'concat(a, b)', 'a DIV 2', '@x + 1', 'a <=> b']) {
+    for (const e of ['`a` / `b`', '`a` || `b`', 'concat(`a`, `b`)', '`a` DIV 2', '@x + 1', '`a` <=> `b`', 'CURRENT_TIMESTAMP', '`d` + INTERVAL 1 DAY']) {
       assert.equal(translateMySql(e).ok, false, e);
     }
   });

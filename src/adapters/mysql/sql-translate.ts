@@ -3,7 +3,7 @@
  * token by token over a whitelist: identifiers are renamed the way every MySQL name is (names.ts), string
  * literals re-quoted, and only keywords, operators and functions that mean the same on both servers pass.
  * Anything else (`/` — decimal division on MySQL, integer division on PostgreSQL —, `||` — OR on MySQL —,
- * functions whose NULL handling differs, user variables…) makes the rewrite fail with the reason, so
+ * functions whose NULL handling differs, user variables, bare words…) makes the rewrite fail with the reason, so
  * the caller keeps the MySQL text and reports it instead of guessing.
  */
 import { quoteIdentIfNeeded } from '../../core/sql-lexer.js';
@@ -141,19 +141,12 @@ export function translateMySql(sql: string, o: TranslateOptions = {}): Translati
           if (!fn) return { ok: false, reason: `the function ${t.text}() has no equivalent checked on PostgreSQL` };
           out.push(fn);
         } else if (KEYWORDS.has(w)) out.push(w);
-        else if (/^[a-z_][a-z0-9_$]*$/i.test(t.text) && !RESERVED_ELSEWHERE.has(w)) {
-          const qualifier = after?.text === '.';
-          out.push(qualifier && o.database !== undefined && t.text === o.database ? TARGET_SCHEMA : quoteIdentIfNeeded(pgName(t.text)));
-        } else return { ok: false, reason: `${t.text} is MySQL syntax without a checked PostgreSQL equivalent` };
+        // The server writes every identifier of a view, CHECK or generated column in backquotes: a bare word
+        // is syntax (CURRENT_TIMESTAMP, INTERVAL, DIV…) that the lists above do not vouch for.
+        else return { ok: false, reason: `${t.text} is MySQL syntax without a checked PostgreSQL equivalent` };
         break;
       }
     }
   }
   return { ok: true, sql: out.join('').replace(/ {2,}/g, ' ').trim() };
 }
-
-/** MySQL words that are syntax, not column names, and have no safe rewrite here. */
-const RESERVED_ELSEWHERE = new Set(
-  ('DIV MOD XOR REGEXP RLIKE SOUNDS BINARY COLLATE INTERVAL WITH ROLLUP INTO OUTFILE FOR UPDATE LOCK SHARE MODE ' +
-    'STRAIGHT_JOIN SQL_CALC_FOUND_ROWS HIGH_PRIORITY NATURAL VALUES MATCH AGAINST CAST CONVERT').split(' '),
-);
