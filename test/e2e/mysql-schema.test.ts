@@ -55,7 +55,7 @@ CREATE TABLE by_range (id INT NOT NULL, k INT NOT NULL, PRIMARY KEY (id, k))
   PARTITION BY RANGE COLUMNS (k) (PARTITION p_low VALUES LESS THAN (100), PARTITION p_high VALUES LESS THAN (MAXVALUE));
 CREATE TABLE by_list (id INT NOT NULL, region INT NOT NULL, PRIMARY KEY (id, region))
   PARTITION BY LIST (region) (PARTITION eu VALUES IN (1, 2), PARTITION us VALUES IN (3));
-CREATE TABLE by_hash (id INT NOT NULL PRIMARY KEY) PARTITION BY HASH (id) PARTITIONS 3;
+CREATE TABLE by_hash (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY) PARTITION BY HASH (id) PARTITIONS 3;
 CREATE TABLE by_year (id INT NOT NULL, d DATE NOT NULL, PRIMARY KEY (id, d))
   PARTITION BY RANGE (YEAR(d)) (PARTITION y2020 VALUES LESS THAN (2021), PARTITION ymax VALUES LESS THAN MAXVALUE);
 CREATE TABLE legacy (id INT PRIMARY KEY) ENGINE=MyISAM;
@@ -189,6 +189,8 @@ describe('export schema from MariaDB → import schema into PostgreSQL', () => {
       'by_range/by_range_p_high FOR VALUES FROM (100) TO (MAXVALUE)',
       'by_range/by_range_p_low FOR VALUES FROM (MINVALUE) TO (100)',
     ]);
+    const [hashed] = await pgRows(`INSERT INTO by_hash DEFAULT VALUES RETURNING id::text`);
+    assert.equal(hashed.id, '1', 'AUTO_INCREMENT on a partitioned table: an identity that inserts through the parent use');
     const [year] = await pgRows(`SELECT relkind::text FROM pg_class WHERE oid = 'public.by_year'::regclass`);
     assert.equal(year.relkind, 'r');
   });
