@@ -102,6 +102,8 @@ export interface ExportedSchema {
   readonly files: ReadonlyMap<SchemaDir, readonly DdlStatement[]>;
   readonly warnings: readonly string[];
   readonly roles: readonly string[];
+  /** SQL a DBA runs by hand on the source (Oracle's preparation and fall-back steps), written under scripts/. */
+  readonly dbaScripts?: readonly { readonly name: string; readonly when: string; readonly sql: string }[];
 }
 
 export interface SchemaExportOptions {

@@ -32,6 +32,13 @@ export async function persistedConnection(state: StateStore, options: ResolvedOp
   return db;
 }
 
+/** Refuse what writes into the source when its engine cannot be written back to (Oracle: untestable here). */
+export function refuseWriteBackToSource(state: StateStore, what: string): void {
+  const engine = recordedEngine(state, 'source');
+  const why = engine.refusals?.writeBack;
+  if (why) throw new UserError(`${what} is refused for this ${engine.displayName} source: ${why}`, `migrate offline (export data --export-type snapshot-only), and see docs/${engine.name}.md`, 'config');
+}
+
 /** The engine of the database recorded for `role`. */
 function recordedEngine(state: StateStore, role: 'source' | 'target') {
   return role === 'target' ? targetEngine() : engineFor(state.migration().source?.dbType ?? 'postgresql');

@@ -38,6 +38,8 @@ export class ExportDir {
   get reportsDir() { return path.join(this.root, 'reports'); }
   reportFile(name: string) { return path.join(this.root, 'reports', name); }
   get metainfoDir() { return path.join(this.root, 'metainfo'); }
+  /** SQL for a DBA to run by hand on the source (export schema writes it for engines that need it). */
+  dbaScriptFile(name: string) { return path.join(this.root, 'scripts', name); }
   get stateDb() { return path.join(this.root, 'metainfo', 'meta.db'); }
   get logsDir() { return path.join(this.root, 'logs'); }
   logFile(commandId: string) { return path.join(this.root, 'logs', `${commandId}.log`); }

@@ -43,6 +43,8 @@ export interface ExportSchemaResult {
   readonly files: readonly ExportedFile[];
   readonly warnings: readonly string[];
   readonly roles: readonly string[];
+  /** SQL for a DBA written under scripts/ (relative paths), with when to run each. */
+  readonly dbaScripts: readonly { file: string; when: string }[];
 }
 
 /** What import schema needs to know about the export (kv 'export_schema'). */
@@ -96,10 +98,15 @@ export async function exportSchema(deps: ExportSchemaDeps, opts: ExportSchemaOpt
     files.push({ dir, file: path.relative(exportDir.root, file), counts });
     log.info('wrote schema file', { file, statements: statements.length });
   }
+  const dbaScripts = (result.dbaScripts ?? []).map((s) => {
+    const file = exportDir.dbaScriptFile(s.name);
+    writeWhole(file, s.sql);
+    return { file: path.relative(exportDir.root, file), when: s.when };
+  });
   for (const w of result.warnings) log.warn(w);
   const record: ExportSchemaRecord = { schemas: schemas.map((s) => s.name), serverVersion: result.serverVersion, exportedAt: new Date().toISOString() };
   state.update(() => state.setJson('export_schema', record));
-  return { database: identity.dbName, serverVersion: result.serverVersion, schemas: record.schemas, files, warnings: result.warnings, roles: result.roles };
+  return { database: identity.dbName, serverVersion: result.serverVersion, schemas: record.schemas, files, warnings: result.warnings, roles: result.roles, dbaScripts };
 }
 
 function writeWhole(file: string, text: string): void {

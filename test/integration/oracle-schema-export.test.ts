@@ -71,6 +71,8 @@ describe('Oracle schema export from a synthetic catalog fixture, applied to a re
     const result = await exportAndApplyFixtureSchema(engine, exportDir, state, cluster, db);
     assert.deepEqual(result.schemas, ['ybtest']);
     assert.match(result.warnings.join('\n'), /findings? on Oracle constructs .*analyze-schema/);
+    assert.deepEqual(result.dbaScripts.map((s) => s.file), ['01-export-grants', '02-metadata-user', '03-writer-role', '04-disable-triggers-and-fks', '05-enable-triggers-and-fks'].map((n) => path.join('scripts', `${n}.sql`)));
+    for (const s of result.dbaScripts) assert.match(fs.readFileSync(path.join(root, s.file), 'utf8'), /^-- \d\d-[a-z-]+\.sql: /, `${s.file} written`);
     const dirs = result.files.map((f) => f.dir);
     for (const d of ['schemas', 'sequences', 'tables', 'partitions', 'fkeys', 'indexes', 'views', 'procedures', 'triggers']) assert.ok(dirs.includes(d as never), `schema/${d} written`);
 

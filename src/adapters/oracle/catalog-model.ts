@@ -84,6 +84,7 @@ export interface OraCode {
 
 export interface OraTrigger {
   name: string;
+  enabled: boolean;
   table: string | null;
   description: string;
   body: string;
@@ -251,7 +252,7 @@ export function buildSchema(owner: string, serverVersion: string, rows: CatalogR
     views: rows.views.map((r) => ({ name: str(r, 'VIEW_NAME'), text: str(r, 'TEXT') })),
     mviews: rows.mviews.map((r) => ({ name: str(r, 'MVIEW_NAME'), text: str(r, 'QUERY') })),
     code,
-    triggers: rows.triggers.map((r) => ({ name: str(r, 'TRIGGER_NAME'), table: r.TABLE_NAME ?? null, description: str(r, 'DESCRIPTION'), body: str(r, 'TRIGGER_BODY') })),
+    triggers: rows.triggers.map((r) => ({ name: str(r, 'TRIGGER_NAME'), enabled: r.STATUS !== 'DISABLED', table: r.TABLE_NAME ?? null, description: str(r, 'DESCRIPTION'), body: str(r, 'TRIGGER_BODY') })),
     synonyms: rows.synonyms.map((r) => ({ name: str(r, 'SYNONYM_NAME'), targetOwner: r.TABLE_OWNER ?? null, target: str(r, 'TABLE_NAME'), dbLink: r.DB_LINK ?? null })),
   };
 }

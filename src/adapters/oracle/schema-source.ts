@@ -5,6 +5,7 @@
  */
 import type { SchemaSource } from '../engine.js';
 import { oracleOwner, readSchema } from './catalog-model.js';
+import { dbaScripts } from './dba-scripts.js';
 import { pgIdent, pgName } from './ddl-text.js';
 import { CapturingRunner } from './query-runner.js';
 import { convertSchema } from './schema-convert.js';
@@ -25,7 +26,15 @@ export function oracleSchemaSource(open: RunnerOpener): SchemaSource {
         const converted = convertSchema(schema);
         const n = converted.findings.length;
         const warnings = n ? [`${n} finding${n === 1 ? '' : 's'} on Oracle constructs that need manual work or review are written in the schema files: run yb-voyager analyze-schema`] : [];
-        return { identity, serverVersion: schema.serverVersion, schemas: [{ name: pgName(owner), ident: pgIdent(owner) }], files: converted.files, warnings, roles: [] };
+        return {
+          identity,
+          serverVersion: schema.serverVersion,
+          schemas: [{ name: pgName(owner), ident: pgIdent(owner) }],
+          files: converted.files,
+          warnings,
+          roles: [],
+          dbaScripts: dbaScripts(schema, c.settings.user),
+        };
       });
     },
   };

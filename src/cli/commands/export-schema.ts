@@ -16,5 +16,9 @@ export async function run(ctx: CommandContext): Promise<void> {
   ctx.out.line(renderExportSchemaSummary(result));
   for (const w of result.warnings) ctx.out.warn(w);
   if (result.roles.length) ctx.out.line(`Policies name the roles ${result.roles.join(', ')}: create them on the target before import schema.`);
+  if (result.dbaScripts.length) {
+    ctx.out.line(`SQL for the source's DBA, to review and run by hand (${source.engine.displayName}):`);
+    for (const s of result.dbaScripts) ctx.out.line(`  ${s.file}: ${s.when}`);
+  }
   ctx.out.line('Next: yb-voyager analyze-schema, then yb-voyager import schema.');
 }

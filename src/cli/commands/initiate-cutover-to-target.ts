@@ -4,6 +4,7 @@ import { readExportData } from '../../export-dir/snapshot-state.js';
 import { UserError } from '../../infra/errors.js';
 import { FALL_BACK_CAPABILITY_KEY, type FallBackCapability } from '../../workflows/fall-back.js';
 import type { CommandContext } from '../context.js';
+import { refuseWriteBackToSource } from '../fall-back-connection.js';
 
 /** Records the request; the running exporter and importer carry it out (src/workflows/cutover-*.ts). */
 export async function run(ctx: CommandContext): Promise<void> {
@@ -11,6 +12,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   if (fallBack === undefined) {
     throw new UserError('--prepare-for-fall-back must be given explicitly', 'add --prepare-for-fall-back true (stream the target\'s changes back to the source) or --prepare-for-fall-back false');
   }
+  if (fallBack) refuseWriteBackToSource(ctx.state, '--prepare-for-fall-back');
   const exportData = readExportData(ctx.state);
   if (!exportData) throw new UserError('no data export has run on this export dir', 'start yb-voyager export data from source --export-type snapshot-and-changes first');
   if (exportData.exportType !== 'snapshot-and-changes') {
