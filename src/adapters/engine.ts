@@ -190,7 +190,7 @@ export interface SnapshotSource {
    * Take one consistent snapshot of `tables` (with `capture`: create the change capture first, so the stream
    * starts exactly where the snapshot ends). The tables are locked against rewrites until close().
    */
-  begin(c: Conn, o: { tables: readonly SourceTable[]; capture?: CaptureId; lockTimeoutMs: number; log: Logger }): Promise<SnapshotHandle>;
+  begin(c: Conn, o: { tables: readonly SourceTable[]; capture?: CaptureId; lockTimeoutMs: number; log: Logger; maxReaders: number }): Promise<SnapshotHandle>;
 }
 
 export interface SnapshotHandle {
@@ -198,7 +198,10 @@ export interface SnapshotHandle {
   readonly start?: string;
   /** Split each table into chunks of about `chunkBytes`, under the snapshot's locks. */
   plan(tables: readonly SourceTable[], chunkBytes: number): Promise<Map<SourceTable, ChunkRange[]>>;
-  /** Sessions that read the snapshot; after this the snapshot needs no other holder. */
+  /**
+   * Sessions that read the snapshot (n ≤ begin's maxReaders: an engine without a shared snapshot opens its
+   * readers inside begin, all at one position); after this the snapshot needs no other holder.
+   */
   openReaders(n: number): Promise<SnapshotReader[]>;
   /** A new reader of the same snapshot for one whose session was lost; fails (not a connection loss) when the snapshot itself is gone. */
   reopenReader(): Promise<SnapshotReader>;

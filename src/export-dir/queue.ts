@@ -17,6 +17,7 @@ import type { ExportDir } from './layout.js';
 import type { StateStore } from './state-store.js';
 import { DEFAULTS } from '../infra/defaults.js';
 import { bucketOf } from './metrics-history.js';
+import { fsyncDir } from '../infra/durable-file.js';
 
 export const DEFAULT_SEGMENT_MAX_BYTES = DEFAULTS.queueSegmentMaxBytes;
 const WRITE_BUFFER_BYTES = 1 << 20;
@@ -408,15 +409,6 @@ async function fsyncDirAsync(dir: string): Promise<void> {
     await h.sync();
   } finally {
     await h.close();
-  }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

@@ -168,7 +168,7 @@ async function runSnapshot(
 ): Promise<void> {
   const { state, log } = deps;
   const { engine, conn } = deps.source;
-  const handle = await engine.snapshotSource!.begin(conn, { tables, capture, lockTimeoutMs: DEFAULTS.snapshotLockTimeoutMs, log }).catch(async (e) => {
+  const handle = await engine.snapshotSource!.begin(conn, { tables, capture, lockTimeoutMs: DEFAULTS.snapshotLockTimeoutMs, log, maxReaders: Math.max(1, opts.parallelJobs) }).catch(async (e) => {
     if (capture) await dropCaptureQuietly(deps, capture);
     throw e;
   });

@@ -47,7 +47,7 @@ forEachEngine('change source', ({ name, rig: started, tmp }) => {
     await db.exec(rig.itemsDdl);
     const capture: CaptureId = { migrationUuid: '00000000-0000-4000-8000-0000000000c1', side: 'source' };
     const tables = await rig.engine.snapshotSource.selectTables(db.conn, { schemas: [rig.schema], live: true, capture });
-    const handle = await rig.engine.snapshotSource.begin(db.conn, { tables, capture, lockTimeoutMs: 10_000, log: nullLogger });
+    const handle = await rig.engine.snapshotSource.begin(db.conn, { tables, capture, lockTimeoutMs: 10_000, log: nullLogger, maxReaders: 2 });
     const startPos = handle.start!;
     await handle.close();
     const report = await changes.check(db.conn, tables, capture);

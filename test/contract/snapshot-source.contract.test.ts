@@ -38,7 +38,7 @@ forEachEngine('snapshot source', ({ name, rig: started, tmp }) => {
     const capture: CaptureId = { migrationUuid: '00000000-0000-4000-8000-00000000000b', side: 'source' };
     const live = Boolean(rig.engine.changeSource);
     const tables = await snapshots.selectTables(db.conn, { schemas: [rig.schema], live, capture });
-    const handle = await snapshots.begin(db.conn, { tables, capture: live ? capture : undefined, lockTimeoutMs: 10_000, log: nullLogger });
+    const handle = await snapshots.begin(db.conn, { tables, capture: live ? capture : undefined, lockTimeoutMs: 10_000, log: nullLogger, maxReaders: 2 });
     try {
       if (live) assert.ok(handle.start && rig.engine.positions.compare(rig.engine.positions.origin, handle.start) < 0, 'a start position');
       else assert.equal(handle.start, undefined);

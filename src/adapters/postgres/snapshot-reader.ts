@@ -19,6 +19,7 @@ import type { ConnSecret, ConnSettings } from '../../core/connection.js';
 import { connect, quoteIdent, quoteLiteral, qualified } from './connection.js';
 import { mapQueryError } from './errors.js';
 import { failpoint } from '../../infra/failpoints.js';
+import { fsyncDir } from '../../infra/durable-file.js';
 
 /** See COPY_TEXT_SESSION_SETTINGS: the importer sets the same ones, so input reads what output wrote. */
 export const EXACT_TEXT_SETTINGS = COPY_TEXT_SESSION_SETTINGS;
@@ -137,11 +138,3 @@ export async function copyChunkToFile(
   return { rows, bytes };
 }
 
-export function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
