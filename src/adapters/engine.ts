@@ -348,8 +348,11 @@ export interface SequenceRestore {
 
 export interface SequenceSync {
   read(c: Conn, schemas: readonly string[]): Promise<SequenceValue[]>;
-  /** Set each to the furthest of the value given, its own, and the data drawn from it. Never moves one back. */
-  restore(c: Conn, values: readonly SequenceValue[], o?: { mapSchema?: (schema: string) => string }): Promise<SequenceRestore[]>;
+  /**
+   * Set each to the furthest of the value given, its own, and the data drawn from it. Never moves one back.
+   * Absent: the application cannot move to this engine yet (no fall-back onto it).
+   */
+  restore?(c: Conn, values: readonly SequenceValue[], o?: { mapSchema?: (schema: string) => string }): Promise<SequenceRestore[]>;
 }
 
 // ---- Verification ---------------------------------------------------------------------------------------

@@ -62,3 +62,11 @@ export const COPY_TEXT_SESSION_SETTINGS: readonly string[] = [
   "SET bytea_output = 'hex'",
   "SET lc_monetary = 'C'",
 ];
+
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** One value as a COPY text field: NULL is \N; backslash, newline, carriage return and tab are escaped. */
+export function copyField(v: string | null): string {
+  if (v === null) return '\\N';
+  return /[\\\n\r\t]/.test(v) ? v.replace(/[\\\n\r\t]/g, (c) => COPY_ESCAPES[c]) : v;
+}

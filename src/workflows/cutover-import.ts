@@ -76,6 +76,7 @@ export async function finishImporterCutover(
   if (!state[direction].importerDone) {
     const sequences = marker?.sequences ?? state[direction].sequences;
     if (!sequences) throw new InternalError(`cutover ${direction}: no sequence values came with the marker nor are recorded`);
+    if (!engine.sequences.restore) throw new InternalError(`cutover ${direction}: ${engine.displayName} cannot have its sequences restored, yet the cutover moves the application to it`);
     const restored = await engine.sequences.restore(conn, sequences, { mapSchema: deps.mapSchema });
     const set = restored.filter((r) => r.setTo !== undefined);
     const missing = restored.filter((r) => r.skipped === 'missing');

@@ -71,9 +71,9 @@ forEachEngine('change sink', ({ name, rig: started, tmp }) => {
     } finally {
       await sink.close();
     }
-    assert.deepEqual(await db.rows(`SELECT count(*)::text AS n FROM ${rig.schema}.items`), [{ n: '1' }]);
-    assert.deepEqual(await db.rows(`SELECT count(*)::text AS n FROM ${rig.schema}.audit`), [{ n: '0' }], 'the trigger did not fire');
-    await db.exec(`INSERT INTO ${rig.schema}.items VALUES (10, 'app', 0)`);
-    assert.deepEqual(await db.rows(`SELECT count(*)::text AS n FROM ${rig.schema}.audit`), [{ n: '1' }], 'it fires for the application');
+    assert.deepEqual(await db.rows(`SELECT count(*)::text AS n FROM ${rig.sqlPrefix}items`), [{ n: '1' }]);
+    assert.deepEqual(await db.rows(`SELECT count(*)::text AS n FROM ${rig.sqlPrefix}audit`), [{ n: '0' }], 'the trigger did not fire');
+    await db.exec(`INSERT INTO ${rig.sqlPrefix}items VALUES (10, 'app', 0)`);
+    assert.deepEqual(await db.rows(`SELECT count(*)::text AS n FROM ${rig.sqlPrefix}audit`), [{ n: '1' }], 'it fires for the application');
   });
 });

@@ -53,8 +53,8 @@ forEachEngine('change source', ({ name, rig: started, tmp }) => {
     const report = await changes.check(db.conn, tables, capture);
     assert.deepEqual(report.problems, []);
 
-    await db.exec(`INSERT INTO ${rig.schema}.items VALUES (1, 'one', 1.10)`);
-    await db.exec(`INSERT INTO ${rig.schema}.items VALUES (2, 'two', 2.20); UPDATE ${rig.schema}.items SET name = 'uno' WHERE id = 1`);
+    await db.exec(`INSERT INTO ${rig.sqlPrefix}items VALUES (1, 'one', 1.10)`);
+    await db.exec(`INSERT INTO ${rig.sqlPrefix}items VALUES (2, 'two', 2.20); UPDATE ${rig.sqlPrefix}items SET name = 'uno' WHERE id = 1`);
     const dir = ExportDir.open(fs.mkdtempSync(path.join(tmp(), `${name}-`)));
     const state = StateStore.open(dir.stateDb);
     try {
@@ -63,7 +63,7 @@ forEachEngine('change source', ({ name, rig: started, tmp }) => {
       assert.ok(rig.engine.positions.compare(startPos, durable) < 0);
       assert.equal(exporterPosition(state, 'source_db_exporter'), durable);
 
-      await db.exec(`DELETE FROM ${rig.schema}.items WHERE id = 2`);
+      await db.exec(`DELETE FROM ${rig.sqlPrefix}items WHERE id = 2`);
       // A restart from the durable position: the source may resend, the queue must not repeat.
       await streamUntil(rig.engine, db, capture, dir, state, durable, () => dataOf().length >= 3);
       const txns = dataOf();
@@ -93,7 +93,7 @@ forEachEngine('change source', ({ name, rig: started, tmp }) => {
     assert.ok(created.length >= 1);
     assert.deepEqual(await changes.prepare(db.conn, capture, [{ schema: rig.schema, table: 'items' }]), [], 'idempotent');
     if (rig.engine.capabilities.serverRetainsChanges) assert.ok(await changes.retained(db.conn, capture));
-    await db.exec(`INSERT INTO ${rig.schema}.items VALUES (7, 'seven', 7)`);
+    await db.exec(`INSERT INTO ${rig.sqlPrefix}items VALUES (7, 'seven', 7)`);
     const dir = ExportDir.open(fs.mkdtempSync(path.join(tmp(), `${name}-fb-`)));
     const state = StateStore.open(dir.stateDb);
     try {

@@ -29,16 +29,28 @@ forEachEngine('engine', ({ name, rig: started, tmp }) => {
     const p1 = await changes.currentPosition(db.conn, silentLog);
     assert.ok(rig.engine.positions.compare(rig.engine.positions.origin, p1) < 0);
     assert.equal(rig.engine.positions.compare(p1, p1), 0);
-    await db.exec(`INSERT INTO ${rig.schema}.items VALUES (1, 'a', 1.5)`);
+    await db.exec(`INSERT INTO ${rig.sqlPrefix}items VALUES (1, 'a', 1.5)`);
     const p2 = await changes.currentPosition(db.conn, silentLog);
     assert.ok(rig.engine.positions.compare(p1, p2) < 0, `${p1} then ${p2}`);
     assert.ok(rig.engine.positions.compare(p2, p1) > 0);
   });
 
-  test('a session ended by the server is a connection loss; a wrong password is not', async () => {
+  test('a wrong password fails with an auth error, which is not a connection loss', async () => {
     const rig = started();
     const db = await rig.database('target');
-    const sink = rig.engine.changeSink!;
+    const wrong = { settings: db.conn.settings, secret: { password: 'not-the-password' } };
+    const authErr = await rig.engine.identity(wrong).then(() => undefined, (e: unknown) => e);
+    assert.ok(authErr, 'a wrong password fails');
+    assert.equal((authErr as { kind?: string }).kind, 'auth', String(authErr));
+    assert.equal(rig.engine.isConnectionLoss(authErr), false, String(authErr));
+    assert.ok(!String((authErr as Error).message).includes('not-the-password'), 'the password is not in the message');
+  });
+
+  test('a session ended by the server is a connection loss', async (t) => {
+    const rig = started();
+    const db = await rig.database('target');
+    const sink = rig.engine.changeSink;
+    if (!sink) return t.diagnostic(`${name} has no change sink`);
     const s = await sink.open(db.conn, { migrationUuid: '00000000-0000-4000-8000-000000000001', side: 'target', log: silentLog });
     try {
       assert.ok((await rig.killSessions(db)) >= 1);
@@ -49,9 +61,5 @@ forEachEngine('engine', ({ name, rig: started, tmp }) => {
     } finally {
       await s.close().catch(() => undefined);
     }
-    const wrong = { settings: db.conn.settings, secret: { password: 'not-the-password' } };
-    const authErr = await rig.engine.identity(wrong).then(() => undefined, (e: unknown) => e);
-    assert.ok(authErr, 'a wrong password fails');
-    assert.equal(rig.engine.isConnectionLoss(authErr), false, String(authErr));
   });
 });

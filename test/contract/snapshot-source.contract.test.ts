@@ -34,7 +34,7 @@ forEachEngine('snapshot source', ({ name, rig: started, tmp }) => {
     if (!snapshots) return t.diagnostic(`${name} has no snapshot source`);
     const db = await rig.database('source');
     await db.exec(rig.itemsDdl);
-    await db.exec(`INSERT INTO ${rig.schema}.items VALUES (1, 'tab\there', 10.50), (2, NULL, -3.25), (3, 'back\\slash', 0.00)`);
+    await db.exec(`INSERT INTO ${rig.sqlPrefix}items VALUES (1, 'tab\there', 10.50), (2, NULL, -3.25), (3, 'back\\slash', 0.00)`);
     const capture: CaptureId = { migrationUuid: '00000000-0000-4000-8000-00000000000b', side: 'source' };
     const live = Boolean(rig.engine.changeSource);
     const tables = await snapshots.selectTables(db.conn, { schemas: [rig.schema], live, capture });
@@ -47,8 +47,8 @@ forEachEngine('snapshot source', ({ name, rig: started, tmp }) => {
       assert.ok(chunks.length >= 1);
       JSON.parse(JSON.stringify(chunks.map((c) => c.range))); // ranges survive meta.db (JSON)
       const readers = await handle.openReaders(2);
-      await db.exec(`INSERT INTO ${rig.schema}.items VALUES (4, 'late', 1)`);
-      await db.exec(`UPDATE ${rig.schema}.items SET name = 'changed' WHERE id = 1`);
+      await db.exec(`INSERT INTO ${rig.sqlPrefix}items VALUES (4, 'late', 1)`);
+      await db.exec(`UPDATE ${rig.sqlPrefix}items SET name = 'changed' WHERE id = 1`);
       let rows = 0;
       const text: string[] = [];
       for (const [i, c] of chunks.entries()) {

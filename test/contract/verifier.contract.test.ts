@@ -15,7 +15,7 @@ forEachEngine('table verifier', ({ name, rig: started }) => {
     const [a, b] = [await rig.database('source'), await rig.database('target')];
     for (const db of [a, b]) {
       await db.exec(rig.itemsDdl);
-      for (let i = 1; i <= 25; i++) await db.exec(`INSERT INTO ${rig.schema}.items VALUES (${i}, 'n${i}', ${i}.5)`);
+      for (let i = 1; i <= 25; i++) await db.exec(`INSERT INTO ${rig.sqlPrefix}items VALUES (${i}, 'n${i}', ${i}.5)`);
     }
     const table: VerifyTable = { schema: rig.schema, table: 'items', columns: ['id', 'name', 'amount'], key: ['id'], keyTypes: ['integer'] };
     const [sa, sb] = [await rig.engine.verifier.open(a.conn), await rig.engine.verifier.open(b.conn)];
@@ -30,8 +30,8 @@ forEachEngine('table verifier', ({ name, rig: started }) => {
         for (const r of ranges) assert.equal((await sa.chunkDigest(table, r, algorithm)).digest, (await sb.chunkDigest(table, r, algorithm)).digest);
       }
 
-      await b.exec(`UPDATE ${rig.schema}.items SET name = 'changed' WHERE id = 15`);
-      await b.exec(`DELETE FROM ${rig.schema}.items WHERE id = 22`);
+      await b.exec(`UPDATE ${rig.sqlPrefix}items SET name = 'changed' WHERE id = 15`);
+      await b.exec(`DELETE FROM ${rig.sqlPrefix}items WHERE id = 22`);
       for (const algorithm of sa.digests) {
         const digests = async (s: typeof sa) => Promise.all(ranges.map(async (r) => (await s.chunkDigest(table, r, algorithm)).digest));
         const [da, db] = [await digests(sa), await digests(sb)];

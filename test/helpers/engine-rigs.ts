@@ -8,8 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { Engine } from '../../src/adapters/engine.js';
+import { mysqlEngine } from '../../src/adapters/mysql/engine.js';
 import { postgresEngine } from '../../src/adapters/postgres/engine.js';
 import type { Conn } from '../../src/core/connection.js';
+import { MariaDbServer, MYSQL_MIGRATION_PASSWORD, MYSQL_MIGRATION_USER } from './mariadb-server.js';
 import { MIGRATION_PASSWORD, PgCluster } from './pg-cluster.js';
 
 export interface EngineDb {
@@ -24,8 +26,10 @@ export interface EngineRig {
   readonly engine: Engine;
   /** A fresh, empty database (schema 'public' on PostgreSQL) as the source or target of a migration. */
   database(role: 'source' | 'target'): Promise<EngineDb>;
-  /** The schema tables are created in, as --source-db-schema names it. */
+  /** The schema tables are in, as the seam names them (and --source-db-schema). */
   readonly schema: string;
+  /** What qualifies a table name in this rig's SQL ('public.' on PostgreSQL; '' where the connection's database is meant). */
+  readonly sqlPrefix: string;
   /** DDL of the contract table `items (id int primary key, name text, amount numeric(12,2))`. */
   readonly itemsDdl: string;
   /** Statements creating `audit (id int)` and an AFTER INSERT trigger on items that writes NEW.id into it. */
@@ -42,6 +46,7 @@ async function postgresRig(): Promise<EngineRig> {
   return {
     engine: postgresEngine,
     schema: 'public',
+    sqlPrefix: 'public.',
     itemsDdl: 'CREATE TABLE public.items (id int PRIMARY KEY, name text, amount numeric(12,2))',
     auditTriggerDdl: [
       'CREATE TABLE public.audit (id int)',
@@ -68,9 +73,50 @@ async function postgresRig(): Promise<EngineRig> {
   };
 }
 
+async function mariadbRig(): Promise<EngineRig> {
+  const server = await MariaDbServer.start({ extraArgs: ['--binlog-row-metadata=FULL'] });
+  return {
+    engine: mysqlEngine,
+    schema: 'public',
+    sqlPrefix: '',
+    itemsDdl: 'CREATE TABLE items (id int PRIMARY KEY, name text, amount decimal(12,2))',
+    auditTriggerDdl: [
+      'CREATE TABLE audit (id int)',
+      'CREATE TRIGGER audit_t AFTER INSERT ON items FOR EACH ROW INSERT INTO audit VALUES (NEW.id)',
+    ],
+    sequenceDdl: { ddl: 'CREATE TABLE seqd (id bigint AUTO_INCREMENT PRIMARY KEY, v text)', sequence: 'seqd_id_seq' },
+    async database(role) {
+      const name = await server.createDatabase('contract');
+      return {
+        conn: {
+          settings: { role, host: server.host, port: server.port, user: MYSQL_MIGRATION_USER, database: name, sslMode: 'disable' },
+          secret: { password: MYSQL_MIGRATION_PASSWORD },
+        },
+        // Backslashes in literals as standard SQL (and PostgreSQL) read them, so the contracts' SQL means the same here.
+        exec: async (sql) => void (await server.query(`SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES'); ${sql}`, [], name)),
+        rows: async (sql) => textRows(await server.query<Record<string, unknown>[]>(sql, [], name)),
+      };
+    },
+    async killSessions(db) {
+      const ids = await server.query<{ id: number }[]>(
+        'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? AND DB = ? AND ID <> CONNECTION_ID()',
+        [db.conn.settings.user, db.conn.settings.database],
+      );
+      for (const { id } of ids) await server.query(`KILL ${Number(id)}`).catch(() => undefined);
+      return ids.length;
+    },
+    stop: () => server.stop(),
+  };
+}
+
+function textRows(rows: Record<string, unknown>[]): Record<string, string | null>[] {
+  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : String(v)])));
+}
+
 /** Every engine with a rig on this machine: the contract suites run once per entry. */
 export const ENGINE_RIGS: readonly { name: string; start: () => Promise<EngineRig> }[] = [
   { name: 'postgresql', start: postgresRig },
+  { name: 'mariadb', start: mariadbRig },
 ];
 
 export interface EngineSuite {

@@ -14,6 +14,7 @@ import { isConnectionLoss, isTransient } from './errors.js';
 import { binlogPositions } from './positions.js';
 import { mysqlSchemaSource } from './schema-source.js';
 import { mysqlSequences } from './sequences.js';
+import { mysqlSnapshotSource } from './snapshot-source.js';
 
 export const mysqlEngine: Engine = {
   name: 'mysql',
@@ -29,5 +30,6 @@ export const mysqlEngine: Engine = {
   isConnectionLoss,
   isTransient,
   schemaSource: mysqlSchemaSource,
+  snapshotSource: mysqlSnapshotSource,
   sequences: mysqlSequences,
 };
