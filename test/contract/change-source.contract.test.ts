@@ -54,7 +54,7 @@ forEachEngine('change source', ({ name, rig: started, tmp }) => {
     assert.deepEqual(report.problems, []);
 
     await db.exec(`INSERT INTO ${rig.sqlPrefix}items VALUES (1, 'one', 1.10)`);
-    await db.exec(`INSERT INTO ${rig.sqlPrefix}items VALUES (2, 'two', 2.20); UPDATE ${rig.sqlPrefix}items SET name = 'uno' WHERE id = 1`);
+    await db.exec(`BEGIN; INSERT INTO ${rig.sqlPrefix}items VALUES (2, 'two', 2.20); UPDATE ${rig.sqlPrefix}items SET name = 'uno' WHERE id = 1; COMMIT`);
     const dir = ExportDir.open(fs.mkdtempSync(path.join(tmp(), `${name}-`)));
     const state = StateStore.open(dir.stateDb);
     try {
@@ -78,7 +78,8 @@ forEachEngine('change source', ({ name, rig: started, tmp }) => {
     } finally {
       state.close();
     }
-    assert.ok((await changes.drop(db.conn, capture)).length >= 1);
+    // A binlog engine keeps nothing on the server for the capture: nothing to drop.
+    if (rig.engine.capabilities.serverRetainsChanges) assert.ok((await changes.drop(db.conn, capture)).length >= 1);
     assert.deepEqual(await changes.drop(db.conn, capture), []);
   });
 
@@ -86,6 +87,7 @@ forEachEngine('change source', ({ name, rig: started, tmp }) => {
     const rig = started();
     const changes = rig.engine.changeSource;
     if (!changes) return t.diagnostic(`${name} has no change source`);
+    if (!rig.engine.capabilities.serverRetainsChanges) return t.diagnostic(`${name} keeps no capture on the server: its stream starts at a snapshot's position, there is nothing to prepare`);
     const db = await rig.database('target');
     await db.exec(rig.itemsDdl);
     const capture: CaptureId = { migrationUuid: '00000000-0000-4000-8000-0000000000c2', side: 'target' };

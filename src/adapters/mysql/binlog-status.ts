@@ -4,7 +4,7 @@
  * SHOW BINARY LOG STATUS (and SHOW MASTER LOGS to SHOW BINARY LOGS, which every version has).
  */
 import type mysql from 'mysql2/promise';
-import { formatBinlogPosition, type BinlogPosition } from './positions.js';
+import type { BinlogPosition } from './positions.js';
 import { rows } from './connection.js';
 
 export async function binlogHead(conn: mysql.Connection): Promise<BinlogPosition | undefined> {
@@ -24,17 +24,3 @@ export async function binlogFiles(conn: mysql.Connection): Promise<{ name: strin
   return r.map((x) => ({ name: x.Log_name, bytes: Number(x.File_size) }));
 }
 
-/** Bytes of binlog from `from` to the end (what the capture still has to read). */
-export function bytesAfter(files: readonly { name: string; bytes: number }[], from: BinlogPosition): number {
-  let total = 0;
-  let seen = false;
-  for (const f of files) {
-    if (f.name === from.file) {
-      seen = true;
-      total += Math.max(0, f.bytes - from.pos);
-    } else if (seen) total += f.bytes;
-  }
-  return total;
-}
-
-export const formatHead = (p: BinlogPosition | undefined): string => (p ? formatBinlogPosition(p) : 'binlog off');

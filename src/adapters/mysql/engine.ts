@@ -8,6 +8,7 @@
  * resume), updates carry full rows (binlog_row_image=FULL), and no session can apply without firing triggers.
  */
 import type { Engine } from '../engine.js';
+import { mysqlChangeSource } from './change-source.js';
 import { withConnection } from './connection.js';
 import { databaseIdentity } from './database-identity.js';
 import { isConnectionLoss, isTransient } from './errors.js';
@@ -31,5 +32,6 @@ export const mysqlEngine: Engine = {
   isTransient,
   schemaSource: mysqlSchemaSource,
   snapshotSource: mysqlSnapshotSource,
+  changeSource: mysqlChangeSource,
   sequences: mysqlSequences,
 };
