@@ -194,7 +194,11 @@ export interface FallBackCapability {
  */
 export async function recordFallBackCapability(deps: Pick<FallBackDeps, 'state' | 'log' | 'out'>, source: Endpoint): Promise<void> {
   const sink = source.engine.changeSink;
-  const cap = sink ? await sink.checkApply(source.conn) : { ok: false, user: source.conn.settings.user, fix: `writing changes back into ${source.engine.displayName} is not supported yet` };
+  if (!sink) {
+    deps.out.warn(`fall-back onto ${source.engine.displayName} is not supported yet: initiate cutover to target will need --prepare-for-fall-back false`);
+    return;
+  }
+  const cap = await sink.checkApply(source.conn);
   const record: FallBackCapability = { canDisableTriggers: cap.ok, user: cap.user, fix: cap.fix };
   deps.state.setJson(FALL_BACK_CAPABILITY_KEY, record);
   deps.log.info('fall-back capability of the source user', { ...record });

@@ -1,3 +1,4 @@
+import { engineFor } from '../../adapters/registry.js';
 import { requestCutoverToTarget } from '../../core/cutover.js';
 import { modifyCutover } from '../../export-dir/migration-state.js';
 import { readExportData } from '../../export-dir/snapshot-state.js';
@@ -17,6 +18,13 @@ export async function run(ctx: CommandContext): Promise<void> {
   if (!exportData) throw new UserError('no data export has run on this export dir', 'start yb-voyager export data from source --export-type snapshot-and-changes first');
   if (exportData.exportType !== 'snapshot-and-changes') {
     throw new UserError('cutover needs a live migration, but this export is snapshot-only', 'rerun export data from source with --export-type snapshot-and-changes --start-clean true');
+  }
+  const sourceEngine = engineFor(ctx.state.migration().source?.dbType ?? 'postgresql');
+  if (fallBack && !sourceEngine.changeSink) {
+    throw new UserError(
+      `fall-back onto a ${sourceEngine.displayName} source is not supported yet: its changes could not be applied back after the cutover`,
+      'use --prepare-for-fall-back false (the source is then left as it was at the cutover)',
+    );
   }
   const caps = ctx.state.getJson<FallBackCapability>(FALL_BACK_CAPABILITY_KEY);
   if (fallBack && caps && caps.canDisableTriggers === false) {
