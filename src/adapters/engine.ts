@@ -36,6 +36,8 @@ export interface EngineCapabilities {
   readonly partialUpdates: boolean;
   /** A session can apply changes without firing triggers or checking foreign keys. False: fall-back needs triggers saved and dropped. */
   readonly applyWithoutTriggers: boolean;
+  /** The change stream carries rows changed by foreign-key actions (ON DELETE CASCADE…). False (MySQL binlog): the sink does those actions. */
+  readonly cascadesInStream: boolean;
 }
 
 export interface PositionCodec {
@@ -306,7 +308,8 @@ export interface CaptureStream {
 export interface ChangeSinkFactory {
   /** Can this user apply changes here without firing triggers and FK checks? Otherwise what to run. */
   checkApply(c: Conn): Promise<{ ok: boolean; user: string; fix?: string }>;
-  open(c: Conn, o: { migrationUuid: string; side: 'source' | 'target'; log: Logger }): Promise<ChangeSink>;
+  /** applyForeignKeyActions: the stream comes from an engine whose stream lacks cascaded rows (capabilities.cascadesInStream false). */
+  open(c: Conn, o: { migrationUuid: string; side: 'source' | 'target'; log: Logger; applyForeignKeyActions?: boolean }): Promise<ChangeSink>;
   /** Change events applied here, per table (get data-migration-report). */
   importedCounts(c: Conn, migrationUuid: string): Promise<{ schema: string; table: string; inserts: number; updates: number; deletes: number }[]>;
   /** The last vsn applied here (undefined before any), without opening an apply session. */

@@ -47,6 +47,8 @@ export interface ApplyChangesDeps {
   onMarker?: MarkerHandler;
   /** --max-reconnect-time in ms (default 5 minutes). */
   maxReconnectMs?: number;
+  /** The exporting engine's stream lacks rows changed by foreign-key actions: the sink does them. */
+  applyForeignKeyActions?: boolean;
 }
 
 /** Who applies what where. */
@@ -93,7 +95,7 @@ export async function runChangeApply(deps: ApplyChangesDeps, direction: ApplyDir
   try {
     // Each session resumes from the committed watermark: the database says what it holds, not our memory.
     return await reconnect.run(async () => {
-      const applier = await sinks.open(conn, { migrationUuid: uuid, side: direction.side, log: deps.log });
+      const applier = await sinks.open(conn, { migrationUuid: uuid, side: direction.side, log: deps.log, applyForeignKeyActions: deps.applyForeignKeyActions });
       try {
         reconnect.healthy();
         lastWatermark = applier.applied.watermark;

@@ -33,6 +33,11 @@ export interface FallBackDeps {
   signal: AbortSignal;
   /** --max-reconnect-time in ms, for every process this one becomes. */
   maxReconnectMs?: number;
+  /**
+   * Does the source engine's stream lack rows changed by foreign-key actions (MySQL)? Then the target's sink
+   * does them. Asked when changes are applied (the exporter has recorded the source by then).
+   */
+  sourceOmitsCascades?: () => boolean;
 }
 
 /** What the printed restart command repeats of the current invocation. */
@@ -127,6 +132,7 @@ async function applyUntilCutoverMarker(deps: FallBackDeps, side: 'source' | 'tar
       log: deps.log,
       out: deps.out,
       maxReconnectMs: deps.maxReconnectMs,
+      applyForeignKeyActions: side === 'target' && (deps.sourceOmitsCascades?.() ?? false),
       onMarker: (marker, passMarker) => finishImporterCutover(importerDeps, marker, passMarker),
     },
     side === 'source' ? TO_SOURCE : TO_TARGET,

@@ -5,7 +5,8 @@
  *
  * Capabilities: no snapshot shared across sessions (each worker opens its own and they are checked to sit at
  * the same binlog position), the server does not keep our place in the binlog (retention must be checked on
- * resume), updates carry full rows (binlog_row_image=FULL), and no session can apply without firing triggers.
+ * resume), updates carry full rows (binlog_row_image=FULL), no session can apply without firing triggers, and InnoDB's
+ * foreign-key actions (ON DELETE CASCADE…) are not in the binlog.
  */
 import type { Engine } from '../engine.js';
 import { mysqlChangeSource } from './change-source.js';
@@ -25,6 +26,7 @@ export const mysqlEngine: Engine = {
     serverRetainsChanges: false,
     partialUpdates: false,
     applyWithoutTriggers: false,
+    cascadesInStream: false,
   },
   positions: binlogPositions,
   identity: (c) => withConnection(c, (conn) => databaseIdentity(conn, c.settings)),

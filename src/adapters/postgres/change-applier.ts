@@ -21,8 +21,9 @@ import type { Logger } from '../../infra/logger.js';
 import type { ConnSecret, ConnSettings } from '../../core/connection.js';
 import { connect } from './connection.js';
 import { mapQueryError } from './errors.js';
+import { deleteActionStatements, loadDeleteActions, type ForeignKeyAction } from './foreign-key-actions.js';
 import { grantHint } from './replication-role.js';
-import { deleteMany, identifiesRows, insertMany, loadTableInfo, oneEvent, settable, updateMany, writable, type TableInfo } from './change-sql.js';
+import { deleteMany, rowsByKeysSql, withKeyArrays, identifiesRows, insertMany, loadTableInfo, oneEvent, settable, updateMany, writable, type TableInfo } from './change-sql.js';
 import { ensureEventMetadata, readAppliedState, watermarkStatement, type AppliedState, type TableCountDelta } from './event-metadata.js';
 
 export interface ChangeApplierOptions {
@@ -31,6 +32,8 @@ export interface ChangeApplierOptions {
   side: string;
   log: Logger;
   applicationName?: string;
+  /** The stream lacks the rows foreign-key actions change (MySQL binlog): do ON DELETE actions here. */
+  applyForeignKeyActions?: boolean;
 }
 
 /** SQLSTATE classes that a different statement order can cause, and the ordered fallback may avoid. */
@@ -41,6 +44,7 @@ function isOrderSensitive(e: unknown): boolean {
 
 export class ChangeApplier {
   private readonly tables = new Map<string, TableInfo>();
+  private readonly deleteActions = new Map<string, Promise<ForeignKeyAction[]>>();
   private inTransaction = false;
   private closed = false;
   private chunksInTransaction = 0;
@@ -81,6 +85,22 @@ export class ChangeApplier {
     let t = this.tables.get(k);
     if (!t) this.tables.set(k, (t = await loadTableInfo(this.client, schema, table, this.o.side)));
     return t;
+  }
+
+  /** Statements doing the ON DELETE actions for the rows `rowsSql` selects ([] unless the stream lacks them). */
+  private async foreignKeyActions(t: TableInfo, rowsSql: string): Promise<string[]> {
+    if (!this.o.applyForeignKeyActions) return [];
+    const actionsOf = (table: string) => {
+      let a = this.deleteActions.get(table);
+      if (!a) this.deleteActions.set(table, (a = loadDeleteActions(this.client, table)));
+      return a;
+    };
+    try {
+      return await deleteActionStatements(t.qualified, rowsSql, actionsOf);
+    } catch (e) {
+      if (e instanceof DbError) throw e;
+      throw new UserError(`cannot apply the foreign-key actions of a delete on ${t.qualified}: ${(e as Error).message}`, 'see docs/mysql.md (foreign keys with ON DELETE actions)', 'config');
+    }
   }
 
   /** Apply one chunk of compacted changes inside the open transaction (opening it if needed). */
@@ -153,7 +173,10 @@ export class ChangeApplier {
   private async applySetBased(c: TableChanges): Promise<void> {
     const t = await this.table(c.schema, c.table);
     const statements: pg.QueryConfig[] = [];
-    if (c.deletes.length) statements.push(deleteMany(t, c.keyColumns, c.deletes));
+    if (c.deletes.length) {
+      for (const sql of await this.foreignKeyActions(t, rowsByKeysSql(t, c.keyColumns))) statements.push(withKeyArrays(sql, c.keyColumns, c.deletes));
+      statements.push(deleteMany(t, c.keyColumns, c.deletes));
+    }
     for (const g of c.updates) {
       const cols = settable(t, g.setColumns);
       if (cols.length) statements.push(updateMany(t, c.keyColumns, cols, g.rows));
@@ -173,6 +196,9 @@ export class ChangeApplier {
       const keyCols = Object.keys(e.key).sort();
       const q = oneEvent(t, keyCols, e);
       if (!q) continue;
+      if (e.op === 'd') {
+        for (const sql of await this.foreignKeyActions(t, rowsByKeysSql(t, keyCols))) await this.query(withKeyArrays(sql, keyCols, [e.key]));
+      }
       try {
         await this.query(q);
       } catch (err) {

@@ -172,6 +172,16 @@ export function updateMany(t: TableInfo, keyCols: readonly string[], setCols: re
   return { ...named(text), values };
 }
 
+/** SELECT of the rows `keys` identify (the same match as deleteMany): FK actions are done for them first. */
+export function rowsByKeysSql(t: TableInfo, keyCols: readonly string[]): string {
+  return `SELECT t.* FROM ${t.qualified} AS t, unnest(${textArrays(keyCols.length)}) AS v(${aliases('k', keyCols.length).join(', ')}) WHERE ${keyMatch(t, keyCols, (i) => `v.k${i}`)}`;
+}
+
+/** `sql` run with deleteMany's parameters (the key arrays). */
+export function withKeyArrays(sql: string, keyCols: readonly string[], keys: readonly Row[]): pg.QueryConfig {
+  return { ...named(sql), values: keyCols.map((k) => textArray(keys.map((r) => r[k]))) };
+}
+
 export function insertMany(t: TableInfo, cols: readonly string[], rows: readonly Row[]): pg.QueryConfig {
   const text = `INSERT INTO ${t.qualified} (${cols.map(quoteIdent).join(', ')})${overriding(t, cols)}
     SELECT ${cols.map((c, i) => cast(t, c, `v.c${i}`)).join(', ')} FROM unnest(${textArrays(cols.length)}) AS v(${aliases('c', cols.length).join(', ')})`;

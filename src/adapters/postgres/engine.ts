@@ -24,6 +24,7 @@ export const postgresEngine: Engine = {
     serverRetainsChanges: true,
     partialUpdates: true,
     applyWithoutTriggers: true,
+    cascadesInStream: true,
   },
   positions: lsnPositions,
   identity: (c) => withClient(c, 'yb-voyager', (client) => databaseIdentity(client, c.settings)),

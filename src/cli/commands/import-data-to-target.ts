@@ -5,6 +5,7 @@
 import { importChangesToTarget, resumeTargetImporterCutover } from '../../workflows/fall-back.js';
 import { importSnapshot } from '../../workflows/import-snapshot.js';
 import { UserError } from '../../infra/errors.js';
+import { engineFor } from '../../adapters/registry.js';
 import { endpointFromOptions } from '../connection-options.js';
 import type { CommandContext } from '../context.js';
 import { renderImportSummary } from '../render/snapshot-summary.js';
@@ -22,7 +23,10 @@ export async function run(ctx: CommandContext): Promise<void> {
   }
   const target = await endpointFromOptions(o, 'target');
   const maxReconnectSeconds = o.int('max-reconnect-time') ?? DEFAULT_MAX_RECONNECT_SECONDS;
-  const fallBack = { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal, maxReconnectMs: maxReconnectSeconds * 1000 };
+  const fallBack = {
+    exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal, maxReconnectMs: maxReconnectSeconds * 1000,
+    sourceOmitsCascades: () => !engineFor(ctx.state.migration().source?.dbType ?? 'postgresql').capabilities.cascadesInStream,
+  };
   const restart = { configFile: o.str('config-file'), logLevel: o.str('log-level'), maxReconnectSeconds };
   // A rerun after this importer completed the cutover: go straight to what follows (export data from target).
   if (await resumeTargetImporterCutover(fallBack, target, restart)) return;
