@@ -22,7 +22,7 @@ export function oracleEngineWith(open: RunnerOpener): Engine {
   return {
     name: 'oracle',
     displayName: 'Oracle',
-    capabilities: { sharedSnapshot: true, serverRetainsChanges: false, partialUpdates: false, applyWithoutTriggers: false },
+    capabilities: { sharedSnapshot: true, serverRetainsChanges: false, partialUpdates: false, applyWithoutTriggers: false, cascadesInStream: true },
     positions: scnPositions,
     identity: (c) => withRunner(open, c, undefined, (r) => oracleIdentity(r, c)),
     isConnectionLoss,

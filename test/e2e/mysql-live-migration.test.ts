@@ -1,0 +1,186 @@
+/**
+ * MariaDB → PostgreSQL live migration through the CLI, as the seed's workflow runs it: export schema, import
+ * schema, export data (snapshot and binlog changes) and import data, with a workload on the source all along
+ * (inserts, updates, deletes, primary-key updates, deletes that cascade on MariaDB without reaching the
+ * binlog, a trigger whose rows do reach it), each process killed with kill -9 twice, then cutover to target.
+ * Afterwards every table equals the source row by row; the type matrix reads the same on the target whether a
+ * row came with the snapshot or through the binlog; the target's identity continues past every id.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type mysql from 'mysql2/promise';
+import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { MariaDbServer, MYSQL_MIGRATION_PASSWORD } from '../helpers/mariadb-server.js';
+import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
+
+const ENV = { SOURCE_DB_PASSWORD: MYSQL_MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_METRICS_INTERVAL_MS: '1000' };
+
+const SCHEMA = [
+  'CREATE TABLE parent (id int PRIMARY KEY, name varchar(40) NOT NULL)',
+  'CREATE TABLE child (id int PRIMARY KEY, parent_id int NOT NULL, note varchar(40), CONSTRAINT child_parent FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE)',
+  'CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY, customer varchar(40) NOT NULL, amount decimal(12,2) NOT NULL, status enum(\'new\',\'paid\',\'shipped\') NOT NULL DEFAULT \'new\')',
+  'CREATE TABLE audit (id bigint AUTO_INCREMENT PRIMARY KEY, order_id bigint NOT NULL, what varchar(20) NOT NULL)',
+  'CREATE TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW INSERT INTO audit (order_id, what) VALUES (NEW.id, \'created\')',
+  `CREATE TABLE ty (id int PRIMARY KEY, u64 bigint unsigned, d65 decimal(65,30), f float, dbl double, b1 bit(1), b64 bit(64), y year,
+     e enum('a','b',''), s set('x','y','z'), j json, t time(6), dt datetime(6), ts timestamp(6) NULL, dd date, vc varchar(20), tx text,
+     bn binary(4), bl blob, t1 tinyint(1), ui int unsigned)`,
+];
+
+/** Rows of the type matrix: inserted for the snapshot with ids 1…n, and again through the binlog with ids 101…. */
+const TY_VALUES = [
+  `18446744073709551615, 12345678901234567890123456789012345.123456789012345678901234567890, 0.1, 0.1, b'1', b'1000000000000000000000000000000000000000000000000000000000000001', 0,
+   '', 'x,z', '{"k": [1, 2.50, "é"]}', '23:59:59.999999', '2024-02-29 13:14:15.123456', '2038-01-19 03:14:07.5', '1000-01-01', 'tab\there', 'line\\nbreak and \\\\ backslash 😀',
+   0x61000000, 0x00ff00, 2, 4294967295`,
+  `0, -99999999999999999999999999999999999.999999999999999999999999999999, -3.4e38, 1.7976931348623157e308, b'0', b'0', 2155,
+   'b', '', '[]', '00:00:00', '1970-01-01 00:00:00', '1970-01-01 00:00:01', '9999-12-31', '', NULL,
+   0x00000000, '', -128, 0`,
+  `NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL`,
+];
+
+let mariadb: MariaDbServer;
+let pg: PgCluster;
+let sourceDb: string;
+let targetDb: string;
+let dir: string;
+const running = new Set<RunningCli>();
+
+before(async () => {
+  [mariadb, pg] = await Promise.all([MariaDbServer.start({ extraArgs: ['--binlog-row-metadata=FULL'] }), PgCluster.start()]);
+  sourceDb = await mariadb.createDatabase('shop');
+  targetDb = await pg.createDatabase('shop');
+  for (const ddl of SCHEMA) await mariadb.query(ddl, [], sourceDb);
+  await mariadb.query('INSERT INTO parent SELECT seq, CONCAT(\'p\', seq) FROM seq_1_to_200', [], sourceDb);
+  await mariadb.query('INSERT INTO child SELECT seq, 1 + seq % 200, CONCAT(\'c\', seq) FROM seq_1_to_800', [], sourceDb);
+  await mariadb.query('INSERT INTO orders (customer, amount) SELECT CONCAT(\'cu\', seq), seq / 4 FROM seq_1_to_3000', [], sourceDb);
+  for (const [i, v] of TY_VALUES.entries()) await mariadb.query(`INSERT INTO ty VALUES (${i + 1}, ${v})`, [], sourceDb);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-e2e-mysql-'));
+});
+
+after(async () => {
+  for (const c of running) await c.kill9().catch(() => undefined);
+  await Promise.all([mariadb?.stop(), pg?.stop()]);
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function start(args: string[]): RunningCli {
+  const c = startCli(args, { env: ENV });
+  running.add(c);
+  return c;
+}
+
+const src = () => mariadb.flags(sourceDb);
+const tgt = () => pg.flags('target', targetDb);
+const exportData = () => start(['export', 'data', 'from', 'source', '--export-dir', dir, ...src(), '--export-type', 'snapshot-and-changes', '--disable-pb', 'true', '--yes']);
+const importData = () => start(['import', 'data', 'to', 'target', '--export-dir', dir, ...tgt(), '--disable-pb', 'true', '--yes']);
+
+/** One random source transaction of the kinds that are hard to apply. */
+async function workStep(c: mysql.Connection, n: number, rnd: () => number): Promise<void> {
+  const kind = Math.floor(rnd() * 7);
+  await c.query('BEGIN');
+  if (kind === 0) await c.query('INSERT INTO orders (customer, amount) VALUES (?, ?)', [`w${n}`, (n % 1000) / 8]);
+  else if (kind === 1) await c.query("UPDATE orders SET amount = amount + 1, status = 'paid' WHERE id = ?", [1 + Math.floor(rnd() * 3000)]);
+  else if (kind === 2) await c.query('DELETE FROM orders WHERE id = ?', [1 + Math.floor(rnd() * 3000)]);
+  else if (kind === 3) await c.query('UPDATE child SET id = ? WHERE id = ?', [100_000 + n, 1 + Math.floor(rnd() * 800)]); // primary-key update
+  else if (kind === 4) await c.query('DELETE FROM parent WHERE id = ?', [1 + Math.floor(rnd() * 200)]); // cascades on MariaDB only
+  else if (kind === 5) {
+    await c.query('INSERT IGNORE INTO parent VALUES (?, ?)', [1000 + n, `np${n}`]);
+    await c.query('INSERT INTO child VALUES (?, ?, ?)', [200_000 + n, 1000 + n, 'fresh']);
+  } else await c.query('UPDATE parent SET name = CONCAT(name, \'+\') WHERE id = ?', [1 + Math.floor(rnd() * 200)]);
+  await c.query('COMMIT');
+}
+
+/** Every row of `table` as text on both sides, in key order. */
+async function sideBySide(table: string, cols: string[]): Promise<{ source: string[]; target: string[] }> {
+  const s = await mariadb.query<Record<string, unknown>[]>(`SELECT ${cols.map((c) => `CAST(${c} AS CHAR) AS ${c}`).join(', ')} FROM ${table} ORDER BY id`, [], sourceDb);
+  const t = await pg.query(`SELECT ${cols.map((c) => `${c}::text AS ${c}`).join(', ')} FROM public.${table} ORDER BY id`, [], targetDb);
+  const line = (r: Record<string, unknown>) => cols.map((c) => (r[c] === null ? '∅' : String(r[c]))).join('|');
+  return { source: s.map(line), target: t.rows.map(line) };
+}
+
+const TABLE_COLUMNS: Record<string, string[]> = {
+  parent: ['id', 'name'],
+  child: ['id', 'parent_id', 'note'],
+  orders: ['id', 'customer', 'amount', 'status'],
+  audit: ['id', 'order_id', 'what'],
+};
+
+test('MariaDB → PostgreSQL: live migration under writes, kill -9 of both processes, cutover; every row equal', async () => {
+  const es = await runCli(['export', 'schema', '--export-dir', dir, ...src()], { env: ENV });
+  assert.equal(es.code, 0, es.stderr);
+  const is = await runCli(['import', 'schema', '--export-dir', dir, ...tgt()], { env: ENV });
+  assert.equal(is.code, 0, is.stderr);
+
+  let stop = false;
+  let n = 0;
+  let seed = 42;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const writer = await mariadb.connectMigrationUser(sourceDb);
+  const workload = (async () => {
+    while (!stop) await workStep(writer, n++, rnd);
+  })();
+
+  let exporter = exportData();
+  await exporter.waitForLine(/streaming changes/, { timeoutMs: 120_000 });
+  let importer = importData();
+  await importer.waitForLine(/applying the streamed changes/, { timeoutMs: 120_000 });
+  for (let round = 0; round < 2; round++) {
+    // Kill each process while changes flow, and start it again.
+    const before = n;
+    await waitFor(() => n >= before + 150, 'the workload to go on');
+    await exporter.kill9();
+    running.delete(exporter);
+    exporter = exportData();
+    await exporter.waitForLine(/streaming changes/, { timeoutMs: 120_000 });
+    await waitFor(() => n >= before + 300, 'the workload to go on');
+    await importer.kill9();
+    running.delete(importer);
+    importer = importData();
+    await importer.waitForLine(/applying the streamed changes/, { timeoutMs: 120_000 });
+  }
+  // Rows of the type matrix that travel through the binlog, with the same values as the snapshot's.
+  for (const [i, v] of TY_VALUES.entries()) await writer.query(`INSERT INTO ty VALUES (${101 + i}, ${v})`);
+  stop = true;
+  await workload;
+  await writer.end();
+  assert.ok(n > 300, `workload ran ${n} transactions`);
+
+  const cut = await runCli(['initiate', 'cutover', 'to', 'target', '--export-dir', dir, '--prepare-for-fall-back', 'false', '--yes'], { env: ENV });
+  assert.equal(cut.code, 0, cut.stderr);
+  const [e, i] = await Promise.all([exporter.wait(), importer.wait()]);
+  assert.equal(e.code, 0, e.stderr);
+  assert.equal(i.code, 0, i.stderr);
+  assert.match((await runCli(['cutover', 'status', '--export-dir', dir], { env: ENV })).stdout, /source → target\s*\|\s*COMPLETED/);
+
+  for (const [table, cols] of Object.entries(TABLE_COLUMNS)) {
+    const { source, target } = await sideBySide(table, cols);
+    assert.ok(source.length > 0, `${table} has rows`);
+    assert.deepEqual(target, source, `${table} equal row by row`);
+  }
+
+  const ty = await pg.query(`SELECT id, t.*::text AS r FROM public.ty t ORDER BY id`, [], targetDb);
+  const byId = new Map(ty.rows.map((r) => [Number(r.id), String(r.r).replace(/^\(\d+,/, '(')]));
+  for (let k = 1; k <= TY_VALUES.length; k++) assert.equal(byId.get(100 + k), byId.get(k), `type row ${k}: binlog = snapshot`);
+  const first = (await pg.query(`SELECT u64::text, d65::text, f::text, b64::text, y::text, e::text, s, j::text, t::text, dt::text, ts::text, vc, tx, encode(bn, 'hex') AS bn, t1::text, ui::text FROM public.ty WHERE id = 1`, [], targetDb)).rows[0];
+  assert.deepEqual(first, {
+    u64: '18446744073709551615', d65: '12345678901234567890123456789012345.123456789012345678901234567890', f: '0.1',
+    b64: '1000000000000000000000000000000000000000000000000000000000000001', y: '0', e: '', s: 'x,z', j: '{"k": [1, 2.50, "é"]}',
+    t: '23:59:59.999999', dt: '2024-02-29 13:14:15.123456', ts: '2038-01-19 03:14:07.5+00', vc: 'tab\there', tx: 'line\nbreak and \\ backslash 😀',
+    bn: '61000000', t1: '2', ui: '4294967295',
+  });
+
+  // The application now writes to the target: the identity continues past every id MariaDB handed out.
+  const maxId = Number((await pg.query('SELECT max(id) AS m FROM public.orders', [], targetDb)).rows[0].m);
+  const next = await pg.query("INSERT INTO public.orders (customer, amount) VALUES ('after', 1) RETURNING id", [], targetDb);
+  assert.ok(Number(next.rows[0].id) > maxId, `new id ${next.rows[0].id} > ${maxId}`);
+});
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
