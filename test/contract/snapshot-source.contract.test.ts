@@ -66,7 +66,8 @@ forEachEngine('snapshot source', ({ name, rig: started, tmp }) => {
     }
     if (live) {
       const dropped = await rig.engine.changeSource!.drop(db.conn, capture);
-      assert.ok(dropped.length >= 1, 'the capture existed');
+      // A binlog engine keeps nothing on the server for a capture.
+      if (rig.engine.capabilities.serverRetainsChanges) assert.ok(dropped.length >= 1, 'the capture existed');
       assert.deepEqual(await rig.engine.changeSource!.drop(db.conn, capture), [], 'drop is idempotent');
     }
   });
