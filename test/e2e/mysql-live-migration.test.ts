@@ -171,10 +171,31 @@ test('MariaDB → PostgreSQL: live migration under writes, kill -9 of both proce
     bn: '61000000', t1: '2', ui: '4294967295',
   });
 
+  // The report: what was exported from MariaDB was imported into PostgreSQL, table by table.
+  const rep = await runCli(['get', 'data-migration-report', '--export-dir', dir, '--output-format', 'json'], { env: ENV });
+  assert.equal(rep.code, 0, rep.stderr);
+  const rows = (JSON.parse(rep.stdout) as { tables: Record<string, number | string>[] }).tables;
+  for (const table of Object.keys(TABLE_COLUMNS)) {
+    const name = `"public"."${table}"`;
+    const s = rows.find((r) => r.table_name === name && r.db_type === 'source');
+    const g = rows.find((r) => r.table_name === name && r.db_type === 'target');
+    assert.ok(s && g, `report rows for ${name}`);
+    assert.deepEqual([g.imported_inserts, g.imported_updates, g.imported_deletes], [s.exported_inserts, s.exported_updates, s.exported_deletes], name);
+  }
+
   // The application now writes to the target: the identity continues past every id MariaDB handed out.
   const maxId = Number((await pg.query('SELECT max(id) AS m FROM public.orders', [], targetDb)).rows[0].m);
   const next = await pg.query("INSERT INTO public.orders (customer, amount) VALUES ('after', 1) RETURNING id", [], targetDb);
   assert.ok(Number(next.rows[0].id) > maxId, `new id ${next.rows[0].id} > ${maxId}`);
+
+  const archived = await runCli(['archive', 'changes', '--export-dir', dir, '--policy', 'delete', '--fs-utilization-threshold', '0'], { env: ENV });
+  assert.equal(archived.code, 0, archived.stderr);
+  assert.match(archived.stdout, /the migration is complete/);
+  const ended = await runCli(['end', 'migration', '--export-dir', dir, '--backup-log-files', 'false', '--backup-data-files', 'false',
+    '--backup-schema-files', 'false', '--save-migration-reports', 'false'], { env: ENV });
+  assert.equal(ended.code, 0, ended.stderr);
+  const left = await pg.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ybvoyager%'", [], targetDb);
+  assert.deepEqual(left.rows, [], 'end migration leaves no metadata schema on the target');
 });
 
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
