@@ -9,7 +9,7 @@
  * snapshot is complete, a rerun does not export again.
  */
 import fs from 'node:fs';
-import type { CaptureId, ChunkRange, Endpoint, SnapshotHandle, SnapshotReader, SourceTable } from '../adapters/engine.js';
+import type { CaptureId, ChunkRange, Endpoint, Engine, SnapshotHandle, SnapshotReader, SourceTable } from '../adapters/engine.js';
 import { tableKey } from '../core/change-event.js';
 import { ChunkedTableProgress } from '../core/export-progress.js';
 import { dataFileName, parseDataFileName } from '../core/snapshot-plan.js';
@@ -71,18 +71,22 @@ export interface ExportSnapshotResult {
   tables: ExportedTableSummary[];
 }
 
+/** snapshot-and-changes needs a change source; an engine that refuses live changes says why. */
+export function assertCanStreamChanges(engine: Engine): void {
+  if (engine.changeSource) return;
+  const what = engine.refusals?.liveChanges
+    ? `--export-type snapshot-and-changes is refused for ${engine.displayName}: ${engine.refusals.liveChanges}`
+    : `streaming changes from ${engine.displayName} is not supported`;
+  throw new UserError(what, 'use --export-type snapshot-only');
+}
+
 export async function exportSnapshot(deps: ExportSnapshotDeps, opts: ExportSnapshotOptions, signal: AbortSignal): Promise<ExportSnapshotResult> {
   const { state, log } = deps;
   const { engine, conn } = deps.source;
   const snapshots = engine.snapshotSource;
   if (!snapshots) throw new UserError(`exporting data from ${engine.displayName} is not supported`, 'see docs/export-data.md for the supported source databases');
   const live = opts.exportType === 'snapshot-and-changes';
-  if (live && !engine.changeSource) {
-    const what = engine.refusals?.liveChanges
-      ? `--export-type snapshot-and-changes is refused for ${engine.displayName}: ${engine.refusals.liveChanges}`
-      : `streaming changes from ${engine.displayName} is not supported`;
-    throw new UserError(what, 'use --export-type snapshot-only');
-  }
+  if (live) assertCanStreamChanges(engine);
   const capture: CaptureId = { migrationUuid: state.migration().uuid, side: 'source' };
   state.bindDatabase('source', await engine.identity(conn));
   saveConnSettings(state, conn.settings);

@@ -24,6 +24,8 @@ export interface OracleConnectTarget {
   readonly configDir?: string;
   /** PEM wallet directory holding ewallet.pem (TLS with a private CA). */
   readonly walletLocation?: string;
+  /** For messages: 'TNS alias SALES', 'service name ORCLPDB1', 'SID ORCL'. */
+  readonly named: string;
   /** For the log: which flag named the database, and what else was given and ignored. */
   readonly logLine: string;
 }
@@ -57,7 +59,7 @@ export function oracleConnectTarget(s: ConnSettings, env: { readonly TNS_ADMIN?:
     const configDir = env.TNS_ADMIN || path.join(o.oracleHome || DEFAULT_ORACLE_HOME, 'network', 'admin');
     const from = env.TNS_ADMIN ? 'TNS_ADMIN' : o.oracleHome ? '--oracle-home' : 'the default Oracle home';
     const { walletLocation } = tls(s);
-    return { kind: 'tns-alias', connectString: o.tnsAlias, configDir, walletLocation, logLine: `connecting to Oracle through TNS alias ${o.tnsAlias} of ${path.join(configDir, 'tnsnames.ora')} (from ${from})${ignored}` };
+    return { kind: 'tns-alias', connectString: o.tnsAlias, configDir, walletLocation, named: `TNS alias ${o.tnsAlias}`, logLine: `connecting to Oracle through TNS alias ${o.tnsAlias} of ${path.join(configDir, 'tnsnames.ora')} (from ${from})${ignored}` };
   }
   if (!s.database && !o.sid) throw new UserError('no Oracle database named', 'add --oracle-tns-alias <alias>, --source-db-name <service name> or --oracle-db-sid <SID>');
   const t = tls(s);
@@ -66,5 +68,5 @@ export function oracleConnectTarget(s: ConnSettings, env: { readonly TNS_ADMIN?:
   const connectString = `(DESCRIPTION=(ADDRESS=(PROTOCOL=${t.protocol})(HOST=${host})(PORT=${s.port}))(CONNECT_DATA=${connectData})${t.security})`;
   const kind: OracleTargetKind = s.database ? 'service-name' : 'sid';
   const what = s.database ? `service name ${s.database}` : `SID ${o.sid}`;
-  return { kind, connectString, walletLocation: t.walletLocation, logLine: `connecting to Oracle at ${s.host}:${s.port} by ${what} over ${t.protocol}${ignored}` };
+  return { kind, connectString, walletLocation: t.walletLocation, named: what, logLine: `connecting to Oracle at ${s.host}:${s.port} by ${what} over ${t.protocol}${ignored}` };
 }

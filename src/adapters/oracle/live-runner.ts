@@ -48,7 +48,7 @@ export async function openConnection(c: Conn, log?: Logger): Promise<oracledb.Co
       connectTimeout: 30,
     });
   } catch (e) {
-    throw mapConnectError(e, c.settings, target.kind === 'tns-alias' ? `TNS alias ${target.connectString}` : target.logLine.replace(/^connecting to Oracle at /, ''));
+    throw mapConnectError(e, c.settings, target.named);
   }
   try {
     for (const sql of SESSION_SETUP) await conn.execute(sql);

@@ -3,7 +3,7 @@
  * snapshot created.
  */
 import type { ExportType } from '../../export-dir/snapshot-state.js';
-import { exportSnapshot } from '../../workflows/export-snapshot.js';
+import { assertCanStreamChanges, exportSnapshot } from '../../workflows/export-snapshot.js';
 import { afterSourceChangeExport, recordFallBackCapability, resumeSourceExporterCutover } from '../../workflows/fall-back.js';
 import { DEFAULT_MAX_RECONNECT_SECONDS } from '../../workflows/reconnect.js';
 import { streamChanges } from '../../workflows/stream-changes.js';
@@ -20,6 +20,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   const fallBack = { exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal, maxReconnectMs: maxReconnectSeconds * 1000 };
   const restart = { configFile: o.str('config-file'), logLevel: o.str('log-level'), maxReconnectSeconds };
   if (exportType === 'snapshot-and-changes') {
+    assertCanStreamChanges(source.engine);
     // A rerun after the cutover began (crash, kill -9): finish it and go on; never export or stream again.
     if (await resumeSourceExporterCutover(fallBack, source, restart)) return;
     await recordFallBackCapability(fallBack, source);
