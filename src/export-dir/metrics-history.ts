@@ -17,7 +17,10 @@ export function bucketOf(ms: number): number {
 export interface ImportBucket {
   bucket: number;
   events: number;
-  /** Source transactions committed in this bucket, and the sum and maximum of their lag. */
+  /**
+   * Groups the importer committed in this bucket whose source commit time is known, and the sum and maximum of
+   * their lag (commit on the written database − source commit time of the group's last transaction).
+   */
   commits: number;
   lagMsSum: number;
   lagMsMax: number;

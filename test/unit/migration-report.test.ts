@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { chartPoints, directionHistory } from '../../src/core/migration-history.js';
+import { ImportBucketAccumulator } from '../../src/export-dir/metrics-history.js';
 import { renderMigrationReportHtml } from '../../src/cli/render/migration-report-html.js';
 import { niceTicks, timeChartSvg } from '../../src/cli/render/svg-chart.js';
 import type { MigrationReport } from '../../src/workflows/migration-report.js';
@@ -31,6 +32,22 @@ describe('direction history', () => {
   });
   test('nothing recorded: no points', () => {
     assert.deepEqual(directionHistory([], [], 10), []);
+  });
+});
+
+describe('import history accumulator', () => {
+  test('events and lag per 10-second bucket; unknown or future commit times do not make a lag', () => {
+    const acc = new ImportBucketAccumulator();
+    const ms = (s: number) => (T0 + s) * 1000;
+    acc.add(ms(1), 10, new Date(ms(1) - 40).toISOString());
+    acc.add(ms(3), 5, new Date(ms(3) - 100).toISOString());
+    acc.add(ms(4), 2, undefined);
+    acc.add(ms(12), 7, new Date(ms(12) + 5000).toISOString()); // a source clock ahead of ours
+    assert.deepEqual(acc.take(), [
+      { bucket: T0, events: 17, commits: 2, lagMsSum: 140, lagMsMax: 100 },
+      { bucket: T0 + 10, events: 7, commits: 1, lagMsSum: 0, lagMsMax: 0 },
+    ]);
+    assert.deepEqual(acc.take(), [], 'taken once');
   });
 });
 
