@@ -75,7 +75,11 @@ export class MariaDbServer {
     const osUser = os.user ?? 'root';
     const dir = makeTempDir('ybv-mariadb-', os.user === 'mysql' ? 'mysql' : undefined);
     const data = path.join(dir, 'data');
-    const installArgs = ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve', ...os.extraArgs];
+    // A temp dir of its own: servers installing at once in the shared /tmp collide on their temporary files.
+    const tmp = path.join(dir, 'tmp');
+    fs.mkdirSync(tmp);
+    if (os.user === 'mysql') execFileSync('chown', ['mysql:mysql', tmp]);
+    const installArgs = ['--no-defaults', `--datadir=${data}`, `--tmpdir=${tmp}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve', ...os.extraArgs];
     try {
       runAs(osUser, 'mariadb-install-db', installArgs, { cwd: dir });
     } catch (e) {
@@ -91,6 +95,7 @@ export class MariaDbServer {
       const args = [
         '--no-defaults',
         `--datadir=${data}`,
+        `--tmpdir=${tmp}`,
         `--port=${port}`,
         '--bind-address=127.0.0.1',
         `--socket=${socket}`,
