@@ -4,7 +4,8 @@
  * (inserts, updates, deletes, primary-key updates, deletes that cascade on MariaDB without reaching the
  * binlog, a trigger whose rows do reach it), each process killed with kill -9 twice, then cutover to target.
  * Afterwards every table equals the source row by row; the type matrix reads the same on the target whether a
- * row came with the snapshot or through the binlog; the target's identity continues past every id.
+ * row came with the snapshot or through the binlog; generated columns are computed or copied, as the target
+ * defines them; the target's identity continues past every id.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -21,7 +22,9 @@ const ENV = { SOURCE_DB_PASSWORD: MYSQL_MIGRATION_PASSWORD, TARGET_DB_PASSWORD: 
 const SCHEMA = [
   'CREATE TABLE parent (id int PRIMARY KEY, name varchar(40) NOT NULL)',
   'CREATE TABLE child (id int PRIMARY KEY, parent_id int NOT NULL, note varchar(40), CONSTRAINT child_parent FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE)',
-  'CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY, customer varchar(40) NOT NULL, amount decimal(12,2) NOT NULL, status enum(\'new\',\'paid\',\'shipped\') NOT NULL DEFAULT \'new\')',
+  'CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY, customer varchar(40) NOT NULL, amount decimal(12,2) NOT NULL, status enum(\'new\',\'paid\',\'shipped\') NOT NULL DEFAULT \'new\', ' +
+    // Generated columns: one PostgreSQL computes too (copied: no), one it cannot (a plain column there: copied).
+    'cents bigint AS (amount * 100) STORED, label varchar(80) AS (concat(customer, \'/\', status)) STORED)',
   'CREATE TABLE audit (id bigint AUTO_INCREMENT PRIMARY KEY, order_id bigint NOT NULL, what varchar(20) NOT NULL)',
   'CREATE TRIGGER orders_audit AFTER INSERT ON orders FOR EACH ROW INSERT INTO audit (order_id, what) VALUES (NEW.id, \'created\')',
   `CREATE TABLE ty (id int PRIMARY KEY, u64 bigint unsigned, d65 decimal(65,30), f float, dbl double, b1 bit(1), b64 bit(64), y year,
@@ -103,7 +106,7 @@ async function sideBySide(table: string, cols: string[]): Promise<{ source: stri
 const TABLE_COLUMNS: Record<string, string[]> = {
   parent: ['id', 'name'],
   child: ['id', 'parent_id', 'note'],
-  orders: ['id', 'customer', 'amount', 'status'],
+  orders: ['id', 'customer', 'amount', 'status', 'cents', 'label'],
   audit: ['id', 'order_id', 'what'],
 };
 

@@ -7,6 +7,7 @@ import type mysql from 'mysql2/promise';
 import { rows } from './connection.js';
 import { mapQueryError } from './errors.js';
 import { pgName, TARGET_SCHEMA } from './names.js';
+import { generatedOnTarget } from './type-map.js';
 import { valueKindOf, type ValueKind } from './values.js';
 
 export interface MyColumn {
@@ -19,7 +20,7 @@ export interface MyColumn {
   readonly kind: ValueKind;
   /** BIT(n): n. */
   readonly bits: number;
-  /** VIRTUAL/STORED generated: computed on the target, not copied. */
+  /** Generated on PostgreSQL too (its expression translated): computed there, not copied. A MySQL generated column whose expression did not translate is a plain column there, and copied. */
   readonly generated: boolean;
 }
 
@@ -55,10 +56,10 @@ export async function listTables(conn: mysql.Connection, database: string): Prom
        FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`,
     [database],
   );
-  const cols = await query<{ t: string; name: string; dataType: string; columnType: string; extra: string; bits: string | null }>(
+  const cols = await query<{ t: string; name: string; dataType: string; columnType: string; extra: string; bits: string | null; gen: string | null }>(
     conn,
     `SELECT TABLE_NAME AS t, COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, EXTRA AS extra,
-            CAST(NUMERIC_PRECISION AS CHAR) AS bits
+            CAST(NUMERIC_PRECISION AS CHAR) AS bits, GENERATION_EXPRESSION AS gen
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`,
     [database],
   );
@@ -78,7 +79,7 @@ export async function listTables(conn: mysql.Connection, database: string): Prom
       columnType: c.columnType.toLowerCase(),
       kind: valueKindOf(c.dataType, c.columnType),
       bits: Number(c.bits ?? 0),
-      generated: /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/i.test(c.extra),
+      generated: generatedOnTarget({ generation: c.gen !== null && /GENERATED/i.test(c.extra) ? { expression: c.gen } : undefined }),
     });
     colsOf.set(c.t, list);
   }
