@@ -1,14 +1,14 @@
 /**
  * A MariaDB that is not prepared for a live migration: every problem is reported at once by export data, each
  * with the exact statement that fixes it, and nothing is left behind (no snapshot files, no capture). Then
- * the same server, fixed as the messages say, passes.
+ * the same server, fixed as the messages say, passes; a resume after its binlog was purged is refused.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { MariaDbServer, MYSQL_MIGRATION_PASSWORD } from '../helpers/mariadb-server.js';
 
 let server: MariaDbServer;
@@ -66,4 +66,19 @@ test('fixed as the messages say, the same server passes', async () => {
   const dir = exportDir();
   const r = await exportData(dir, 'narrow', 'Narrow#1', ['--exclude-table-list', 'keyless,old_engine', '--export-type', 'snapshot-only']);
   assert.equal(r.code, 0, r.stderr);
+});
+
+test('a resume whose binlog file was purged stops with what was lost and what to do', async () => {
+  const dir = exportDir();
+  const args = ['export', 'data', 'from', 'source', '--export-dir', dir, ...server.flags(db), '--export-type', 'snapshot-and-changes', '--exclude-table-list', 'keyless,old_engine', '--disable-pb', 'true', '--yes'];
+  const env = { SOURCE_DB_PASSWORD: MYSQL_MIGRATION_PASSWORD };
+  const first = startCli(args, { env });
+  await first.waitForLine(/streaming changes/, { timeoutMs: 120_000 });
+  assert.equal((await first.stop('SIGINT')).code, 0);
+  await server.query('FLUSH BINARY LOGS');
+  const [{ Log_name: newest }] = (await server.query<{ Log_name: string }[]>('SHOW BINARY LOGS')).slice(-1);
+  await server.query(`PURGE BINARY LOGS TO '${newest}'`);
+  const again = await runCli(args, { env });
+  assert.equal(again.code, 3, again.stderr);
+  assert.match(again.stderr, /binary log file \S+, where this migration's change stream goes on, is no longer on the source .*--start-clean true/);
 });
