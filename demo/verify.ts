@@ -37,20 +37,25 @@ export async function compareTables(
   const diffs: TableDiff[] = [];
   for (const t of tables) {
     const [a, b] = await Promise.all([rows(left, schema, t.table, t.key), rows(right, schema, t.table, t.key)]);
-    const onlyLeft = new Set(a);
-    for (const r of b) onlyLeft.delete(r);
-    const onlyRight = new Set(b);
-    for (const r of a) onlyRight.delete(r);
-    if (a.length !== b.length || onlyLeft.size || onlyRight.size) {
-      diffs.push({
-        table: t.table,
-        leftRows: a.length,
-        rightRows: b.length,
-        samples: [...[...onlyLeft].slice(0, 3).map((r) => `< ${r}`), ...[...onlyRight].slice(0, 3).map((r) => `> ${r}`)],
-      });
-    }
+    const d = diffRows(t.table, a, b);
+    if (d) diffs.push(d);
   }
   return diffs;
+}
+
+/** How two tables' rows (each as one comparable string) differ; undefined when they are the same. */
+export function diffRows(table: string, a: string[], b: string[]): TableDiff | undefined {
+  const onlyLeft = new Set(a);
+  for (const r of b) onlyLeft.delete(r);
+  const onlyRight = new Set(b);
+  for (const r of a) onlyRight.delete(r);
+  if (a.length === b.length && !onlyLeft.size && !onlyRight.size) return undefined;
+  return {
+    table,
+    leftRows: a.length,
+    rightRows: b.length,
+    samples: [...[...onlyLeft].slice(0, 3).map((r) => `< ${r}`), ...[...onlyRight].slice(0, 3).map((r) => `> ${r}`)],
+  };
 }
 
 export async function rowCount(config: pg.ClientConfig, schema: string, table: string): Promise<number> {
