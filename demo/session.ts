@@ -131,6 +131,10 @@ export class DemoSession {
 /** Run a demo: exit 0 when `main` completes, 1 when it throws, 130 on Ctrl-C; always cleaned up. */
 export function runDemo(env: Record<string, string>, main: (demo: DemoSession) => Promise<void>): void {
   const demo = new DemoSession(env);
+  // The demo stops everything in order itself. The test rig's own handler (test/helpers/servers.ts) kills the
+  // servers and raises SIGINT again, which would read as the second Ctrl-C and quit before the clean-up; its
+  // 'exit' handler stays as the safety net.
+  process.removeAllListeners('SIGINT');
   process.on('SIGINT', () => {
     if (demo.interrupted) process.exit(130);
     demo.interrupted = true;
