@@ -110,3 +110,37 @@ export async function heartbeatSeen(cluster: PgCluster, db: string, n: number, t
     await c.end();
   }
 }
+
+export interface Timed {
+  secs: number;
+  peakRssMb?: number;
+}
+
+/** Run a command to completion; polls VmHWM of the child for node processes (ours). */
+export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, watchRss: boolean): Promise<Timed & { stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    let peak = 0;
+    const timer = watchRss
+      ? setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+          } catch {
+            /* exited */
+          }
+        }, 100)
+      : undefined;
+    child.on('close', (code) => {
+      if (timer) clearInterval(timer);
+      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+      if (code !== 0) reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')} failed (${code}): ${err.slice(-2000)}`));
+      else resolve({ secs, peakRssMb: watchRss ? Math.round(peak) : undefined, stdout: out });
+    });
+  });
+}

@@ -10,7 +10,6 @@
  *   node dist/bench/snapshot-bench.js [--rows 5000000] [--jobs 4] [--batch-size 100000] [--skip-b]
  * Not a test: no assertion on time.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
+import { run } from './bench-helpers.js';
 import { DDL, TABLES } from './bench-tables.js';
 
 function arg(name: string, dflt: number): number {
@@ -30,42 +30,6 @@ const JOBS = arg('jobs', 4);
 const BATCH = arg('batch-size', 100_000);
 const SKIP_B = process.argv.includes('--skip-b');
 const MAIN_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
-
-
-
-interface Timed {
-  secs: number;
-  peakRssMb?: number;
-}
-
-/** Run a command to completion; polls VmHWM of the child for node processes (ours). */
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, watchRss: boolean): Promise<Timed & { stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    let peak = 0;
-    const timer = watchRss
-      ? setInterval(() => {
-          try {
-            const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-            if (m) peak = Math.max(peak, Number(m[1]) / 1024);
-          } catch {
-            /* exited */
-          }
-        }, 100)
-      : undefined;
-    child.on('close', (code) => {
-      if (timer) clearInterval(timer);
-      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (code !== 0) reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')} failed (${code}): ${err.slice(-2000)}`));
-      else resolve({ secs, peakRssMb: watchRss ? Math.round(peak) : undefined, stdout: out });
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const [source, target] = await Promise.all([PgCluster.start(), PgCluster.start()]);
