@@ -3,10 +3,9 @@
  * and BIGINT exact, JSON unparsed), the session in UTC, SSL modes as our PostgreSQL flags define them, and
  * errors mapped to one-line fixes.
  */
-import fs from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { Conn, ConnSettings } from '../../core/connection.js';
-import { DbError } from '../../infra/errors.js';
+import { readSslFile } from '../../infra/connect-errors.js';
 import { mapConnectError } from './errors.js';
 
 /** Options every connection of ours uses; the binlog reader takes the same (values decoded the same way). */
@@ -30,21 +29,11 @@ export function baseOptions(c: Conn): mysql.ConnectionOptions {
   } as mysql.ConnectionOptions;
 }
 
-function readSslFile(s: ConnSettings, flag: 'root-cert' | 'cert' | 'key', file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new DbError('connect', `cannot read --${s.role}-ssl-${flag} ${file} (${code})`, `check the path given to --${s.role}-ssl-${flag}`);
-  }
-}
-
 /** The TLS attempts for an ssl mode: `prefer` tries TLS then plain, `allow` plain then TLS. */
 export function sslAttempts(s: ConnSettings): (mysql.SslOptions | undefined)[] {
   if (s.sslMode === 'disable') return [undefined];
-  const ca = readSslFile(s, 'root-cert', s.sslRootCert);
-  const base = { cert: readSslFile(s, 'cert', s.sslCert), key: readSslFile(s, 'key', s.sslKey) };
+  const ca = readSslFile(s.role, 'root-cert', s.sslRootCert);
+  const base = { cert: readSslFile(s.role, 'cert', s.sslCert), key: readSslFile(s.role, 'key', s.sslKey) };
   const verify = s.sslMode === 'verify-full' || s.sslMode === 'verify-ca' || (s.sslMode === 'require' && ca !== undefined);
   const tls: mysql.SslOptions = verify
     ? { ...base, ca, rejectUnauthorized: true, ...(s.sslMode === 'verify-full' ? {} : { verifyIdentity: false }) }

@@ -3,6 +3,7 @@
  * hosts, users and databases but never a password.
  */
 import type { ConnSettings } from '../../core/connection.js';
+import { socketError } from '../../infra/connect-errors.js';
 import { DbError } from '../../infra/errors.js';
 
 interface MyLikeError {
@@ -21,6 +22,8 @@ export function mapConnectError(err: unknown, s: ConnSettings): DbError {
   const f = `--${s.role}-db`;
   const where = `${s.host}:${s.port}`;
   const msg = e.message ?? String(err);
+  const network = socketError(e.code, s, err);
+  if (network) return network;
   switch (e.code) {
     case 'ER_ACCESS_DENIED_ERROR':
       return new DbError('auth', `access denied for user '${s.user}' on ${where} (wrong password, or the user may not connect from this host)`, `check ${f}-password (or ${s.role.toUpperCase()}_DB_PASSWORD) and the user's host part`, e.code, err);
@@ -32,15 +35,6 @@ export function mapConnectError(err: unknown, s: ConnSettings): DbError {
       return new DbError('connect', `the ${s.role} server at ${where} has no free connection slots`, 'raise max_connections or lower --parallel-jobs', e.code, err);
     case 'ER_HOST_NOT_PRIVILEGED':
       return new DbError('auth', `the ${s.role} server at ${where} does not let '${s.user}' connect from this host`, `create the user for this host ('${s.user}'@'%') or connect from an allowed one`, e.code, err);
-    case 'ECONNREFUSED':
-      return new DbError('connect', `cannot connect to the ${s.role} database at ${where}: connection refused`, `check ${f}-host and ${f}-port, and that the server is running and listening there`, e.code, err);
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return new DbError('connect', `cannot resolve the ${s.role} host '${s.host}'`, `check ${f}-host`, e.code, err);
-    case 'ETIMEDOUT':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return new DbError('connect', `the ${s.role} database at ${where} is unreachable (${e.code})`, `check ${f}-host, ${f}-port and firewalls between here and the server`, e.code, err);
     case 'HANDSHAKE_NO_SSL_SUPPORT':
       return new DbError('connect', `the ${s.role} server at ${where} does not accept SSL, but --${s.role}-ssl-mode is ${s.sslMode}`, `enable TLS on the server (ssl_cert/ssl_key), or use --${s.role}-ssl-mode prefer or disable`, e.code, err);
   }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import type { Conn, ConnSecret, ConnSettings } from '../../core/connection.js';
-import { DbError } from '../../infra/errors.js';
+import { readSslFile } from '../../infra/connect-errors.js';
 import { mapConnectError } from './errors.js';
 
 /** Every value arrives as the server's text: we copy data, we do not interpret it. */
@@ -22,8 +22,8 @@ export interface ConnectOptions {
 
 function tlsOptions(s: ConnSettings): ConnectionOptions | false {
   if (s.sslMode === 'disable') return false;
-  const base: ConnectionOptions = { cert: readSslFile(s, 'cert', s.sslCert), key: readSslFile(s, 'key', s.sslKey) };
-  const ca = readSslFile(s, 'root-cert', s.sslRootCert);
+  const base: ConnectionOptions = { cert: readSslFile(s.role, 'cert', s.sslCert), key: readSslFile(s.role, 'key', s.sslKey) };
+  const ca = readSslFile(s.role, 'root-cert', s.sslRootCert);
   // As libpq: `require` with a root certificate given behaves like verify-ca.
   const mode = s.sslMode === 'require' && ca ? 'verify-ca' : s.sslMode;
   switch (mode) {
@@ -33,17 +33,6 @@ function tlsOptions(s: ConnSettings): ConnectionOptions | false {
       return { ...base, ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
     default:
       return { ...base, rejectUnauthorized: false };
-  }
-}
-
-/** Read an SSL file named by --<role>-ssl-<flag>; a missing or unreadable file is the user's to fix, so say which flag. */
-function readSslFile(s: ConnSettings, flag: 'root-cert' | 'cert' | 'key', file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new DbError('connect', `cannot read --${s.role}-ssl-${flag} ${file} (${code})`, `check the path given to --${s.role}-ssl-${flag}`);
   }
 }
 

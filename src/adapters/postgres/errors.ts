@@ -2,6 +2,7 @@
  * PostgreSQL and socket errors → DbError with a neutral kind and a hint naming the fix. Messages name
  * hosts, users and databases but never a password.
  */
+import { socketError } from '../../infra/connect-errors.js';
 import { DbError } from '../../infra/errors.js';
 import type { ConnSettings } from '../../core/connection.js';
 
@@ -18,6 +19,8 @@ export function mapConnectError(err: unknown, s: ConnSettings): DbError {
   const f = `--${s.role}-db`;
   const where = `${s.host}:${s.port}`;
   const msg = e.message ?? String(err);
+  const network = socketError(e.code, s, err);
+  if (network) return network;
   switch (e.code) {
     case '28P01':
       return new DbError('auth', `password authentication failed for user '${s.user}' on ${where}`, `check ${f}-password (or ${s.role.toUpperCase()}_DB_PASSWORD)`, e.code, err);
@@ -32,15 +35,6 @@ export function mapConnectError(err: unknown, s: ConnSettings): DbError {
       return new DbError('privilege', `permission denied for user '${s.user}' on ${where}: ${msg}`, `grant the missing privilege to '${s.user}' (see docs/prepare-databases.md)`, e.code, err);
     case '53300':
       return new DbError('connect', `the ${s.role} server at ${where} has no free connection slots`, 'raise max_connections or lower --parallel-jobs', e.code, err);
-    case 'ECONNREFUSED':
-      return new DbError('connect', `cannot connect to the ${s.role} database at ${where}: connection refused`, `check ${f}-host and ${f}-port, and that the server is running and listening there`, e.code, err);
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return new DbError('connect', `cannot resolve the ${s.role} host '${s.host}'`, `check ${f}-host`, e.code, err);
-    case 'ETIMEDOUT':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return new DbError('connect', `the ${s.role} database at ${where} is unreachable (${e.code})`, `check ${f}-host, ${f}-port and firewalls between here and the server`, e.code, err);
     case 'ECONNRESET':
       return new DbError('connect', `the ${s.role} server at ${where} closed the connection`, 'check the server log; the server may require or refuse SSL', e.code, err);
   }

@@ -10,16 +10,13 @@
  * Durability: a chunk is written to `<file>.tmp`, fsynced, renamed to its final name and the directory
  * fsynced. A final name therefore always means a complete file; a crash leaves at most a `.tmp`.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { COPY_TEXT_SESSION_SETTINGS, countRows } from '../../core/copy-text.js';
 import type { ConnSecret, ConnSettings } from '../../core/connection.js';
 import { connect, quoteIdent, quoteLiteral, qualified } from './connection.js';
 import { mapQueryError } from './errors.js';
-import { failpoint } from '../../infra/failpoints.js';
-import { fsyncDir } from '../../infra/durable-file.js';
+import { writeDurableFile } from '../../infra/durable-file.js';
 
 /** See COPY_TEXT_SESSION_SETTINGS: the importer sets the same ones, so input reads what output wrote. */
 export const EXACT_TEXT_SETTINGS = COPY_TEXT_SESSION_SETTINGS;
@@ -106,11 +103,8 @@ export async function copyChunkToFile(
   onRows: (rows: number, bytes: number) => void,
   signal?: AbortSignal,
 ): Promise<ChunkResult> {
-  const tmp = `${finalPath}.tmp`;
-  const fh = await fs.promises.open(tmp, 'w', 0o644);
   let rows = 0;
-  let bytes = 0;
-  try {
+  const bytes = await writeDurableFile(finalPath, async (append) => {
     const stream = client.query(copyStreams.to(sql));
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -118,23 +112,16 @@ export async function copyChunkToFile(
           stream.destroy();
           throw signal.reason ?? new Error('aborted');
         }
-        await fh.write(chunk, 0, chunk.length, null);
+        await append(chunk);
         const n = countRows(chunk);
         rows += n;
-        bytes += chunk.length;
         onRows(n, chunk.length);
       }
     } catch (e) {
       if (signal?.aborted) throw e;
       throw mapQueryError(e, `copying ${sql.slice(0, 200)}`);
     }
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  failpoint('export.chunk_before_rename');
-  await fs.promises.rename(tmp, finalPath);
-  fsyncDir(path.dirname(finalPath));
+  });
   return { rows, bytes };
 }
 
