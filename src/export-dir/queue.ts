@@ -168,6 +168,12 @@ export class QueueWriter implements DataLineSink {
 
   private flushBuffer(): void {
     if (!this.out.length) return;
+    // Closed after a failed session: what the stream still delivers was never committed, and is resent by the
+    // source on the next session. Dropped, never written to a closed descriptor.
+    if (this.seg.fd < 0) {
+      this.out.clear();
+      return;
+    }
     const data = this.out.view();
     let off = 0;
     while (off < data.length) off += fs.writeSync(this.seg.fd, data, off, data.length - off, this.seg.size + off);

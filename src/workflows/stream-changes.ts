@@ -162,6 +162,8 @@ async function streamSession(
     if (orphaned) throw orphaned;
     return exporter.stopped ?? 'signal';
   } catch (e) {
+    // The stream first: what it still delivers must not reach a closed writer.
+    await stream?.close().catch(() => undefined);
     writer.close();
     throw e;
   } finally {

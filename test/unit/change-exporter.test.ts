@@ -153,3 +153,19 @@ test('a failure to make the queue durable stops the exporter with the error, not
   assert.deepEqual(s.confirmed, []);
   txn(s.pg, 0x200n, [2]); // ignored
 });
+
+test('a session that failed mid-transaction: what the stream still delivers after the writer closed is dropped, not a crash', async () => {
+  const { ex, pg, writer, queue } = setup();
+  txn(pg, 0x100n, [1]);
+  ex.tick();
+  await writer.drain();
+  const committed = queue().length;
+  assert.ok(committed > 0);
+  writer.close(); // the session failed: the writer is closed while the exporter still takes what arrives
+  // Late data of a transaction the failed session was in the middle of: large enough to flush the buffer.
+  pg.onData(begin(0x200n));
+  for (let i = 0; i < 20_000; i++) pg.onData(insert(1000 + i));
+  pg.onData(commit(0x200n, 0x230n));
+  ex.tick();
+  assert.equal(queue().length, committed, 'nothing after the close reached the queue');
+});
