@@ -4,8 +4,9 @@
  * live owner from an unrelated process that got the same pid after a reboot; a file with a pid alone
  * (older versions, hand-made) is judged by the pid.
  *
- * Created with O_EXCL so two starters cannot both win; a stale lock is removed only under a takeover
- * mutex (see removeStale), so a racing starter never deletes the fresh lock of another.
+ * Created atomically with its owner inside (link(2) fails if it exists) so two starters cannot both win; a
+ * stale lock is removed only under a takeover mutex (see removeStale), so a racing starter never deletes the
+ * fresh lock of another.
  */
 import fs from 'node:fs';
 import { UserError } from '../infra/errors.js';
@@ -94,12 +95,7 @@ export function acquireLock(file: string, commandLabel: string): Lock {
   const me = `${process.pid} ${processStartTime(process.pid) ?? ''}`.trim() + '\n';
   for (let attempt = 0; attempt < 100; attempt++) {
     try {
-      const fd = fs.openSync(file, 'wx', 0o644);
-      try {
-        fs.writeSync(fd, me);
-      } finally {
-        fs.closeSync(fd);
-      }
+      createWithContent(file, me);
       held.add(file);
       return {
         release: () => releaseLockFile(file),
@@ -107,8 +103,9 @@ export function acquireLock(file: string, commandLabel: string): Lock {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = readOwner(file);
-      if (owner === undefined && attempt === 0) {
-        // Another starter may have created the file and not written its pid yet: look again.
+      // No owner in it: written by an older version between create and write, or damaged. Only once it has
+      // stayed so for a while is it stale; before that its creator may still be writing.
+      if (owner === undefined && ageMs(file) < EMPTY_LOCK_GRACE_MS) {
         sleepSync(50);
         continue;
       }
@@ -117,6 +114,24 @@ export function acquireLock(file: string, commandLabel: string): Lock {
     }
   }
   throw new UserError(`could not take the lock ${file}`, 'remove the file if no yb-voyager process is running', 'conflict');
+}
+
+/** A lock file without an owner is taken for stale only after this long. */
+const EMPTY_LOCK_GRACE_MS = 2000;
+
+/**
+ * Create `file` holding `content`, or fail with EEXIST: written to a private name first and hard-linked into
+ * place, so the lock never exists without its owner in it (a reader under load could otherwise find it empty
+ * and take it for stale).
+ */
+function createWithContent(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.new`;
+  fs.writeFileSync(tmp, content, { mode: 0o644 });
+  try {
+    fs.linkSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 /**
@@ -138,7 +153,8 @@ function removeStale(file: string, seen: LockOwner | undefined): boolean {
   }
   try {
     const now = readOwner(file);
-    if (now?.pid === seen?.pid && now?.startTime === seen?.startTime) fs.rmSync(file, { force: true });
+    const unchanged = seen === undefined ? now === undefined && ageMs(file) >= EMPTY_LOCK_GRACE_MS : now?.pid === seen.pid && now?.startTime === seen.startTime;
+    if (unchanged) fs.rmSync(file, { force: true });
     return true;
   } finally {
     fs.rmSync(mutex, { force: true });
