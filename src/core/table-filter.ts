@@ -212,6 +212,26 @@ export function filterTables<T extends QualifiedName>(tables: readonly T[], incl
   };
 }
 
+/**
+ * --table-list / --exclude-table-list applied for a snapshot: the selected tables, and every problem with the
+ * lists as a sentence (an include entry matching nothing, a bad pattern, nothing left). `where` names the
+ * place searched ("database app"), `whereFlag` the flag that chose it.
+ */
+export function applyTableLists<T extends QualifiedName>(tables: readonly T[], include: readonly string[] | undefined, exclude: readonly string[] | undefined, where: string, whereFlag: string): { selected: T[]; problems: string[] } {
+  const problems: string[] = [];
+  let selected: T[] = [];
+  try {
+    const f = filterTables(tables, include, exclude);
+    selected = f.selected;
+    for (const p of f.unmatchedIncludes) problems.push(`--table-list entry ${p.entry} matches no table in ${where}`);
+  } catch (e) {
+    if (!(e instanceof TablePatternError)) throw e;
+    problems.push(e.message);
+  }
+  if (!problems.length && !selected.length) problems.push(`no table to export in ${where} (check ${whereFlag}, --table-list and --exclude-table-list)`);
+  return { selected, problems };
+}
+
 /** How a table is named in messages and summaries: schema.table, quoting only where PostgreSQL would need it. */
 export function displayName(name: QualifiedName): string {
   const q = (s: string) => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`);

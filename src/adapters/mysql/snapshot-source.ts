@@ -9,7 +9,7 @@ import type { Connection as CoreConnection } from 'mysql2';
 import type mysql from 'mysql2/promise';
 import type { Conn } from '../../core/connection.js';
 import { copyField } from '../../core/copy-text.js';
-import { displayName, filterTables, TablePatternError } from '../../core/table-filter.js';
+import { displayName, applyTableLists } from '../../core/table-filter.js';
 import { writeDurableFile } from '../../infra/durable-file.js';
 import { DbError, problemsError, UserError } from '../../infra/errors.js';
 import type { ChunkRange, SnapshotHandle, SnapshotReader, SnapshotSource, SourceTable, TableSelection } from '../engine.js';
@@ -70,16 +70,8 @@ async function selectTables(conn: mysql.Connection, c: Conn, sel: TableSelection
   for (const [pg, list] of byPgName) {
     if (list.length > 1) problems.push(`tables ${list.map((t) => t.name).join(' and ')} both become ${pg} on PostgreSQL (names are lower-cased); rename one on the source or exclude it with --exclude-table-list`);
   }
-  let selected: MyTable[] = [];
-  try {
-    const f = filterTables(catalog, sel.tableList, sel.excludeTableList);
-    selected = f.selected;
-    for (const p of f.unmatchedIncludes) problems.push(`--table-list entry ${p.entry} matches no table in database ${database}`);
-  } catch (e) {
-    if (e instanceof TablePatternError) problems.push(e.message);
-    else throw e;
-  }
-  if (!problems.length && !selected.length) problems.push(`no table to export in database ${database} (check --source-db-name, --table-list and --exclude-table-list)`);
+  const { selected, problems: listProblems } = applyTableLists(catalog, sel.tableList, sel.excludeTableList, `database ${database}`, '--source-db-name');
+  problems.push(...listProblems);
   for (const t of selected) problems.push(...tableProblems(t, sel.live));
   if (sel.live) problems.push(...(await binlogProblems(conn)));
   if (problems.length) throw problemsError('export data from source cannot start', problems);

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { displayName, filterTables, TablePatternError } from '../../core/table-filter.js';
+import { displayName, applyTableLists } from '../../core/table-filter.js';
 import { DbError, problemsError, UserError } from '../../infra/errors.js';
 import type { ChunkRange, SnapshotHandle, SnapshotReader, SnapshotSource, SourceTable } from '../engine.js';
 import { buildSchema, oracleOwner, type OraTable } from './catalog-model.js';
@@ -50,18 +50,8 @@ export function oracleSnapshotSource(open: RunnerOpener): SnapshotSource {
       if (sel.live) throw new UserError(`--export-type snapshot-and-changes is refused for Oracle: ${LIVE_CHANGES_REFUSAL}`, 'use --export-type snapshot-only (an offline migration)');
       const owner = oracleOwner(sel.schemas);
       const tables = await withRunner(open, c, undefined, (r) => listTables(r, owner));
-      const problems: string[] = [];
       const candidates = tables.map((t) => ({ schema: pgName(owner), table: pgName(t.name), t }));
-      let selected = candidates;
-      try {
-        const f = filterTables(candidates, sel.tableList, sel.excludeTableList);
-        selected = f.selected;
-        for (const p of f.unmatchedIncludes) problems.push(`--table-list entry ${p.entry} matches no table in schema ${owner}`);
-      } catch (e) {
-        if (e instanceof TablePatternError) problems.push(e.message);
-        else throw e;
-      }
-      if (!problems.length && !selected.length) problems.push(`no table to export in schema ${owner} (check --source-db-schema, --table-list and --exclude-table-list)`);
+      const { selected, problems } = applyTableLists(candidates, sel.tableList, sel.excludeTableList, `schema ${owner}`, '--source-db-schema');
       const out: OracleSourceTable[] = [];
       for (const { schema, table, t } of selected) {
         const cols = t.columns.filter((col) => !col.virtual).map(snapshotColumn);
