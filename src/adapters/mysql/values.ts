@@ -128,7 +128,9 @@ export function snapshotValueText(col: ValueColumn, v: Buffer | null): string | 
 
 /** A binlog value as zongji decodes it (with dateStrings, bigNumberStrings, timezone 'Z'), or null. */
 export function binlogValueText(col: ValueColumn, v: unknown): string | null {
-  if (v === null || v === undefined) return v === undefined && col.kind === 'text' ? '' : null;
+  // zongji gives undefined for ENUM index 0 (the '' MySQL stores for an invalid value): it is the label ''.
+  if (v === undefined) return col.kind === 'text' ? '' : null;
+  if (v === null) return null;
   if (v instanceof Uint8Array) {
     if (col.kind === 'bit') return bitText(v, col.bits);
     if (col.kind === 'uuid') return uuidText(v);
