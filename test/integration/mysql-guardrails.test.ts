@@ -75,10 +75,24 @@ test('a resume whose binlog file was purged stops with what was lost and what to
   const first = startCli(args, { env });
   await first.waitForLine(/streaming changes/, { timeoutMs: 120_000 });
   assert.equal((await first.stop('SIGINT')).code, 0);
+  // The server keeps a file its dump thread still reads: wait until the stopped reader's thread is gone.
+  await waitUntil(async () => (await server.query<unknown[]>("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'")).length === 0);
   await server.query('FLUSH BINARY LOGS');
   const [{ Log_name: newest }] = (await server.query<{ Log_name: string }[]>('SHOW BINARY LOGS')).slice(-1);
-  await server.query(`PURGE BINARY LOGS TO '${newest}'`);
+  // MariaDB keeps a file until its binlog checkpoint (InnoDB's flush) has passed it: purge until it is gone.
+  await waitUntil(async () => {
+    await server.query(`PURGE BINARY LOGS TO '${newest}'`);
+    return (await server.query<{ Log_name: string }[]>('SHOW BINARY LOGS')).every((f) => f.Log_name === newest);
+  });
   const again = await runCli(args, { env });
   assert.equal(again.code, 3, again.stderr);
   assert.match(again.stderr, /binary log file \S+, where this migration's change stream goes on, is no longer on the source .*--start-clean true/);
 });
+
+async function waitUntil(cond: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the condition');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
