@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BinlogTranslator, type BinlogEventLike } from '../../src/adapters/mysql/binlog-translator.js';
-import type { MyTable } from '../../src/adapters/mysql/table-catalog.js';
+import type { DataTable } from '../../src/adapters/mysql/table-catalog.js';
 import { valueKindOf } from '../../src/adapters/mysql/values.js';
 import type { CaptureSink } from '../../src/adapters/engine.js';
 
 const column = (name: string, dataType: string) => ({ name, pgName: name.toLowerCase(), dataType, columnType: dataType, kind: valueKindOf(dataType, dataType), bits: 0, generated: false });
-const ITEMS: MyTable = {
+const ITEMS: DataTable = {
   database: 'shop', name: 'Items', schema: 'public', table: 'items', pk: ['Id'], engine: 'InnoDB', estimatedRows: 0, dataBytes: 0, partitioned: false,
   columns: [column('Id', 'int'), column('Price', 'decimal')],
 };

@@ -10,7 +10,7 @@
 import type { Row } from '../../core/change-event.js';
 import { DbError } from '../../infra/errors.js';
 import type { CaptureSink } from '../engine.js';
-import type { MyColumn, MyTable } from './table-catalog.js';
+import type { DataColumn, DataTable } from './table-catalog.js';
 import { binlogValueText, ValueError } from './values.js';
 
 export interface BinlogEventLike {
@@ -32,10 +32,10 @@ export interface BinlogEventLike {
 }
 
 interface TrackedTable {
-  my: MyTable;
-  byName: Map<string, MyColumn>;
-  key: MyColumn[];
-  copied: MyColumn[];
+  my: DataTable;
+  byName: Map<string, DataColumn>;
+  key: DataColumn[];
+  copied: DataColumn[];
 }
 
 const OP = { writerows: 'c', updaterows: 'u', deleterows: 'd' } as const;
@@ -49,7 +49,7 @@ export class BinlogTranslator {
 
   constructor(
     private readonly database: string,
-    tables: readonly MyTable[],
+    tables: readonly DataTable[],
     from: { file: string; pos: number },
     private readonly sink: CaptureSink,
   ) {
@@ -161,7 +161,7 @@ export class BinlogTranslator {
     }
   }
 
-  private render(t: TrackedTable, cols: readonly MyColumn[], row: Record<string, unknown>): Row {
+  private render(t: TrackedTable, cols: readonly DataColumn[], row: Record<string, unknown>): Row {
     const out: Row = {};
     const extra = Object.keys(row).find((k) => !t.byName.has(k));
     if (extra !== undefined) {

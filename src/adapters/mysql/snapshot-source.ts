@@ -20,7 +20,7 @@ import { binlogProblems } from './guardrails.js';
 import { isSplittableKey, keyRangePredicate, splitKeyRange, type KeyRange } from './key-ranges.js';
 import { formatBinlogPosition } from './positions.js';
 import { closeSessions, openSnapshotSessions } from './snapshot-sessions.js';
-import { listTables, type MyColumn, type MyTable } from './table-catalog.js';
+import { listTables, type DataColumn, type DataTable } from './table-catalog.js';
 import { snapshotValueText, ValueError } from './values.js';
 
 /** Rows are written to the chunk file in pieces of about this many characters. */
@@ -28,16 +28,16 @@ const WRITE_BYTES = 1 << 20;
 
 /** The catalog entry travels with the table: reading needs the MySQL names and types. */
 interface MySourceTable extends SourceTable {
-  readonly my: MyTable;
+  readonly my: DataTable;
 }
 
-export function myTableOf(t: SourceTable): MyTable {
+export function myTableOf(t: SourceTable): DataTable {
   const my = (t as MySourceTable).my;
   if (!my) throw new UserError(`table ${displayName(t)} was not listed by the MySQL engine`, 'rerun export data from source');
   return my;
 }
 
-function toSourceTable(t: MyTable): MySourceTable {
+function toSourceTable(t: DataTable): MySourceTable {
   return {
     schema: t.schema,
     table: t.table,
@@ -51,7 +51,7 @@ function toSourceTable(t: MyTable): MySourceTable {
 }
 
 /** Problems of one table for this migration, each with its fix. */
-function tableProblems(t: MyTable, live: boolean): string[] {
+function tableProblems(t: DataTable, live: boolean): string[] {
   const problems: string[] = [];
   const name = `${t.database}.${t.name}`;
   const spatial = t.columns.filter((c) => c.kind === 'unsupported');
@@ -65,7 +65,7 @@ async function selectTables(conn: mysql.Connection, c: Conn, sel: TableSelection
   const database = c.settings.database;
   const catalog = await listTables(conn, database);
   const problems = schemaProblems(sel.schemas, database);
-  const byPgName = new Map<string, MyTable[]>();
+  const byPgName = new Map<string, DataTable[]>();
   for (const t of catalog) byPgName.set(t.table, [...(byPgName.get(t.table) ?? []), t]);
   for (const [pg, list] of byPgName) {
     if (list.length > 1) problems.push(`tables ${list.map((t) => t.name).join(' and ')} both become ${pg} on PostgreSQL (names are lower-cased); rename one on the source or exclude it with --exclude-table-list`);
@@ -94,7 +94,7 @@ class MySnapshot implements SnapshotHandle {
   constructor(
     private readonly database: string,
     private readonly sessions: mysql.Connection[],
-    private readonly tables: ReadonlyMap<string, MyTable>,
+    private readonly tables: ReadonlyMap<string, DataTable>,
     readonly start: string | undefined,
   ) {}
 
@@ -194,7 +194,7 @@ class MySnapshot implements SnapshotHandle {
   }
 }
 
-function renderRow(cols: readonly MyColumn[], row: (Buffer | null)[], t: MyTable): string {
+function renderRow(cols: readonly DataColumn[], row: (Buffer | null)[], t: DataTable): string {
   let line = '';
   for (let i = 0; i < cols.length; i++) {
     if (i) line += '\t';

@@ -2,6 +2,8 @@
  * What the data path needs to know about the source's tables: columns with their MySQL types (values are
  * rendered from them, see values.ts), primary keys, sizes and which storage engine holds them. Names are the
  * MySQL ones; `pgName` gives the names the rest of the tool sees (TARGET_SCHEMA, lower-cased).
+ * schema-reader.ts reads everything export schema converts (with SHOW CREATE of every object); this reads only
+ * what copying rows needs, in three queries, at each export and stream start — hence Data*, not My*.
  */
 import type mysql from 'mysql2/promise';
 import { rows } from './connection.js';
@@ -10,7 +12,7 @@ import { pgName, TARGET_SCHEMA } from './names.js';
 import { generatedOnTarget } from './type-map.js';
 import { valueKindOf, type ValueKind } from './values.js';
 
-export interface MyColumn {
+export interface DataColumn {
   /** As MySQL names it (for SQL on the source). */
   readonly name: string;
   /** As PostgreSQL names it (events, files, target). */
@@ -24,14 +26,14 @@ export interface MyColumn {
   readonly generated: boolean;
 }
 
-export interface MyTable {
+export interface DataTable {
   readonly database: string;
   /** As MySQL names it. */
   readonly name: string;
   /** TARGET_SCHEMA and the lower-cased name. */
   readonly schema: string;
   readonly table: string;
-  readonly columns: readonly MyColumn[];
+  readonly columns: readonly DataColumn[];
   /** Primary key columns (MySQL names), in key order. */
   readonly pk: readonly string[];
   readonly engine: string;
@@ -49,7 +51,7 @@ async function query<T>(conn: mysql.Connection, sql: string, params: unknown[]):
 }
 
 /** Every base table of `database`, with columns and keys. */
-export async function listTables(conn: mysql.Connection, database: string): Promise<MyTable[]> {
+export async function listTables(conn: mysql.Connection, database: string): Promise<DataTable[]> {
   const tables = await query<{ name: string; engine: string | null; est: string | null; bytes: string | null; opts: string | null }>(
     conn,
     `SELECT TABLE_NAME AS name, ENGINE AS engine, CAST(TABLE_ROWS AS CHAR) AS est, CAST(DATA_LENGTH AS CHAR) AS bytes, CREATE_OPTIONS AS opts
@@ -69,7 +71,7 @@ export async function listTables(conn: mysql.Connection, database: string): Prom
       WHERE TABLE_SCHEMA = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
     [database],
   );
-  const colsOf = new Map<string, MyColumn[]>();
+  const colsOf = new Map<string, DataColumn[]>();
   for (const c of cols) {
     const list = colsOf.get(c.t) ?? [];
     list.push({
