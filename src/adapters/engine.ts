@@ -316,6 +316,15 @@ export interface ChangeSinkFactory {
   appliedWatermark(c: Conn, migrationUuid: string): Promise<number | undefined>;
   /** end migration: drop the metadata this tool keeps in the database (idempotent). Returns what was dropped. */
   dropMetadata(c: Conn): Promise<string[]>;
+  /**
+   * Engines that cannot apply without firing triggers (capabilities.applyWithoutTriggers false): before the
+   * first applied change, save every trigger of the migrated database durably (in the database's metadata,
+   * with order, definer, sql_mode and character set), then drop them. Idempotent: a rerun after kill -9 at
+   * any point finishes the job. `restoreSql` recreates exactly what was saved (for backups and the DBA).
+   */
+  suspendTriggers?(c: Conn, o: { migrationUuid: string; log: Logger }): Promise<{ suspended: string[]; restoreSql: string }>;
+  /** Put back every saved trigger exactly as it was (cutover to source, end migration). Idempotent. Returns what was recreated. */
+  restoreTriggers?(c: Conn, o: { migrationUuid: string; log: Logger }): Promise<string[]>;
 }
 
 export interface AppliedState {
