@@ -18,6 +18,9 @@ import { installShutdown } from './infra/shutdown.js';
 
 export const VERSION = '0.1.0';
 
+/** The running command's log (for the beforeExit guard below). */
+let activeLog: Logger = nullLogger;
+
 async function main(argv: string[]): Promise<number> {
   limitHeapGrowth();
   const out = createOutput();
@@ -47,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     if (!spec.load) throw new NotImplementedError(spec.words.join(' '));
 
     const exportDir = ExportDir.open(options.str('export-dir'));
-    log = createLogger(exportDir.logFile(spec.id), options.str('log-level') as LogLevel);
+    log = activeLog = createLogger(exportDir.logFile(spec.id), options.str('log-level') as LogLevel);
     log.info(`yb-voyager ${VERSION} ${spec.words.join(' ')}`, { pid: process.pid, options: options.describe() });
     if (!spec.noLock) lock = acquireLock(exportDir.lockFile(spec.id), spec.words.join(' '));
     state = StateStore.open(exportDir.stateDb);
@@ -94,6 +97,19 @@ function flagValue(argv: readonly string[], long: string, short: string): string
   }
   return undefined;
 }
+
+/**
+ * Node exits with status 0 once nothing is left that could wake a pending promise (a connection that closed
+ * without any error reaching the code waiting on it). For a migration command that would read as success:
+ * main() has not returned when this fires (process.exit does not emit it), so say so and fail instead.
+ */
+process.once('beforeExit', () => {
+  const message = 'internal error: the command stopped with its work unfinished (it was waiting on a connection that closed without reporting an error); rerun the same command: it resumes where it stopped; please report the log file in <export-dir>/logs';
+  activeLog.error(message);
+  activeLog.close();
+  process.stderr.write(`Error: ${message}\n`);
+  process.exit(EXIT_CODES.internal);
+});
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -107,7 +107,7 @@ test('the replication slot dropped by hand: the exporter stops at once with the 
     return left.rows[0].n === '0' ? true : undefined;
   });
   const r = await exporter.wait();
-  assert.equal(r.code, EXIT_CODES['not-found'], r.stderr);
+  assert.equal(r.code, EXIT_CODES['not-found'], `stderr:\n${r.stderr}\nstdout:\n${r.stdout.slice(-3000)}`);
   assert.match(r.stderr, /replication slot voyager_\w+ does not exist on the source/);
   assert.ok((r.stderr.match(/reconnecting \(attempt/g) ?? []).length <= 1, 'at most the one attempt that found the slot gone');
   await importer.stop('SIGTERM');
