@@ -40,6 +40,7 @@ export class ExportDir {
   get metainfoDir() { return path.join(this.root, 'metainfo'); }
   /** SQL for a DBA to run by hand on the source (export schema writes it for engines that need it). */
   dbaScriptFile(name: string) { return path.join(this.root, 'scripts', name); }
+  get scriptsDir() { return path.join(this.root, 'scripts'); }
   get stateDb() { return path.join(this.root, 'metainfo', 'meta.db'); }
   get logsDir() { return path.join(this.root, 'logs'); }
   logFile(commandId: string) { return path.join(this.root, 'logs', `${commandId}.log`); }

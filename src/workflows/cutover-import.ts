@@ -83,6 +83,9 @@ export async function finishImporterCutover(
     deps.log.info('sequences restored', { direction, restored });
     deps.say(`restored ${set.length} sequence(s) on the ${deps.side}${missing.length ? `; not found here: ${missing.map((m) => `${m.schema}.${m.name}`).join(', ')}` : ''}`);
     failpoint('cutover.importer.after-sequences');
+    // Before COMPLETED: the application's first write on the source must fire its triggers again.
+    const recreated = deps.side === 'source' ? ((await engine.changeSink?.restoreTriggers?.(conn, { migrationUuid: deps.state.migration().uuid, log: deps.log })) ?? []) : [];
+    if (recreated.length) deps.say(`recreated ${recreated.length} trigger(s) on the source, as they were: ${recreated.join(', ')}`);
   }
   if (withFallBack && !state.fallBackStreamReady) await prepareFallBackStream(deps);
   if (passMarker) {

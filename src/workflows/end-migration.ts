@@ -67,6 +67,8 @@ export function backup(deps: EndMigrationDeps, choice: BackupChoice): void {
     [choice.logs, deps.exportDir.logsDir, 'logs'],
     [choice.data, deps.exportDir.dataDir, 'data'],
     [choice.schema, deps.exportDir.schemaDir, 'schema'],
+    // The SQL for the DBA (Oracle's preparation, the source triggers set aside for fall-back) goes with the schema.
+    [choice.schema, deps.exportDir.scriptsDir, 'scripts'],
     [choice.reports, deps.exportDir.reportsDir, 'reports'],
   ];
   for (const [wanted, from, name] of copies) {
@@ -83,6 +85,10 @@ export async function dropDatabaseObjects(deps: EndMigrationDeps): Promise<void>
   for (const side of ['source', 'target'] as const) {
     const db = deps[side];
     if (!db) continue;
+    // Triggers set aside for fall-back (MySQL) and never put back (no cutover to source): the source gets
+    // them back before their saved definitions go with the metadata database.
+    const recreated = (await db.engine.changeSink?.restoreTriggers?.(db.conn, { migrationUuid, log: deps.log })) ?? [];
+    for (const t of recreated) deps.say(`recreated trigger ${t} on the ${side} (it had been set aside for fall-back)`);
     const dropped = [
       ...((await db.engine.changeSource?.drop(db.conn, { migrationUuid, side })) ?? []),
       ...((await db.engine.changeSink?.dropMetadata(db.conn)) ?? []),

@@ -15,6 +15,7 @@ import type { ExportDir } from '../export-dir/layout.js';
 import { acquireLock, releaseLockFile } from '../export-dir/lock.js';
 import { readCutover } from '../export-dir/migration-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
+import { writeDurableFile } from '../infra/durable-file.js';
 import { UserError } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
 import { runChangeApply, TO_SOURCE, TO_TARGET } from './apply-changes.js';
@@ -85,7 +86,9 @@ export async function importDataToSource(deps: FallBackDeps, source: Endpoint): 
     deps.out.line('cutover to source is already complete: nothing left to import to the source');
     return 'completed';
   }
-  deps.out.line('importing the target\'s changes to the source (fall-back); triggers and foreign-key checks do not fire for these sessions only');
+  deps.out.line(source.engine.capabilities.applyWithoutTriggers
+    ? 'importing the target\'s changes to the source (fall-back); triggers and foreign-key checks do not fire for these sessions only'
+    : 'importing the target\'s changes to the source (fall-back); foreign-key checks are off for these sessions, and the source\'s triggers are set aside until the cutover to source');
   return (await applyUntilCutoverMarker(deps, 'source', source)) ? 'completed' : 'stopped';
 }
 
@@ -124,6 +127,7 @@ async function applyUntilCutoverMarker(deps: FallBackDeps, side: 'source' | 'tar
     await finishImporterCutover(importerDeps, undefined);
     return true;
   }
+  if (side === 'source') await suspendSourceTriggers(deps, db);
   const result = await runChangeApply(
     {
       db,
@@ -140,6 +144,26 @@ async function applyUntilCutoverMarker(deps: FallBackDeps, side: 'source' | 'tar
   );
   return result.stoppedBy === 'marker';
 }
+
+/**
+ * An engine that cannot apply without firing triggers (MySQL) has them set aside before the first applied
+ * change: saved in its metadata database, then dropped; the cutover to source (or end migration) puts them
+ * back. The script that recreates them is also written to the export dir for the DBA and the backups.
+ */
+async function suspendSourceTriggers(deps: FallBackDeps, db: Endpoint): Promise<void> {
+  const sink = db.engine.changeSink;
+  if (!sink?.suspendTriggers) return;
+  const { suspended, restoreSql } = await sink.suspendTriggers(db.conn, { migrationUuid: deps.state.migration().uuid, log: deps.log });
+  const file = deps.exportDir.dbaScriptFile(SOURCE_TRIGGERS_SCRIPT);
+  await writeDurableFile(file, (append) => append(restoreSql));
+  if (suspended.length) {
+    deps.out.line(`set aside ${suspended.length} trigger(s) on the source while the target's changes are applied: ${suspended.join(', ')}`);
+    deps.out.line(`they are saved in the source's ybvoyager_metadata database and in ${file}; the cutover to source recreates them exactly`);
+  }
+}
+
+/** The script that recreates the source triggers set aside for fall-back (scripts/ in the export dir). */
+export const SOURCE_TRIGGERS_SCRIPT = 'source-triggers-restore.sql';
 
 /** True when the watermark on `side` is at the recorded cutover marker: the apply part is over. */
 async function markerAlreadyPassed(deps: FallBackDeps, side: 'source' | 'target', db: Endpoint): Promise<boolean> {
@@ -208,7 +232,7 @@ export async function recordFallBackCapability(deps: Pick<FallBackDeps, 'state' 
   const record: FallBackCapability = { canDisableTriggers: cap.ok, user: cap.user, fix: cap.fix };
   deps.state.setJson(FALL_BACK_CAPABILITY_KEY, record);
   deps.log.info('fall-back capability of the source user', { ...record });
-  if (!cap.ok) deps.out.warn(`the source user '${cap.user}' cannot apply changes without firing triggers, so a cutover with fall-back will be refused; to allow it, ${cap.fix}`);
+  if (!cap.ok) deps.out.warn(`the source user '${cap.user}' cannot apply the fall-back stream (${source.engine.capabilities.applyWithoutTriggers ? 'without firing triggers' : 'missing privileges'}), so a cutover with fall-back will be refused; to allow it, ${cap.fix}`);
 }
 
 /**
