@@ -18,7 +18,7 @@ import { APP_SCHEMA_SQL, APP_TABLES, seed, Workload } from '../../demo/workload.
 import { compareTables } from '../../demo/verify.js';
 import { StateStore } from '../../src/export-dir/state-store.js';
 import { runCli, type RunningCli } from '../helpers/cli.js';
-import { assertNothingLeft, cliSession, cutoverStatus, poll, startSourceAndTarget } from '../helpers/live-rig.js';
+import { assertNothingLeft, cliSession, cutoverStatus, poll, printedRestart, startSourceAndTarget } from '../helpers/live-rig.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, type PgCluster } from '../helpers/pg-cluster.js';
 
 let source: PgCluster;
@@ -60,16 +60,6 @@ async function waitEqual(what: string): Promise<void> {
 async function assertEqual(what: string): Promise<void> {
   const diffs = await compareTables(appConfig(source, srcDb), appConfig(target, tgtDb), APP_TABLES);
   assert.deepEqual(diffs, [], `${what}: tables differ`);
-}
-
-/** "if it stops, restart it with: yb-voyager …" → argv (the password comes from the environment). */
-function printedRestart(p: RunningCli): string[] {
-  const line = p.stdout().split('\n').find((l) => l.includes('restart it with: yb-voyager'));
-  assert.ok(line, `no restart command printed:\n${p.stdout()}`);
-  const cmd = line.slice(line.indexOf('yb-voyager') + 'yb-voyager'.length).trim();
-  assert.match(cmd, /--(source|target)-db-password '\*\*\*'$/, 'the password is shown as ***');
-  assert.ok(!cmd.includes(MIGRATION_PASSWORD));
-  return cmd.replace(/ --(source|target)-db-password '\*\*\*'$/, '').split(' ');
 }
 
 test('live migration with fall-back: snapshot, streaming, cutover to target, fall-back, cutover to source, end', { timeout: 300_000 }, async () => {
@@ -138,8 +128,8 @@ test('live migration with fall-back: snapshot, streaming, cutover to target, fal
   await onTarget.start();
   await new Promise((r) => setTimeout(r, 1000));
   // kill -9 of both fall-back processes while they stream; restart each with the command it printed
-  const restartExport = printedRestart(importer);
-  const restartImport = printedRestart(exporter);
+  const restartExport = printedRestart(importer, MIGRATION_PASSWORD);
+  const restartImport = printedRestart(exporter, MIGRATION_PASSWORD);
   await importer.kill9();
   await exporter.kill9();
   const fbExporter = start(restartExport, withFailpoints('cutover.exporter.after-drop-slot'));

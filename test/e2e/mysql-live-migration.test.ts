@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { MariaDbServer, MYSQL_MIGRATION_PASSWORD } from '../helpers/mariadb-server.js';
-import { SCHEMA, TABLE_COLUMNS, TY_VALUES, workStep } from '../helpers/mysql-app.js';
+import { SCHEMA, sideBySide, TABLE_COLUMNS, TY_VALUES, workStep } from '../helpers/mysql-app.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
 
 const ENV = { SOURCE_DB_PASSWORD: MYSQL_MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_METRICS_INTERVAL_MS: '1000' };
@@ -54,14 +54,6 @@ const src = () => mariadb.flags(sourceDb);
 const tgt = () => pg.flags('target', targetDb);
 const exportData = () => start(['export', 'data', 'from', 'source', '--export-dir', dir, ...src(), '--export-type', 'snapshot-and-changes', '--disable-pb', 'true', '--yes']);
 const importData = () => start(['import', 'data', 'to', 'target', '--export-dir', dir, ...tgt(), '--disable-pb', 'true', '--yes']);
-
-/** Every row of `table` as text on both sides, in key order. */
-async function sideBySide(table: string, cols: string[]): Promise<{ source: string[]; target: string[] }> {
-  const s = await mariadb.query<Record<string, unknown>[]>(`SELECT ${cols.map((c) => `CAST(${c} AS CHAR) AS ${c}`).join(', ')} FROM ${table} ORDER BY id`, [], sourceDb);
-  const t = await pg.query(`SELECT ${cols.map((c) => `${c}::text AS ${c}`).join(', ')} FROM public.${table} ORDER BY id`, [], targetDb);
-  const line = (r: Record<string, unknown>) => cols.map((c) => (r[c] === null ? '∅' : String(r[c]))).join('|');
-  return { source: s.map(line), target: t.rows.map(line) };
-}
 
 test('MariaDB → PostgreSQL: live migration under writes, kill -9 of both processes, cutover; every row equal', async () => {
   const es = await runCli(['export', 'schema', '--export-dir', dir, ...src()], { env: ENV });
@@ -111,7 +103,7 @@ test('MariaDB → PostgreSQL: live migration under writes, kill -9 of both proce
   assert.match((await runCli(['cutover', 'status', '--export-dir', dir], { env: ENV })).stdout, /source → target\s*\|\s*COMPLETED/);
 
   for (const [table, cols] of Object.entries(TABLE_COLUMNS)) {
-    const { source, target } = await sideBySide(table, cols);
+    const { source, target } = await sideBySide({ mariadb, sourceDb, pg, targetDb }, table, cols);
     assert.ok(source.length > 0, `${table} has rows`);
     assert.deepEqual(target, source, `${table} equal row by row`);
   }

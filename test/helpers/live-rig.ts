@@ -87,3 +87,13 @@ export async function assertNothingLeft(cluster: PgCluster, db: string): Promise
     await c.end();
   }
 }
+
+/** "if it stops, restart it with: yb-voyager …" → argv (the password comes from the environment). */
+export function printedRestart(p: RunningCli, password: string): string[] {
+  const line = p.stdout().split('\n').find((l) => l.includes('restart it with: yb-voyager'));
+  assert.ok(line, `no restart command printed:\n${p.stdout()}`);
+  const cmd = line.slice(line.indexOf('yb-voyager') + 'yb-voyager'.length).trim();
+  assert.match(cmd, /--(source|target)-db-password '\*\*\*'$/, 'the password is shown as ***');
+  assert.ok(!cmd.includes(password));
+  return cmd.replace(/ --(source|target)-db-password '\*\*\*'$/, '').split(' ');
+}

@@ -5,6 +5,8 @@
  * application transaction of the kinds that are hard to apply.
  */
 import type mysql from 'mysql2/promise';
+import type { MariaDbServer } from './mariadb-server.js';
+import type { PgCluster } from './pg-cluster.js';
 
 export const SCHEMA = [
   'CREATE TABLE parent (id int PRIMARY KEY, name varchar(40) NOT NULL)',
@@ -53,3 +55,18 @@ export const TABLE_COLUMNS: Record<string, string[]> = {
   orders: ['id', 'customer', 'amount', 'status', 'cents', 'label'],
   audit: ['id', 'order_id', 'what'],
 };
+
+export interface MigrationPair {
+  mariadb: MariaDbServer;
+  sourceDb: string;
+  pg: PgCluster;
+  targetDb: string;
+}
+
+/** Every row of `table` as text on both sides, in key order. */
+export async function sideBySide(p: MigrationPair, table: string, cols: string[]): Promise<{ source: string[]; target: string[] }> {
+  const s = await p.mariadb.query<Record<string, unknown>[]>(`SELECT ${cols.map((c) => `CAST(${c} AS CHAR) AS ${c}`).join(', ')} FROM ${table} ORDER BY id`, [], p.sourceDb);
+  const t = await p.pg.query(`SELECT ${cols.map((c) => `${c}::text AS ${c}`).join(', ')} FROM public.${table} ORDER BY id`, [], p.targetDb);
+  const line = (r: Record<string, unknown>) => cols.map((c) => (r[c] === null ? '∅' : String(r[c]))).join('|');
+  return { source: s.map(line), target: t.rows.map(line) };
+}
