@@ -10,6 +10,8 @@
  * either by hand. Every entry first looks at the cutover state: work already done is skipped (the
  * reference tool's #2321: resumed processes ignored an already-initiated cutover).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Endpoint } from '../adapters/engine.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { acquireLock, releaseLockFile } from '../export-dir/lock.js';
@@ -155,6 +157,7 @@ async function suspendSourceTriggers(deps: FallBackDeps, db: Endpoint): Promise<
   if (!sink?.suspendTriggers) return;
   const { suspended, restoreSql } = await sink.suspendTriggers(db.conn, { migrationUuid: deps.state.migration().uuid, log: deps.log });
   const file = deps.exportDir.dbaScriptFile(SOURCE_TRIGGERS_SCRIPT);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   await writeDurableFile(file, (append) => append(restoreSql));
   if (suspended.length) {
     deps.out.line(`set aside ${suspended.length} trigger(s) on the source while the target's changes are applied: ${suspended.join(', ')}`);
