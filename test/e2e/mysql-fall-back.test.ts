@@ -57,17 +57,26 @@ const status = (direction: 'source → target' | 'target → source') => cutover
 const my = <T = Record<string, unknown>[]>(sql: string) => pair.mariadb.query<T>(sql, [], pair.sourceDb);
 const onTarget = (sql: string) => pair.pg.query(sql, [], pair.targetDb);
 
-/** Tables whose rows differ between the two sides (none: equal row by row). */
+/** Tables whose rows differ between the two sides (none: equal row by row), with the first rows that differ. */
 async function differing(): Promise<string[]> {
   const out: string[] = [];
   for (const [table, cols] of Object.entries(TABLE_COLUMNS)) {
     const { source, target } = await sideBySide(pair, table, cols);
-    if (JSON.stringify(source) !== JSON.stringify(target)) out.push(table);
+    const onlySource = source.filter((r) => !target.includes(r)).slice(0, 3);
+    const onlyTarget = target.filter((r) => !source.includes(r)).slice(0, 3);
+    if (onlySource.length || onlyTarget.length || source.length !== target.length) {
+      out.push(`${table} (MariaDB ${source.length} rows, PostgreSQL ${target.length}; only on MariaDB: ${onlySource.join(' ; ')}; only on PostgreSQL: ${onlyTarget.join(' ; ')})`);
+    }
   }
   return out;
 }
 
-const waitEqual = (what: string) => poll(what, async () => ((await differing()).length === 0 ? true : undefined), 120_000);
+async function waitEqual(what: string): Promise<void> {
+  let last: string[] = [];
+  await poll(what, async () => ((last = await differing()).length === 0 ? true : undefined), 120_000).catch((e: Error) => {
+    throw new Error(`${e.message}: ${last.join('\n')}`);
+  });
+}
 
 /** The type matrix as MariaDB holds it: every value in an exact text form (binary as hex). */
 async function tyRows(ids: number[]): Promise<string[]> {
