@@ -57,10 +57,17 @@ const status = (direction: 'source → target' | 'target → source') => cutover
 const my = <T = Record<string, unknown>[]>(sql: string) => pair.mariadb.query<T>(sql, [], pair.sourceDb);
 const onTarget = (sql: string) => pair.pg.query(sql, [], pair.targetDb);
 
+/**
+ * The compared columns. orders.label is a generated column PostgreSQL cannot compute (concat is not immutable):
+ * there it is a plain column, which the application's updates on PostgreSQL leave alone while MariaDB keeps
+ * computing its own (analyze-schema reports it); every other column must be equal.
+ */
+const COMPARED: Record<string, string[]> = { ...TABLE_COLUMNS, orders: TABLE_COLUMNS.orders.filter((c) => c !== 'label') };
+
 /** Tables whose rows differ between the two sides (none: equal row by row), with the first rows that differ. */
 async function differing(): Promise<string[]> {
   const out: string[] = [];
-  for (const [table, cols] of Object.entries(TABLE_COLUMNS)) {
+  for (const [table, cols] of Object.entries(COMPARED)) {
     const { source, target } = await sideBySide(pair, table, cols);
     const onlySource = source.filter((r) => !target.includes(r)).slice(0, 3);
     const onlyTarget = target.filter((r) => !source.includes(r)).slice(0, 3);
