@@ -65,11 +65,11 @@ async function main(demo: DemoSession): Promise<void> {
   console.log(`  the application stopped writing to MariaDB (${written} transactions during the migration, ${app.cascadingDeletes} cascading deletes)`);
   await demo.until('the target to catch up', async () => ((await compare(onSource, onTarget)).diffs.length === 0 ? true : undefined));
   console.log('  import data to target has caught up');
+  const triggersBefore = await sourceTriggers(source, srcDb);
   await demo.run(['initiate', 'cutover', 'to', 'target', '--export-dir', exportDir, '--prepare-for-fall-back', 'true']);
   await demo.until('cutover to target', async () => ((await demo.cutoverStatus('source → target')) === 'COMPLETED' ? true : undefined));
   await demo.run(['cutover', 'status', '--export-dir', exportDir]);
   await identical(onSource, onTarget, 'at cutover to target');
-  const triggersBefore = await sourceTriggers(source, srcDb);
   await demo.until('the source triggers to be set aside', async () => ((await sourceTriggers(source, srcDb)).length === 0 ? true : undefined));
   console.log('  export data from source now runs as import data to source; import data to target as export data from target');
   console.log(`  MariaDB cannot switch triggers off for one session: its ${triggersBefore.length} triggers are saved in ybvoyager_metadata and set aside`);
