@@ -49,8 +49,10 @@ export class MariaDbServer {
     readonly host: string,
     readonly port: number,
     private readonly adminConfig: mysql.ConnectionOptions,
-    private readonly child: ChildProcess | undefined,
+    private child: ChildProcess | undefined,
     private readonly dir: string | undefined,
+    /** How the private server was started (restart() starts it again the same way). */
+    private readonly launch?: { osUser: string; args: string[]; errorLog: string },
   ) {}
 
   static async start(options: MariaDbServerOptions = {}): Promise<MariaDbServer> {
@@ -122,7 +124,7 @@ export class MariaDbServer {
       const admin: mysql.ConnectionOptions = { socketPath: socket, user: 'root', password: '', dateStrings: true, multipleStatements: true };
       try {
         await waitUntilAccepting(child, admin, errorLog);
-        const server = new MariaDbServer('127.0.0.1', port, admin, child, dir);
+        const server = new MariaDbServer('127.0.0.1', port, admin, child, dir, { osUser, args, errorLog });
         await server.ensureMigrationUser();
         return server;
       } catch (e) {
@@ -183,6 +185,15 @@ export class MariaDbServer {
   /** CLI flags that reach this server as the source. */
   flags(database: string): string[] {
     return ['--source-db-type', 'mysql', '--source-db-host', this.host, '--source-db-port', String(this.port), '--source-db-user', MYSQL_MIGRATION_USER, '--source-db-name', database, '--source-ssl-mode', 'disable'];
+  }
+
+  /** Shut the private server down cleanly and start it again on the same data, port and flags. */
+  async restart(): Promise<void> {
+    if (!this.child || !this.dir || !this.launch) throw new Error('restart() needs a private server (not YBV_TEST_MYSQL_ADMIN_URL)');
+    await stopServer(this.child, 'SIGTERM');
+    const { osUser, args, errorLog } = this.launch;
+    this.child = spawnServer(osUser, 'mariadbd', args, path.join(this.dir, 'stdout.log'));
+    await waitUntilAccepting(this.child, this.adminConfig, errorLog);
   }
 
   get dataDir(): string | undefined {

@@ -49,6 +49,12 @@ export const SESSION_SETUP = ["SET time_zone = '+00:00'", 'SET NAMES utf8mb4'];
 export interface ConnectOptions {
   /** More statements after SESSION_SETUP. */
   sessionSetup?: readonly string[];
+  /**
+   * The collation (by id) the session starts with instead of utf8mb4. mysql2 encodes every statement in the
+   * handshake's character set, so this is how text reaches the server in another one (SET NAMES alone would
+   * make the server read UTF-8 bytes as that character set).
+   */
+  collationId?: number;
 }
 
 export async function connect(c: Conn, o: ConnectOptions = {}): Promise<mysql.Connection> {
@@ -57,7 +63,7 @@ export async function connect(c: Conn, o: ConnectOptions = {}): Promise<mysql.Co
   try {
     for (const ssl of sslAttempts(c.settings)) {
       try {
-        conn = await mysql.createConnection({ ...baseOptions(c), ssl });
+        conn = await mysql.createConnection({ ...baseOptions(c), ...(o.collationId ? { charset: undefined, charsetNumber: o.collationId } : {}), ssl });
         lastErr = undefined;
         break;
       } catch (e) {
