@@ -50,9 +50,10 @@ export interface ConnectOptions {
   /** More statements after SESSION_SETUP. */
   sessionSetup?: readonly string[];
   /**
-   * The collation (by id) the session starts with instead of utf8mb4. mysql2 encodes every statement in the
-   * handshake's character set, so this is how text reaches the server in another one (SET NAMES alone would
-   * make the server read UTF-8 bytes as that character set).
+   * The collation (by id) the session starts with instead of utf8mb4. mysql2 encodes statements in the
+   * handshake's character set, and follows a later SET character_set_client only when the server reports it
+   * (session tracking, which a server may have off); this makes text reach the server in another character
+   * set either way.
    */
   collationId?: number;
 }

@@ -15,7 +15,7 @@ import { DbError, problemsError } from '../../infra/errors.js';
 import { failpoint } from '../../infra/failpoints.js';
 import type { Logger } from '../../infra/logger.js';
 import { connect, quoteMyIdent, rows, withConnection } from './connection.js';
-import { mapQueryError } from './errors.js';
+import { isConnectionLoss, mapQueryError } from './errors.js';
 import { ensureMetadataDb } from './metadata-db.js';
 import { triggerPrivilegeProblems } from './trigger-privileges.js';
 import { isUtf8Family, renderRestoreSql } from './trigger-script.js';
@@ -115,6 +115,7 @@ async function recreate(s: mysql.Connection, t: SavedTrigger, conn: mysql.Connec
     await s.query('SET character_set_client = ?, collation_connection = ?', [t.characterSetClient, t.collationConnection]);
     await s.query(t.statement);
   } catch (e) {
+    if (isConnectionLoss(e)) throw mapQueryError(e, `recreating trigger ${t.name}`);
     const err = e as { errno?: number; message?: string };
     if (err.errno === 1227 || err.errno === 1142) {
       const { fixes } = await triggerPrivilegeProblems(conn, db, migrationUuid).catch(() => ({ fixes: [] as string[] }));
