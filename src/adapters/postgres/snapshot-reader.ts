@@ -11,9 +11,9 @@
  * fsynced. A final name therefore always means a complete file; a crash leaves at most a `.tmp`.
  */
 import type pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { COPY_TEXT_SESSION_SETTINGS, countRows } from '../../core/copy-text.js';
 import type { ConnSecret, ConnSettings } from '../../core/connection.js';
+import { copyOut } from './copy-out.js';
 import { connect, quoteIdent, quoteLiteral, qualified } from './connection.js';
 import { mapQueryError } from './errors.js';
 import { writeDurableFile } from '../../infra/durable-file.js';
@@ -105,18 +105,13 @@ export async function copyChunkToFile(
 ): Promise<ChunkResult> {
   let rows = 0;
   const bytes = await writeDurableFile(finalPath, async (append) => {
-    const stream = client.query(copyStreams.to(sql));
     try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        if (signal?.aborted) {
-          stream.destroy();
-          throw signal.reason ?? new Error('aborted');
-        }
-        await append(chunk);
-        const n = countRows(chunk);
+      await copyOut(client, sql, async (buf) => {
+        await append(buf);
+        const n = countRows(buf);
         rows += n;
-        onRows(n, chunk.length);
-      }
+        onRows(n, buf.length);
+      }, signal);
     } catch (e) {
       if (signal?.aborted) throw e;
       throw mapQueryError(e, `copying ${sql.slice(0, 200)}`);
@@ -124,4 +119,3 @@ export async function copyChunkToFile(
   });
   return { rows, bytes };
 }
-
