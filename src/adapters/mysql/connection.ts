@@ -56,6 +56,8 @@ export interface ConnectOptions {
    * set either way.
    */
   collationId?: number;
+  /** Several statements in one query text (values are escaped by mysql2, never interpolated raw). */
+  multipleStatements?: boolean;
 }
 
 export async function connect(c: Conn, o: ConnectOptions = {}): Promise<mysql.Connection> {
@@ -64,7 +66,7 @@ export async function connect(c: Conn, o: ConnectOptions = {}): Promise<mysql.Co
   try {
     for (const ssl of sslAttempts(c.settings)) {
       try {
-        conn = await mysql.createConnection({ ...baseOptions(c), ...(o.collationId ? { charset: undefined, charsetNumber: o.collationId } : {}), ssl });
+        conn = await mysql.createConnection({ ...baseOptions(c), ...(o.collationId ? { charset: undefined, charsetNumber: o.collationId } : {}), ssl, multipleStatements: o.multipleStatements ?? false });
         lastErr = undefined;
         break;
       } catch (e) {

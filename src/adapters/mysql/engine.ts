@@ -1,7 +1,7 @@
 /**
- * The MySQL/MariaDB engine. As a source: schema, snapshot and binlog change capture. Target-only roles
- * (snapshotTarget, schemaTarget) are absent: PostgreSQL is the target. Writing back (changeSink, fall-back)
- * is the next step.
+ * The MySQL/MariaDB engine. As a source: schema, snapshot and binlog change capture; written back in
+ * fall-back by the change sink (the target's changes applied with the watermark in the same transaction).
+ * Target-only roles (snapshotTarget, schemaTarget) are absent: PostgreSQL is the target.
  *
  * Capabilities: no snapshot shared across sessions (each worker opens its own and they are checked to sit at
  * the same binlog position), the server does not keep our place in the binlog (retention must be checked on
@@ -9,6 +9,7 @@
  * foreign-key actions (ON DELETE CASCADE…) are not in the binlog.
  */
 import type { Engine } from '../engine.js';
+import { mysqlChangeSink } from './change-sink.js';
 import { mysqlChangeSource } from './change-source.js';
 import { withConnection } from './connection.js';
 import { databaseIdentity } from './database-identity.js';
@@ -35,5 +36,6 @@ export const mysqlEngine: Engine = {
   schemaSource: mysqlSchemaSource,
   snapshotSource: mysqlSnapshotSource,
   changeSource: mysqlChangeSource,
+  changeSink: mysqlChangeSink,
   sequences: mysqlSequences,
 };

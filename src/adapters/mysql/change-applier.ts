@@ -1,0 +1,319 @@
+/**
+ * Applies compacted change events to a MySQL/MariaDB database through one session: the original source in
+ * fall-back, with the semantics of the PostgreSQL applier (postgres/change-applier.ts).
+ *
+ * A transaction holds one or more chunks and ends with the watermark, so the database always holds exactly
+ * the events up to its watermark (kill -9 anywhere is safe). Each chunk is applied set-based per table; if a
+ * table's statements hit a duplicate key (a unique swap between rows, a key shifted onto one moved away later),
+ * the chunk is rolled back (the whole transaction for the first chunk, a savepoint for later ones) and that
+ * table's events are applied one by one in source order. If that fails too, the data really conflicts.
+ *
+ * MySQL cannot switch triggers off for a session (they are set aside for fall-back: source-triggers.ts), but
+ * foreign_key_checks = 0 keeps InnoDB from checking keys and from cascading: the target's stream already
+ * carries every row its own cascades changed. A deadlock or lock wait timeout rolls the transaction back and
+ * it is replayed from the chunks kept in memory, so the apply loop never sees one.
+ */
+import type mysql from 'mysql2/promise';
+import type { EventCounts, TableChanges } from '../../core/apply-batching.js';
+import { tableKey, type DataEvent } from '../../core/change-event.js';
+import type { Conn } from '../../core/connection.js';
+import { DbError, InternalError, UserError, VoyagerError } from '../../infra/errors.js';
+import { failpoint } from '../../infra/failpoints.js';
+import type { Logger } from '../../infra/logger.js';
+import { withRetry, type RetryPolicy } from '../../infra/retry.js';
+import type { AppliedState, ChangeSink } from '../engine.js';
+import { ensureEventMetadata, moveWatermark } from './apply-metadata.js';
+import { deleteMany, insertMany, oneEvent, pack, updateMany } from './apply-sql.js';
+import { identifiesRows, loadApplyTable, writable, type ApplyTable } from './apply-tables.js';
+import { connect, rows } from './connection.js';
+import { mapQueryError } from './errors.js';
+import { ValueError } from './values.js';
+
+export interface MySqlApplierOptions {
+  migrationUuid: string;
+  /** Which database this is, for messages. */
+  side: string;
+  log: Logger;
+}
+
+/** No FK checks or cascades, UTC, strict (a bad value fails; an explicit id 0 stays 0), rows committed by others seen at once. */
+const SESSION = [
+  'SET SESSION foreign_key_checks = 0',
+  "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'",
+  'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
+];
+
+/** A deadlock rolls back the whole transaction and a lock wait timeout what it holds after it is rolled back: replayed. */
+export const LOCK_CONFLICT_RETRY: RetryPolicy = {
+  maxAttempts: 6, // five replays: a lock that keeps being taken is another writer on the source, not bad luck
+  budgetMs: Infinity, // the attempts bound it (and each lock wait is innodb_lock_wait_timeout long)
+  baseDelayMs: 200, // a deadlock victim's rival commits within milliseconds
+  capDelayMs: 5000,
+  jitter: 0.2,
+};
+/** Chunks kept for a replay up to this many events; a bigger transaction resumes from the watermark instead. */
+const MAX_REPLAY_EVENTS = 200_000;
+
+const errnoOf = (e: unknown) => (e as { errno?: number }).errno;
+const isLockConflict = (e: unknown) => errnoOf(e) === 1213 || errnoOf(e) === 1205;
+/** Duplicate keys (SQLSTATE 23000: ER_DUP_ENTRY 1062 and friends): a different statement order may avoid them. */
+const isOrderSensitive = (e: unknown) => ((e as { sqlState?: string }).sqlState ?? '').startsWith('23');
+
+export class MySqlChangeApplier implements ChangeSink {
+  private readonly tables = new Map<string, ApplyTable>();
+  private inTransaction = false;
+  private closed = false;
+  private chunksInTransaction = 0;
+  private txnCounts = new Map<string, EventCounts>();
+  /** The open transaction's chunks, for a replay; undefined once too big to keep. */
+  private txnChunks: (readonly TableChanges[])[] | undefined = [];
+  private txnEvents = 0;
+  /** Tables whose set-based apply conflicted: how many later chunks still go one by one. */
+  private readonly orderedFor = new Map<string, number>();
+  applied: AppliedState;
+  /** Events applied one by one because set-based conflicted, and transactions replayed (logs and tests). */
+  fallbackEvents = 0;
+  replays = 0;
+
+  private constructor(
+    private readonly conn: mysql.Connection,
+    private readonly database: string,
+    private readonly o: MySqlApplierOptions,
+    applied: AppliedState,
+    private readonly maxStatementBytes: number,
+  ) {
+    this.applied = applied;
+  }
+
+  static async open(c: Conn, o: MySqlApplierOptions): Promise<MySqlChangeApplier> {
+    const conn = await connect(c, { sessionSetup: SESSION, multipleStatements: true });
+    try {
+      const applied = await ensureEventMetadata(conn, o.migrationUuid);
+      const [p] = await rows<{ p: string }>(conn, 'SELECT @@max_allowed_packet AS p');
+      // Statements stay well under the packet limit (at most 8 MiB: bigger gains nothing).
+      const maxBytes = Math.max(64 << 10, Math.min(8 << 20, Math.floor(Number(p.p) / 2)));
+      return new MySqlChangeApplier(conn, c.settings.database, o, applied, maxBytes);
+    } catch (e) {
+      conn.destroy();
+      throw e instanceof VoyagerError ? e : mapQueryError(e, `opening the apply session on the ${o.side} database`);
+    }
+  }
+
+  get openTransaction(): boolean {
+    return this.inTransaction;
+  }
+
+  private async table(c: TableChanges): Promise<ApplyTable> {
+    const k = tableKey(c.schema, c.table);
+    let t = this.tables.get(k);
+    if (!t) this.tables.set(k, (t = await loadApplyTable(this.conn, this.database, c.table)));
+    return t;
+  }
+
+  private async begin(): Promise<void> {
+    await this.conn.query('START TRANSACTION');
+    this.inTransaction = true;
+    this.chunksInTransaction = 0;
+    this.txnCounts = new Map();
+  }
+
+  async applyChunk(changes: readonly TableChanges[]): Promise<void> {
+    if (!this.inTransaction) {
+      this.txnChunks = [];
+      this.txnEvents = 0;
+    }
+    if (this.txnChunks) {
+      this.txnChunks.push(changes);
+      for (const c of changes) this.txnEvents += c.events.length;
+      if (this.txnEvents > MAX_REPLAY_EVENTS) this.txnChunks = undefined;
+    }
+    await this.replayingLockConflicts(async (replay) => {
+      if (replay) await this.replay(this.txnChunks!.slice(0, -1));
+      else if (!this.inTransaction) await this.begin();
+      await this.applyInTransaction(changes);
+    });
+    failpoint('apply.after-chunk');
+  }
+
+  private async replay(chunks: readonly (readonly TableChanges[])[]): Promise<void> {
+    this.replays++;
+    await this.begin();
+    for (const ch of chunks) await this.applyInTransaction(ch);
+  }
+
+  /** Run `work` (replay = false); after a deadlock or lock wait timeout, roll back, wait and run it again (replay = true). */
+  private async replayingLockConflicts(work: (replay: boolean) => Promise<void>): Promise<void> {
+    try {
+      await withRetry(async (attempt) => {
+        try {
+          await work(attempt > 1);
+        } catch (e) {
+          if (isLockConflict(e)) await this.abandon();
+          throw e;
+        }
+      }, {
+        policy: LOCK_CONFLICT_RETRY,
+        retryable: (e) => isLockConflict(e) && this.txnChunks !== undefined,
+        onRetry: (ev) => this.o.log.warn('lock conflict on the source; replaying the open transaction', {
+          side: this.o.side, errno: errnoOf(ev.error), attempt: ev.attempt, delayMs: Math.round(ev.delayMs), chunks: this.txnChunks?.length,
+        }),
+      });
+    } catch (e) {
+      if (!isLockConflict(e)) throw this.fail(e, `applying changes to the ${this.o.side} database`);
+      const what = `${errnoOf(e) === 1213 ? 'deadlock' : 'lock wait timeout'} applying changes to the ${this.o.side} database (${(e as Error).message})`;
+      if (!this.txnChunks) {
+        // Too big to replay from memory: the apply loop reconnects and resumes from the committed watermark.
+        throw new DbError('connect', `${what} in a transaction too large to replay from memory`, 'it resumes from the last committed change', undefined, e);
+      }
+      throw new DbError('conflict', `${what}, ${LOCK_CONFLICT_RETRY.maxAttempts} times in a row`,
+        'another session holds locks on the rows fall-back writes (the application must write to the target only); stop it and rerun', undefined, e);
+    }
+  }
+
+  /** One chunk inside the open transaction: set-based per table, a conflicting table again one by one. */
+  private async applyInTransaction(changes: readonly TableChanges[]): Promise<void> {
+    const savepoint = this.chunksInTransaction > 0;
+    const forced = new Set<string>();
+    const tables = new Map<TableChanges, ApplyTable>();
+    for (const c of changes) {
+      const t = await this.table(c);
+      tables.set(c, t);
+      const k = tableKey(c.schema, c.table);
+      if (c.orderedOnly || !identifiesRows(t, c.keyColumns) || (this.orderedFor.get(k) ?? 0) > 0) forced.add(k);
+    }
+    for (;;) {
+      if (savepoint) await this.conn.query('SAVEPOINT ybv_chunk');
+      let current: TableChanges | undefined;
+      try {
+        for (const c of changes) {
+          current = c;
+          if (forced.has(tableKey(c.schema, c.table))) await this.applyOrdered(tables.get(c)!, c);
+          else await this.applySetBased(tables.get(c)!, c);
+        }
+        current = undefined;
+        if (savepoint) await this.conn.query('RELEASE SAVEPOINT ybv_chunk');
+        break;
+      } catch (e) {
+        const k = current && tableKey(current.schema, current.table);
+        if (!current || !k || forced.has(k) || !isOrderSensitive(e)) throw this.fail(e, current ? `applying changes to table ${current.table}` : 'applying changes');
+        this.o.log.info('set-based apply hit a constraint; applying this table\'s events one by one in source order', {
+          table: current.table, errno: errnoOf(e), events: current.events.length,
+        });
+        forced.add(k);
+        // A table that conflicted once tends to again (hot unique values): stay ordered for a few chunks.
+        this.orderedFor.set(k, 8);
+        if (savepoint) {
+          await this.conn.query('ROLLBACK TO SAVEPOINT ybv_chunk');
+        } else {
+          await this.conn.query('ROLLBACK');
+          await this.conn.query('START TRANSACTION');
+        }
+      }
+    }
+    for (const [k, n] of this.orderedFor) {
+      if (n <= 1) this.orderedFor.delete(k);
+      else this.orderedFor.set(k, n - 1);
+    }
+    for (const c of changes) {
+      const name = tables.get(c)!.pgName;
+      const n = this.txnCounts.get(name) ?? { c: 0, u: 0, d: 0 };
+      this.txnCounts.set(name, { c: n.c + c.counts.c, u: n.u + c.counts.u, d: n.d + c.counts.d });
+    }
+    this.chunksInTransaction++;
+  }
+
+  /** Deletes, then updates, then inserts of one table: few round trips (the session takes several statements at once). */
+  private async applySetBased(t: ApplyTable, c: TableChanges): Promise<void> {
+    const max = this.maxStatementBytes;
+    const statements: string[] = [];
+    if (c.deletes.length) statements.push(...deleteMany(t, c.keyColumns, c.deletes, max));
+    for (const g of c.updates) {
+      const cols = writable(t, g.setColumns);
+      if (cols.length) statements.push(...updateMany(t, c.keyColumns, cols, g.rows, max));
+    }
+    for (const g of c.inserts) statements.push(...insertMany(t, writable(t, g.columns), g.rows, max));
+    for (const sql of pack('', statements, ';\n', '', max)) await this.conn.query(sql);
+  }
+
+  private async applyOrdered(t: ApplyTable, c: TableChanges): Promise<void> {
+    for (const e of c.events) {
+      const sql = oneEvent(t, Object.keys(e.key).sort(), e);
+      if (!sql) continue;
+      try {
+        await this.conn.query(sql);
+      } catch (err) {
+        throw this.fail(err, `applying change event vsn ${e.vsn} (${opName(e.op)}) to table ${c.table} in the ${this.o.side} database`);
+      }
+      this.fallbackEvents++;
+    }
+  }
+
+  /** The error to throw: lock conflicts unchanged (they are replayed), values MySQL cannot hold named, the rest mapped. */
+  private fail(e: unknown, what: string): unknown {
+    if (isLockConflict(e) || e instanceof VoyagerError) return e;
+    if (e instanceof ValueError) {
+      return new DbError('data', `${what}: ${e.message}`, 'the target holds a value MySQL cannot; fall-back stops at this change (see docs/mysql.md)', undefined, e);
+    }
+    return mapQueryError(e, what);
+  }
+
+  /** Commit the open group with the watermark (also alone, to move the watermark past a marker or empty transactions). */
+  async commit(watermark: number): Promise<void> {
+    if (watermark < this.applied.watermark) throw new InternalError(`watermark would move back from ${this.applied.watermark} to ${watermark}`);
+    if (!this.inTransaction && watermark === this.applied.watermark) return;
+    if (!this.inTransaction) this.txnChunks = [];
+    await this.replayingLockConflicts(async (replay) => {
+      if (replay) await this.replay(this.txnChunks!);
+      else if (!this.inTransaction) await this.begin();
+      let moved: boolean;
+      try {
+        moved = await moveWatermark(this.conn, this.o.migrationUuid, this.applied.watermark, watermark, this.txnCounts);
+      } catch (e) {
+        throw this.fail(e, 'recording the applied-changes watermark');
+      }
+      if (!moved) {
+        await this.rollback();
+        throw new UserError(
+          `the applied-changes watermark in the ${this.o.side} database is no longer ${this.applied.watermark}: another process is applying this migration's changes`,
+          'stop the other import (only one may run per migration) and rerun',
+          'conflict',
+        );
+      }
+      failpoint('apply.before-commit');
+      await this.conn.query('COMMIT');
+    });
+    this.inTransaction = false;
+    const totals = { ...this.applied.totals };
+    for (const n of this.txnCounts.values()) {
+      totals.c += n.c;
+      totals.u += n.u;
+      totals.d += n.d;
+    }
+    this.applied = { watermark, totals };
+    this.txnChunks = [];
+    failpoint('apply.after-commit');
+  }
+
+  /** After a lock conflict: the transaction is gone (or must go: a lock wait timeout rolls back only its statement). */
+  private async abandon(): Promise<void> {
+    this.inTransaction = false;
+    await this.conn.query('ROLLBACK').catch(() => undefined);
+  }
+
+  async rollback(): Promise<void> {
+    if (!this.inTransaction) return;
+    this.txnChunks = [];
+    await this.abandon();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.rollback();
+    await this.conn.end().catch(() => this.conn.destroy());
+  }
+}
+
+function opName(op: DataEvent['op']): string {
+  return op === 'c' ? 'insert' : op === 'u' ? 'update' : 'delete';
+}
