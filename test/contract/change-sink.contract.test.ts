@@ -43,7 +43,7 @@ forEachEngine('change sink', ({ name, rig: started, tmp }) => {
     } finally {
       await sink.close();
     }
-    assert.deepEqual(await db.rows(`SELECT id::text AS id, name FROM ${s}.items ORDER BY id`), [{ id: '1', name: 'uno' }, { id: '2', name: 'two' }]);
+    assert.deepEqual(await db.rows(`SELECT id, name FROM ${rig.sqlPrefix}items ORDER BY id`), [{ id: '1', name: 'uno' }, { id: '2', name: 'two' }]);
     const again = await sinks.open(db.conn, { migrationUuid: uuid, side: 'target', log: nullLogger });
     try {
       assert.equal(again.applied.watermark, 3, 'the watermark is in the database');

@@ -4,9 +4,11 @@
  * rendered under core/copy-text.ts's settings (UTC, ISO dates, hex bytea, shortest-exact floats), and the
  * apply session runs in UTC with a strict sql_mode, so each value is written exactly:
  *
- *   integers, DECIMAL, BIGINT UNSIGNED, FLOAT/DOUBLE   a numeric literal, never a quoted string: MySQL compares
- *                                                       a string with a number as doubles, so a key above 2^53 or
- *                                                       a DECIMAL(65,30) would match the wrong row
+ *   integers, DECIMAL, BIGINT UNSIGNED, FLOAT/DOUBLE   a numeric literal, never a quoted string: MySQL 8 compares
+ *                                                       a string with a number as doubles (its manual, "Type
+ *                                                       Conversion in Expression Evaluation"), so a key above 2^53
+ *                                                       or a DECIMAL(65,30) could match the wrong row (MariaDB
+ *                                                       compares them exactly)
  *   YEAR                                                a number (the string '0' would mean 2000, the number 0 is 0000)
  *   BIT(n)                                              a bit literal b'0101…': the same bits
  *   binary strings                                      the bytes of '\x…' (trailing zero bytes kept)
