@@ -83,27 +83,11 @@ export function grantStatements(account: string, missing: readonly { db: string;
 /** What the session may do: its own grants and those of the roles active at login (and the roles those hold). */
 async function grantLines(conn: mysql.Connection): Promise<string[]> {
   const show = async (sql: string) => (await rows<Record<string, string>>(conn, sql)).map((r) => String(Object.values(r)[0]));
+  // MariaDB's SHOW GRANTS already lists the privileges of the active role and of the roles it holds.
+  if ((await serverFlavor(conn)).flavor === 'mariadb') return show('SHOW GRANTS');
+  // MySQL 8 lists only that roles are granted: USING adds the active ones' privileges ('NONE' or `r1`@`%`,`r2`@`%`).
   const [{ role }] = await rows<{ role: string | null }>(conn, 'SELECT CURRENT_ROLE() AS role');
-  if ((await serverFlavor(conn)).flavor === 'mysql') {
-    // MySQL 8: 'NONE' or `r1`@`%`,`r2`@`%`; USING adds the active roles' privileges to the user's.
-    return show(role && role !== 'NONE' ? `SHOW GRANTS FOR CURRENT_USER() USING ${role}` : 'SHOW GRANTS');
-  }
-  // MariaDB: one active role (the default role at login), which may hold other roles.
-  const lines = await show('SHOW GRANTS');
-  const seen = new Set<string>();
-  const queue = role ? [role] : [];
-  while (queue.length) {
-    const r = queue.shift()!;
-    if (seen.has(r)) continue;
-    seen.add(r);
-    const own = await show(`SHOW GRANTS FOR \`${r.replace(/`/g, '``')}\``);
-    lines.push(...own);
-    for (const l of own) {
-      const m = /^GRANT `((?:[^`]|``)+)` TO /i.exec(l);
-      if (m) queue.push(m[1].replace(/``/g, '`'));
-    }
-  }
-  return lines;
+  return show(role && role !== 'NONE' ? `SHOW GRANTS FOR CURRENT_USER() USING ${role}` : 'SHOW GRANTS');
 }
 
 /** checkApply: every privilege fall-back needs on `database` and on the metadata database, at once. */
