@@ -79,7 +79,7 @@ test('checkApply names every missing GRANT at once; once they are run, that user
   assert.deepEqual(r, {
     ok: false,
     user: 'limited',
-    fix: `${PREFIX}GRANT UPDATE, DELETE, TRIGGER ON \`${db}\`.* TO 'limited'@'%'; GRANT CREATE, SELECT, INSERT, UPDATE, DELETE, DROP ON \`ybvoyager_metadata\`.* TO 'limited'@'%';`,
+    fix: `${PREFIX}GRANT UPDATE, DELETE, TRIGGER ON \`${db}\`.* TO 'limited'@'%'; GRANT ALL PRIVILEGES ON \`ybvoyager_metadata\`.* TO 'limited'@'%';`,
   });
   const uuid = '00000000-0000-4000-8000-0000000001f2';
   await assert.rejects(mysqlChangeSink.open(limited, { migrationUuid: uuid, side: 'source', log: nullLogger }), (e: unknown) => e instanceof DbError && e.kind === 'privilege');
@@ -112,6 +112,6 @@ test('checkApply counts privileges of the default role (and the roles it holds),
   await my.query(`SET DEFAULT ROLE NONE FOR 'viarole'@'%'`);
   const r = await mysqlChangeSink.checkApply(conn(db, 'viarole', 'pw2'));
   assert.equal(r.ok, false);
-  assert.match(r.fix ?? '', /GRANT INSERT, UPDATE, DELETE, TRIGGER ON `roles_\w+`\.\* TO 'viarole'@'%'; GRANT CREATE, .* ON `ybvoyager_metadata`/);
+  assert.match(r.fix ?? '', /GRANT INSERT, UPDATE, DELETE, TRIGGER ON `roles_\w+`\.\* TO 'viarole'@'%'; GRANT ALL PRIVILEGES ON `ybvoyager_metadata`/);
   assert.deepEqual(await mysqlChangeSink.checkApply(conn(db)), { ok: true, user: MYSQL_MIGRATION_USER, fix: undefined }, 'ALL PRIVILEGES ON *.*');
 });

@@ -97,7 +97,8 @@ export async function checkApplyPrivileges(conn: mysql.Connection, database: str
     const [{ u }] = await rows<{ u: string }>(conn, 'SELECT CURRENT_USER() AS u');
     const missing = [
       { db: database, privileges: missingOn(grants, database, MIGRATED_DB_PRIVILEGES) },
-      { db: METADATA_DB, privileges: missingOn(grants, METADATA_DB, METADATA_DB_PRIVILEGES) },
+      // The tool owns that database, so the fix grants all on it (docs/prepare-databases.md says the same).
+      { db: METADATA_DB, privileges: missingOn(grants, METADATA_DB, METADATA_DB_PRIVILEGES).length ? ['ALL PRIVILEGES'] : [] },
     ];
     const fix = grantStatements(accountName(u), missing);
     return fix ? { ok: false, fix: `run on the source as an administrator: ${fix}` } : { ok: true };
