@@ -15,19 +15,18 @@
  */
 import type mysql from 'mysql2/promise';
 import type { EventCounts, TableChanges } from '../../core/apply-batching.js';
-import { tableKey, type DataEvent } from '../../core/change-event.js';
+import { tableKey } from '../../core/change-event.js';
 import type { Conn } from '../../core/connection.js';
-import { DbError, InternalError, UserError, VoyagerError } from '../../infra/errors.js';
+import { InternalError, UserError, VoyagerError } from '../../infra/errors.js';
 import { failpoint } from '../../infra/failpoints.js';
 import type { Logger } from '../../infra/logger.js';
-import { withRetry, type RetryPolicy } from '../../infra/retry.js';
 import type { AppliedState, ChangeSink } from '../engine.js';
 import { ensureEventMetadata, moveWatermark } from './apply-metadata.js';
-import { deleteMany, insertMany, oneEvent, pack, updateMany } from './apply-sql.js';
-import { identifiesRows, loadApplyTable, writable, type ApplyTable } from './apply-tables.js';
+import { applyError, applyOrdered, applySetBased } from './apply-statements.js';
+import { identifiesRows, loadApplyTable, type ApplyTable } from './apply-tables.js';
 import { connect, rows } from './connection.js';
 import { mapQueryError } from './errors.js';
-import { ValueError } from './values.js';
+import { errnoOf, replayingLockConflicts } from './lock-conflicts.js';
 
 export interface MySqlApplierOptions {
   migrationUuid: string;
@@ -43,19 +42,9 @@ const SESSION = [
   'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
 ];
 
-/** A deadlock rolls back the whole transaction and a lock wait timeout what it holds after it is rolled back: replayed. */
-export const LOCK_CONFLICT_RETRY: RetryPolicy = {
-  maxAttempts: 6, // five replays: a lock that keeps being taken is another writer on the source, not bad luck
-  budgetMs: Infinity, // the attempts bound it (and each lock wait is innodb_lock_wait_timeout long)
-  baseDelayMs: 200, // a deadlock victim's rival commits within milliseconds
-  capDelayMs: 5000,
-  jitter: 0.2,
-};
 /** Chunks kept for a replay up to this many events; a bigger transaction resumes from the watermark instead. */
 const MAX_REPLAY_EVENTS = 200_000;
 
-const errnoOf = (e: unknown) => (e as { errno?: number }).errno;
-const isLockConflict = (e: unknown) => errnoOf(e) === 1213 || errnoOf(e) === 1205;
 /** Duplicate keys (SQLSTATE 23000: ER_DUP_ENTRY 1062 and friends): a different statement order may avoid them. */
 const isOrderSensitive = (e: unknown) => ((e as { sqlState?: string }).sqlState ?? '').startsWith('23');
 
@@ -141,33 +130,15 @@ export class MySqlChangeApplier implements ChangeSink {
     for (const ch of chunks) await this.applyInTransaction(ch);
   }
 
-  /** Run `work` (replay = false); after a deadlock or lock wait timeout, roll back, wait and run it again (replay = true). */
-  private async replayingLockConflicts(work: (replay: boolean) => Promise<void>): Promise<void> {
-    try {
-      await withRetry(async (attempt) => {
-        try {
-          await work(attempt > 1);
-        } catch (e) {
-          if (isLockConflict(e)) await this.abandon();
-          throw e;
-        }
-      }, {
-        policy: LOCK_CONFLICT_RETRY,
-        retryable: (e) => isLockConflict(e) && this.txnChunks !== undefined,
-        onRetry: (ev) => this.o.log.warn('lock conflict on the source; replaying the open transaction', {
-          side: this.o.side, errno: errnoOf(ev.error), attempt: ev.attempt, delayMs: Math.round(ev.delayMs), chunks: this.txnChunks?.length,
-        }),
-      });
-    } catch (e) {
-      if (!isLockConflict(e)) throw this.fail(e, `applying changes to the ${this.o.side} database`);
-      const what = `${errnoOf(e) === 1213 ? 'deadlock' : 'lock wait timeout'} applying changes to the ${this.o.side} database (${(e as Error).message})`;
-      if (!this.txnChunks) {
-        // Too big to replay from memory: the apply loop reconnects and resumes from the committed watermark.
-        throw new DbError('connect', `${what} in a transaction too large to replay from memory`, 'it resumes from the last committed change', undefined, e);
-      }
-      throw new DbError('conflict', `${what}, ${LOCK_CONFLICT_RETRY.maxAttempts} times in a row`,
-        'another session holds locks on the rows fall-back writes (the application must write to the target only); stop it and rerun', undefined, e);
-    }
+  /** `work`, replayed in a new transaction after a deadlock or lock wait timeout (lock-conflicts.ts). */
+  private replayingLockConflicts(work: (replay: boolean) => Promise<void>): Promise<void> {
+    return replayingLockConflicts(work, {
+      abandon: () => this.abandon(),
+      replayable: () => this.txnChunks !== undefined,
+      fail: (e) => applyError(e, `applying changes to the ${this.o.side} database`),
+      side: this.o.side,
+      log: this.o.log,
+    });
   }
 
   /** One chunk inside the open transaction: set-based per table, a conflicting table again one by one. */
@@ -187,15 +158,15 @@ export class MySqlChangeApplier implements ChangeSink {
       try {
         for (const c of changes) {
           current = c;
-          if (forced.has(tableKey(c.schema, c.table))) await this.applyOrdered(tables.get(c)!, c);
-          else await this.applySetBased(tables.get(c)!, c);
+          if (forced.has(tableKey(c.schema, c.table))) this.fallbackEvents += await applyOrdered(this.conn, tables.get(c)!, c, this.o.side);
+          else await applySetBased(this.conn, tables.get(c)!, c, this.maxStatementBytes);
         }
         current = undefined;
         if (savepoint) await this.conn.query('RELEASE SAVEPOINT ybv_chunk');
         break;
       } catch (e) {
         const k = current && tableKey(current.schema, current.table);
-        if (!current || !k || forced.has(k) || !isOrderSensitive(e)) throw this.fail(e, current ? `applying changes to table ${current.table}` : 'applying changes');
+        if (!current || !k || forced.has(k) || !isOrderSensitive(e)) throw applyError(e, current ? `applying changes to table ${current.table}` : 'applying changes');
         this.o.log.info('set-based apply hit a constraint; applying this table\'s events one by one in source order', {
           table: current.table, errno: errnoOf(e), events: current.events.length,
         });
@@ -222,41 +193,6 @@ export class MySqlChangeApplier implements ChangeSink {
     this.chunksInTransaction++;
   }
 
-  /** Deletes, then updates, then inserts of one table: few round trips (the session takes several statements at once). */
-  private async applySetBased(t: ApplyTable, c: TableChanges): Promise<void> {
-    const max = this.maxStatementBytes;
-    const statements: string[] = [];
-    if (c.deletes.length) statements.push(...deleteMany(t, c.keyColumns, c.deletes, max));
-    for (const g of c.updates) {
-      const cols = writable(t, g.setColumns);
-      if (cols.length) statements.push(...updateMany(t, c.keyColumns, cols, g.rows, max));
-    }
-    for (const g of c.inserts) statements.push(...insertMany(t, writable(t, g.columns), g.rows, max));
-    for (const sql of pack('', statements, ';\n', '', max)) await this.conn.query(sql);
-  }
-
-  private async applyOrdered(t: ApplyTable, c: TableChanges): Promise<void> {
-    for (const e of c.events) {
-      const sql = oneEvent(t, Object.keys(e.key).sort(), e);
-      if (!sql) continue;
-      try {
-        await this.conn.query(sql);
-      } catch (err) {
-        throw this.fail(err, `applying change event vsn ${e.vsn} (${opName(e.op)}) to table ${c.table} in the ${this.o.side} database`);
-      }
-      this.fallbackEvents++;
-    }
-  }
-
-  /** The error to throw: lock conflicts unchanged (they are replayed), values MySQL cannot hold named, the rest mapped. */
-  private fail(e: unknown, what: string): unknown {
-    if (isLockConflict(e) || e instanceof VoyagerError) return e;
-    if (e instanceof ValueError) {
-      return new DbError('data', `${what}: ${e.message}`, 'the target holds a value MySQL cannot; fall-back stops at this change (see docs/mysql.md)', undefined, e);
-    }
-    return mapQueryError(e, what);
-  }
-
   /** Commit the open group with the watermark (also alone, to move the watermark past a marker or empty transactions). */
   async commit(watermark: number): Promise<void> {
     if (watermark < this.applied.watermark) throw new InternalError(`watermark would move back from ${this.applied.watermark} to ${watermark}`);
@@ -269,7 +205,7 @@ export class MySqlChangeApplier implements ChangeSink {
       try {
         moved = await moveWatermark(this.conn, this.o.migrationUuid, this.applied.watermark, watermark, this.txnCounts);
       } catch (e) {
-        throw this.fail(e, 'recording the applied-changes watermark');
+        throw applyError(e, 'recording the applied-changes watermark');
       }
       if (!moved) {
         await this.rollback();
@@ -312,8 +248,4 @@ export class MySqlChangeApplier implements ChangeSink {
     await this.rollback();
     await this.conn.end().catch(() => this.conn.destroy());
   }
-}
-
-function opName(op: DataEvent['op']): string {
-  return op === 'c' ? 'insert' : op === 'u' ? 'update' : 'delete';
 }
