@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { FIX_PREFIX } from '../../src/adapters/mysql/apply-privileges.js';
 import { MySqlChangeApplier } from '../../src/adapters/mysql/change-applier.js';
 import { mysqlChangeSink } from '../../src/adapters/mysql/change-sink.js';
 import { ChunkCompactor } from '../../src/core/apply-batching.js';
@@ -68,7 +69,7 @@ test('a lock wait timeout: the open transaction (earlier chunks too) is rolled b
   assert.deepEqual(await my.query('SELECT id FROM other', [], db), [{ id: 1 }], 'the earlier chunk was replayed once, not lost or doubled');
 });
 
-const PREFIX = 'run on the source as an administrator: ';
+const PREFIX = FIX_PREFIX;
 
 test('checkApply names every missing GRANT at once; once they are run, that user can apply and clean up', async () => {
   const db = await my.createDatabase('grants');
@@ -79,7 +80,7 @@ test('checkApply names every missing GRANT at once; once they are run, that user
   assert.deepEqual(r, {
     ok: false,
     user: 'limited',
-    fix: `${PREFIX}GRANT UPDATE, DELETE, TRIGGER ON \`${db}\`.* TO 'limited'@'%'; GRANT ALL PRIVILEGES ON \`ybvoyager_metadata\`.* TO 'limited'@'%';`,
+    fix: `${PREFIX}GRANT UPDATE, DELETE ON \`${db}\`.* TO 'limited'@'%'; GRANT ALL PRIVILEGES ON \`ybvoyager_metadata\`.* TO 'limited'@'%'; GRANT TRIGGER ON \`${db}\`.* TO 'limited'@'%';`,
   });
   const uuid = '00000000-0000-4000-8000-0000000001f2';
   await assert.rejects(mysqlChangeSink.open(limited, { migrationUuid: uuid, side: 'source', log: nullLogger }), (e: unknown) => e instanceof DbError && e.kind === 'privilege');
@@ -112,6 +113,6 @@ test('checkApply counts privileges of the default role (and the roles it holds),
   await my.query(`SET DEFAULT ROLE NONE FOR 'viarole'@'%'`);
   const r = await mysqlChangeSink.checkApply(conn(db, 'viarole', 'pw2'));
   assert.equal(r.ok, false);
-  assert.match(r.fix ?? '', /GRANT INSERT, UPDATE, DELETE, TRIGGER ON `roles_\w+`\.\* TO 'viarole'@'%'; GRANT ALL PRIVILEGES ON `ybvoyager_metadata`/);
+  assert.match(r.fix ?? '', /GRANT INSERT, UPDATE, DELETE ON `roles_\w+`\.\* TO 'viarole'@'%'; GRANT ALL PRIVILEGES ON `ybvoyager_metadata`\.\* TO 'viarole'@'%'; GRANT TRIGGER ON `roles_\w+`/);
   assert.deepEqual(await mysqlChangeSink.checkApply(conn(db)), { ok: true, user: MYSQL_MIGRATION_USER, fix: undefined }, 'ALL PRIVILEGES ON *.*');
 });

@@ -1,8 +1,7 @@
-/** Fall-back onto MySQL, pure parts: PostgreSQL COPY text → the value written into a MySQL column, and the grants check. */
+/** Fall-back onto MySQL, pure parts: PostgreSQL COPY text → the value written into a MySQL column, and statement packing. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mysql from 'mysql2/promise';
-import { accountName, grantStatements, missingOn, parseGrants } from '../../src/adapters/mysql/apply-privileges.js';
 import { pack } from '../../src/adapters/mysql/apply-sql.js';
 import { ValueError } from '../../src/adapters/mysql/values.js';
 import { SqlLiteral, toMySqlValue, writeKindOf, type WriteColumn } from '../../src/adapters/mysql/write-values.js';
@@ -84,27 +83,4 @@ test('statements are packed under the byte limit, an oversized item alone', () =
   assert.deepEqual(pack('D (', ['1', '2', '3'], ', ', ')', 9), ['D (1, 2)', 'D (3)']);
   assert.deepEqual(pack('', ['x'.repeat(20), 'y'], ';', '', 10), ['x'.repeat(20), 'y']);
   assert.deepEqual(pack('', [], ';', '', 10), []);
-});
-
-test('grants: global, database and wildcard grants count; partial revokes take away; the fix names only what is missing', () => {
-  const grants = parseGrants([
-    "GRANT USAGE ON *.* TO `app`@`%` IDENTIFIED BY PASSWORD '*AB'",
-    'GRANT SELECT, INSERT, UPDATE ON `shop`.* TO `app`@`%`',
-    'GRANT DELETE ON `sh\\_p`.* TO `app`@`%`',
-    'GRANT ALL PRIVILEGES ON `ybvoyager%`.* TO `app`@`%` WITH GRANT OPTION',
-    'GRANT SELECT (a, b) ON `shop`.`t` TO `app`@`%`',
-    'GRANT TRIGGER ON `shop`.`t` TO `app`@`%`',
-  ]);
-  assert.deepEqual(missingOn(grants, 'shop', ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRIGGER']), ['DELETE', 'TRIGGER'], 'table grants do not count; sh\\_p is not shop');
-  assert.deepEqual(missingOn(grants, 'sh_p', ['DELETE']), []);
-  assert.deepEqual(missingOn(grants, 'ybvoyager_metadata', ['CREATE', 'DROP']), []);
-  const global = parseGrants(['GRANT SELECT, INSERT, UPDATE, DELETE ON *.* TO `u`@`localhost`', 'REVOKE DELETE ON `shop`.* FROM `u`@`localhost`']);
-  assert.deepEqual(missingOn(global, 'shop', ['SELECT', 'DELETE']), ['DELETE'], 'a partial revoke wins over the global grant');
-  assert.deepEqual(missingOn(global, 'other', ['SELECT', 'DELETE']), []);
-  assert.deepEqual(missingOn(parseGrants(['GRANT ALL ON *.* TO `r`']), 'x', ['TRIGGER']), []);
-  assert.equal(accountName("o'k@10.0.%"), "'o\\'k'@'10.0.%'");
-  assert.equal(
-    grantStatements("'u'@'%'", [{ db: 'shop', privileges: ['DELETE', 'TRIGGER'] }, { db: 'ybvoyager_metadata', privileges: [] }]),
-    "GRANT DELETE, TRIGGER ON `shop`.* TO 'u'@'%';",
-  );
 });

@@ -3,7 +3,7 @@
  * change-applier.ts with the watermark in the same transaction. The bookkeeping lives in the metadata
  * database (metadata-db.ts); counts are reported under the names PostgreSQL gives the tables (schema
  * `public`, lower-cased), like every other report of this engine. The source's triggers cannot be switched
- * off per session: they are set aside for the fall-back by source-triggers.ts.
+ * off per session: they are set aside for the fall-back and put back after it (source-triggers.ts).
  */
 import type { ChangeSinkFactory } from '../engine.js';
 import { checkApplyPrivileges } from './apply-privileges.js';
@@ -12,6 +12,7 @@ import { MySqlChangeApplier } from './change-applier.js';
 import { rows, withConnection } from './connection.js';
 import { mapQueryError } from './errors.js';
 import { METADATA_DB } from './metadata-db.js';
+import { restoreTriggers, suspendTriggers } from './source-triggers.js';
 
 export const mysqlChangeSink: ChangeSinkFactory = {
   async checkApply(c) {
@@ -26,6 +27,10 @@ export const mysqlChangeSink: ChangeSinkFactory = {
   importedCounts: (c, migrationUuid) => withConnection(c, (conn) => readImportedEventCounts(conn, migrationUuid)),
 
   appliedWatermark: (c, migrationUuid) => withConnection(c, async (conn) => (await readAppliedState(conn, migrationUuid))?.watermark),
+
+  // The source's triggers cannot be switched off per session: set aside before the first change, put back after.
+  suspendTriggers,
+  restoreTriggers,
 
   async dropMetadata(c) {
     return withConnection(c, async (conn) => {
