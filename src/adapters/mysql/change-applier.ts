@@ -17,7 +17,7 @@ import type mysql from 'mysql2/promise';
 import type { EventCounts, TableChanges } from '../../core/apply-batching.js';
 import { tableKey } from '../../core/change-event.js';
 import type { Conn } from '../../core/connection.js';
-import { InternalError, UserError, VoyagerError } from '../../infra/errors.js';
+import { InternalError, VoyagerError } from '../../infra/errors.js';
 import { failpoint } from '../../infra/failpoints.js';
 import type { Logger } from '../../infra/logger.js';
 import type { AppliedState, ChangeSink } from '../engine.js';
@@ -27,6 +27,7 @@ import { identifiesRows, loadApplyTable, type ApplyTable } from './apply-tables.
 import { connect, rows } from './connection.js';
 import { mapQueryError } from './errors.js';
 import { errnoOf, replayingLockConflicts } from './lock-conflicts.js';
+import { watermarkConflict } from '../watermark-conflict.js';
 
 export interface MySqlApplierOptions {
   migrationUuid: string;
@@ -209,11 +210,7 @@ export class MySqlChangeApplier implements ChangeSink {
       }
       if (!moved) {
         await this.rollback();
-        throw new UserError(
-          `the applied-changes watermark in the ${this.o.side} database is no longer ${this.applied.watermark}: another process is applying this migration's changes`,
-          'stop the other import (only one may run per migration) and rerun',
-          'conflict',
-        );
+        throw watermarkConflict(this.o.side, this.applied.watermark);
       }
       failpoint('apply.before-commit');
       await this.conn.query('COMMIT');

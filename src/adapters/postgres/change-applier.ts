@@ -25,6 +25,7 @@ import { deleteActionStatements, loadDeleteActions, type ForeignKeyAction } from
 import { grantHint } from './replication-role.js';
 import { deleteMany, rowsByKeysSql, withKeyArrays, identifiesRows, insertMany, loadTableInfo, oneEvent, settable, updateMany, writable, type TableInfo } from './change-sql.js';
 import { ensureEventMetadata, readAppliedState, watermarkStatement, type AppliedState, type TableCountDelta } from './event-metadata.js';
+import { watermarkConflict } from '../watermark-conflict.js';
 
 export interface ChangeApplierOptions {
   migrationUuid: string;
@@ -224,11 +225,7 @@ export class ChangeApplier {
     const r = await this.query(watermarkStatement(this.o.migrationUuid, this.applied.watermark, watermark, deltas));
     if (Number(r.rows[0]?.moved) !== 1) {
       await this.rollback();
-      throw new UserError(
-        `the applied-changes watermark in the ${this.o.side} database is no longer ${this.applied.watermark}: another process is applying this migration's changes`,
-        'stop the other import (only one may run per migration) and rerun',
-        'conflict',
-      );
+      throw watermarkConflict(this.o.side, this.applied.watermark);
     }
     failpoint('apply.before-commit');
     await this.query('COMMIT');
