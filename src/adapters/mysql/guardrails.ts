@@ -6,6 +6,7 @@
 import type mysql from 'mysql2/promise';
 import { rows } from './connection.js';
 import { serverFlavor } from './database-identity.js';
+import { hasGlobal, readGrants } from './grants.js';
 
 /** Shorter retention than this fails the check: a migration's streaming phase lasts days. */
 export const MIN_BINLOG_RETENTION_SECONDS = 24 * 3600;
@@ -59,14 +60,10 @@ function retentionSeconds(v: Map<string, string>): number | undefined {
 }
 
 async function privilegeProblems(conn: mysql.Connection): Promise<string[]> {
-  const grants = (await rows<Record<string, string>>(conn, 'SHOW GRANTS')).map((r) => Object.values(r)[0]).join('\n');
-  const [who] = await rows<{ u: string }>(conn, 'SELECT CURRENT_USER() AS u');
-  const user = who.u.replace(/^(.*)@(.*)$/, "'$1'@'$2'");
-  const global = grants.split('\n').filter((g) => / ON \*\.\* TO /i.test(g));
-  if (global.some((g) => /GRANT ALL PRIVILEGES ON \*\.\*/i.test(g))) return [];
-  const has = (p: RegExp) => global.some((g) => p.test(g));
+  const g = await readGrants(conn);
+  const hasAny = (...privileges: string[]) => privileges.some((p) => hasGlobal(g, p));
   const problems: string[] = [];
-  if (!has(/REPLICATION SLAVE|REPLICATION REPLICA/i)) problems.push(`the migration user may not read the binary log: GRANT REPLICATION SLAVE ON *.* TO ${user}`);
-  if (!has(/REPLICATION CLIENT|BINLOG MONITOR|SUPER/i)) problems.push(`the migration user may not read binary log positions: GRANT REPLICATION CLIENT ON *.* TO ${user}`);
+  if (!hasAny('REPLICATION SLAVE', 'REPLICATION REPLICA')) problems.push(`the migration user may not read the binary log: GRANT REPLICATION SLAVE ON *.* TO ${g.user}`);
+  if (!hasAny('REPLICATION CLIENT', 'BINLOG MONITOR', 'SUPER')) problems.push(`the migration user may not read binary log positions: GRANT REPLICATION CLIENT ON *.* TO ${g.user}`);
   return problems;
 }
