@@ -306,7 +306,7 @@ export interface CaptureStream {
 }
 
 export interface ChangeSinkFactory {
-  /** Can this user apply changes here without firing triggers and FK checks? Otherwise what to run. */
+  /** Can this user apply the changes here the way the sink does (PostgreSQL: without firing triggers and FK checks)? Otherwise the GRANTs to run. */
   checkApply(c: Conn): Promise<{ ok: boolean; user: string; fix?: string }>;
   /** applyForeignKeyActions: the stream comes from an engine whose stream lacks cascaded rows (capabilities.cascadesInStream false). */
   open(c: Conn, o: { migrationUuid: string; side: 'source' | 'target'; log: Logger; applyForeignKeyActions?: boolean }): Promise<ChangeSink>;

@@ -3,7 +3,7 @@
  * during snapshot and streaming; both processes are killed with kill -9 while streaming; cutover to target with
  * fall-back; the application writes on PostgreSQL (inserts with the restored identities, updates, deletes that
  * cascade there, every type of the matrix rewritten and copied); both fall-back processes are killed and
- * restarted with the commands they printed; MariaDB follows row by row while its trigger does not fire for the
+ * restarted with the commands they printed (the importer killed again inside the cutover to source); MariaDB follows row by row while its trigger does not fire for the
  * applied changes; cutover to source puts the trigger back exactly and moves every AUTO_INCREMENT past the
  * target's ids; the application writes on MariaDB again (the trigger fires, no duplicate key); end migration
  * leaves nothing behind on either side.
@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { cliSession, cutoverStatus, poll, printedRestart, assertNothingLeft } from '../helpers/live-rig.js';
+import { runCli } from '../helpers/cli.js';
+import { assertNothingLeft, cliSession, cutoverStatus, poll, printedRestart } from '../helpers/live-rig.js';
 import { MariaDbServer, MYSQL_MIGRATION_PASSWORD } from '../helpers/mariadb-server.js';
 import { SCHEMA, sideBySide, TABLE_COLUMNS, TY_VALUES, workStep, type MigrationPair } from '../helpers/mysql-app.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
@@ -159,7 +160,8 @@ test('MariaDB → PostgreSQL → back: live migration, fall-back under kill -9, 
   await importer.kill9();
   await exporter.kill9();
   const fbExporter = start(restartExport);
-  const fbImporter = start(restartImport);
+  // At the cutover to source it dies after restoring the AUTO_INCREMENT counters, before the triggers are back.
+  const fbImporter = start(restartImport, { YB_VOYAGER_FAILPOINTS: 'cutover.importer.after-sequences' });
   await fbExporter.waitForLine(/streaming changes from the target/, { timeoutMs: 120_000 });
   await onTarget("INSERT INTO public.orders (customer, amount) VALUES ('after-restart', 3)");
   await waitEqual('MariaDB to follow the target row by row');
@@ -170,7 +172,10 @@ test('MariaDB → PostgreSQL → back: live migration, fall-back under kill -9, 
 
   // ---- cutover to source: triggers back exactly, AUTO_INCREMENT beyond every target id
   await cli(['initiate', 'cutover', 'to', 'source', '--export-dir', dir]);
-  const [e2, i2] = await Promise.all([fbExporter.wait(), fbImporter.wait()]);
+  assert.equal((await fbImporter.wait()).signal, 'SIGKILL', 'import data to source died at its failpoint');
+  assert.equal(await status('target → source'), 'INITIATED');
+  assert.deepEqual(await triggers(), [], 'the triggers are still set aside after that crash');
+  const [e2, i2] = await Promise.all([fbExporter.wait(), start(restartImport).wait()]);
   assert.equal(e2.code, 0, e2.stderr);
   assert.equal(i2.code, 0, i2.stderr);
   assert.match(i2.stdout, /recreated 2 trigger\(s\) on the source/);
@@ -202,4 +207,41 @@ test('MariaDB → PostgreSQL → back: live migration, fall-back under kill -9, 
   const orders = report.filter((r) => r.table_name === '"public"."orders"');
   assert.ok(orders.find((r) => r.db_type === 'target')!.exported_inserts >= 51, 'the target\'s inserts are reported as exported');
   assert.ok(orders.find((r) => r.db_type === 'source')!.imported_inserts >= 51, 'and as imported into the source');
+});
+
+test('a source user without the fall-back privileges: export data warns, cutover with fall-back is refused naming the GRANTs', { timeout: 180_000 }, async () => {
+  const { mariadb, pg } = pair;
+  const db = await mariadb.createDatabase('narrow');
+  const tdb = await pg.createDatabase('narrow');
+  await mariadb.query('CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL)', [], db);
+  await mariadb.query('INSERT INTO t VALUES (1, 1), (2, 2)', [], db);
+  // What prepare-databases.md asks for the forward migration only.
+  const user = 'ybv_forward_only';
+  const password = 'Fwd#Only!42';
+  for (const host of ['%', 'localhost']) {
+    await mariadb.query('CREATE USER ?@? IDENTIFIED BY ?', [user, host, password]);
+    await mariadb.query(`GRANT SELECT, SHOW VIEW, TRIGGER ON \`${db}\`.* TO ?@?`, [user, host]);
+    await mariadb.query('GRANT REPLICATION SLAVE, REPLICATION CLIENT, RELOAD ON *.* TO ?@?', [user, host]);
+    await mariadb.query('GRANT SELECT ON mysql.proc TO ?@?', [user, host]);
+  }
+  const narrowDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-e2e-mysql-narrow-'));
+  try {
+    const srcFlags = ['--export-dir', narrowDir, ...mariadb.flags(db).map((f) => (f === 'ybvoyager' ? user : f))];
+    const asNarrow = { SOURCE_DB_PASSWORD: password };
+    assert.equal((await start(['export', 'schema', ...srcFlags], asNarrow).wait()).code, 0);
+    await cli(['import', 'schema', '--export-dir', narrowDir, ...pg.flags('target', tdb)]);
+    const exporter = start(['export', 'data', 'from', 'source', ...srcFlags, '--export-type', 'snapshot-and-changes', '--disable-pb', 'true'], asNarrow);
+    await exporter.waitForLine(/streaming changes/, { timeoutMs: 120_000 });
+    assert.match(exporter.stderr(), /WARNING: the source user '.*' cannot apply the fall-back stream .*GRANT INSERT, UPDATE, DELETE ON `narrow_\w+`\.\*/);
+
+    const refused = await runCli(['initiate', 'cutover', 'to', 'target', '--export-dir', narrowDir, '--prepare-for-fall-back', 'true'], { env });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /cannot apply the fall-back stream/);
+    assert.match(refused.stderr, /GRANT INSERT, UPDATE, DELETE ON `narrow_\w+`\.\*/);
+    assert.match(refused.stderr, /ybvoyager_metadata/);
+    assert.equal(await cutoverStatus(cli, narrowDir, 'source → target'), 'NOT_INITIATED', 'nothing was requested');
+    await exporter.stop('SIGTERM');
+  } finally {
+    fs.rmSync(narrowDir, { recursive: true, force: true });
+  }
 });

@@ -29,7 +29,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   const caps = ctx.state.getJson<FallBackCapability>(FALL_BACK_CAPABILITY_KEY);
   if (fallBack && caps && caps.canDisableTriggers === false) {
     throw new UserError(
-      `the source user '${caps.user}' cannot apply the fall-back stream without firing triggers and foreign-key checks`,
+      `the source user '${caps.user}' cannot apply the fall-back stream: it lacks privileges (export data from source checked them)`,
       `${caps.fix ?? 'grant the privilege docs/prepare-databases.md names'}; then initiate the cutover again`,
       'privilege',
     );
