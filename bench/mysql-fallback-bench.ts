@@ -106,7 +106,7 @@ try {
   await importer.waitForLine(/applying the streamed changes/, { timeoutMs: 600_000 });
   await cli(['initiate', 'cutover', 'to', 'target', '--export-dir', dir, '--prepare-for-fall-back', 'true']);
   await importer.waitForLine(/streaming changes from the target/, { timeoutMs: 600_000 });
-  await exporter.waitForLine(/applying the streamed changes/, { timeoutMs: 600_000 });
+  await exporter.waitForLine(/importing the target's changes to the source/, { timeoutMs: 600_000 });
   rss.watch('export data from target', importer.pid);
   rss.watch('import data to source', exporter.pid);
   const app = await target.connectAdmin(targetDb);
