@@ -18,6 +18,7 @@
  */
 import type { EventCounts, TableChanges } from '../core/apply-batching.js';
 import type { DataEvent } from '../core/change-event.js';
+import type { CopyFormat } from '../core/copy-binary.js';
 import type { Conn, DbIdentity } from '../core/connection.js';
 import type { SequenceValue } from '../core/cutover.js';
 import type { DataLineSink } from '../core/json-line.js';
@@ -166,6 +167,11 @@ export interface SourceTable extends TableRef {
   /** Physical tables read (a partitioned table's leaves; a plain table itself). */
   readonly leaves: readonly TableRef[];
   readonly estimatedRows: number;
+  /**
+   * 'binary': the engine's readers write this table's chunks in PostgreSQL's binary COPY format (a PostgreSQL
+   * source whose columns all have built-in types with an OID-free binary form). Absent: COPY text.
+   */
+  readonly copyFormat?: CopyFormat;
 }
 
 export interface TableSelection {
@@ -212,11 +218,11 @@ export interface SnapshotHandle {
 
 export interface SnapshotReader {
   /**
-   * Copy one chunk into `file` as PostgreSQL COPY text: written to a temp name, fsynced, renamed. `onRows`
-   * reports progress as data arrives: rows, and the bytes of COPY text written with them (progress is
-   * measured by bytes when the engine reports them).
+   * Copy one chunk into `file` as PostgreSQL COPY text (or binary, for a table whose copyFormat says so):
+   * written to a temp name, fsynced, renamed. `onRows` reports progress as data arrives: rows, and the bytes
+   * written with them (progress is measured by bytes when the engine reports them).
    */
-  copy(chunk: ChunkRange, columns: readonly string[], file: string, onRows: (rows: number, bytes?: number) => void, signal: AbortSignal): Promise<{ rows: number; bytes: number }>;
+  copy(chunk: ChunkRange, columns: readonly string[], file: string, onRows: (rows: number, bytes?: number) => void, signal: AbortSignal, format?: CopyFormat): Promise<{ rows: number; bytes: number }>;
   close(): Promise<void>;
 }
 
@@ -236,6 +242,8 @@ export interface SnapshotTargetAdmin {
   ensureMetadata(): Promise<void>;
   /** One problem per table the target lacks (or whose columns differ). */
   missingTables(tables: readonly (TableRef & { columns: readonly string[] })[]): Promise<string[]>;
+  /** The target's type of each named column, per table, in the source catalog's spelling (PostgreSQL: format_type). */
+  columnTypes(tables: readonly (TableRef & { columns: readonly string[] })[]): Promise<string[][]>;
   nonEmptyTables<T extends TableRef>(tables: readonly T[]): Promise<T[]>;
   truncate(tables: readonly TableRef[]): Promise<void>;
   importedByFile(migrationUuid: string): Promise<Map<string, FileImportState>>;
@@ -251,6 +259,13 @@ export interface BatchToLoad extends TableRef {
   readonly columns: readonly string[];
   /** Line of the file where the batch starts (messages). */
   readonly firstLine: number;
+  /** The data's format (default text). */
+  readonly format?: CopyFormat;
+  /**
+   * Binary data whose columns have other types on the target: the source's types (loaded into a staging table
+   * of those) and the target's (each value then converted through its text form, as a COPY text would).
+   */
+  readonly stage?: { readonly sourceTypes: readonly string[]; readonly targetTypes: readonly string[] };
 }
 
 export interface BatchLoader {

@@ -12,6 +12,7 @@
  * A chunk is recorded 'done' only after its file is complete, fsynced and renamed to its final name: an
  * importer may take it from that moment on.
  */
+import type { CopyFormat } from '../core/copy-binary.js';
 import type { StateStore } from './state-store.js';
 
 export type ExportType = 'snapshot-only' | 'snapshot-and-changes';
@@ -29,6 +30,8 @@ export interface ExportedTable {
   leaves: { schema: string; table: string }[];
   estimatedRows: number;
   chunks: number;
+  /** The chunk files' format; absent: COPY text (also every export dir written before binary chunks existed). */
+  format?: CopyFormat;
 }
 
 export interface ExportDataRecord {

@@ -14,6 +14,11 @@ function envNumber(name: string, fallback: number): number {
 export const DEFAULTS = {
   /** Tables bigger than this are split into several chunk files, so one table can use several workers. */
   snapshotChunkBytes: envNumber('YB_VOYAGER_SNAPSHOT_CHUNK_BYTES', 128 * 1024 * 1024),
+  /**
+   * PostgreSQL sources: chunk files in binary COPY format where every column's type allows (~30% less target
+   * CPU than text; see postgres/snapshot-reader.ts). 0 writes COPY text for every table.
+   */
+  snapshotBinary: envNumber('YB_VOYAGER_SNAPSHOT_BINARY', 1) !== 0,
   /** How long the snapshot waits for its ACCESS SHARE locks: a long-running DDL is reported, not waited out. */
   snapshotLockTimeoutMs: envNumber('YB_VOYAGER_SNAPSHOT_LOCK_TIMEOUT_MS', 60_000),
   /** Tests only: a pause after each exported chunk, so an import can be seen overlapping a running export. */

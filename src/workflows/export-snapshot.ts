@@ -151,6 +151,7 @@ function toExportedTable(t: SourceTable, chunks: number): ExportedTable {
     leaves: t.isPartitioned ? t.leaves.map((l) => ({ schema: l.schema, table: l.table })) : [],
     estimatedRows: t.estimatedRows,
     chunks,
+    ...(t.copyFormat === 'binary' ? { format: 'binary' as const } : {}),
   };
 }
 
@@ -270,7 +271,7 @@ async function copyAllChunks(
         return await slot.reader.copy(range, t.columns, deps.exportDir.dataFile(chunk.file_name), (rows, bytes) => {
           tp.read(chunk.chunk_no, rows, bytes);
           deps.progress.measure(key, tp.measure());
-        }, stop);
+        }, stop, t.format);
       } catch (e) {
         if (stop.aborted) throw e;
         tp.restart(chunk.chunk_no); // copied again in full on the next session

@@ -2,6 +2,7 @@
  * import data to target, snapshot part: every chunk file the exporter finished is read in batches of
  * --batch-size rows and COPYed into the target by --parallel-jobs connections, each batch committed with
  * its bookkeeping row (bulk-loader.ts), so a rerun after kill -9 neither loses nor duplicates a row.
+ * Binary chunk files (a PostgreSQL source) go through a staging table where the target's column types differ.
  *
  * One worker owns a file at a time and commits its batches in order; parallelism comes from the files
  * (big tables are exported in several chunks). Chunks are importable as soon as the exporter records them
@@ -9,7 +10,7 @@
  * says the snapshot is complete.
  */
 import fs from 'node:fs';
-import type { Endpoint, FileImportState, SnapshotTarget, SnapshotTargetAdmin } from '../adapters/engine.js';
+import type { BatchToLoad, Endpoint, FileImportState, SnapshotTarget, SnapshotTargetAdmin } from '../adapters/engine.js';
 import { tableKey } from '../core/change-event.js';
 import { parseDataFileName } from '../core/snapshot-plan.js';
 import { displayName, filterTables, TablePatternError } from '../core/table-filter.js';
@@ -134,13 +135,14 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
     await admin.ensureMetadata();
     const missing = await admin.missingTables(tables);
     if (missing.length) throw problemsError('the target is missing what the import needs', missing, 'create the schema on the target first (yb-voyager import schema)');
+    const staged = await stagedTables(admin, tables, log);
     if (opts.startClean) await startClean(deps, admin, uuid, tables, opts.truncateTables);
     const imported = await admin.importedByFile(uuid);
     await checkResumable(state, admin, imported, rec, tables);
     state.modifyJson<ImportDataRecord>(IMPORT_DATA_KEY, (cur) =>
       cur?.generation === rec.generation ? cur : { generation: rec.generation, completedTables: [], snapshotComplete: false });
 
-    await runImport(deps, bulk, opts, uuid, rec, tables, imported, signal);
+    await runImport(deps, bulk, opts, uuid, rec, tables, imported, staged, signal);
     state.modifyJson<ImportDataRecord>(IMPORT_DATA_KEY, (cur) => {
       const completed = new Set([...(cur?.completedTables ?? []), ...tables.map((t) => tableKey(t.schema, t.table))]);
       const all = (readExportData(state)?.tables ?? []).every((t) => completed.has(tableKey(t.schema, t.table)));
@@ -151,6 +153,24 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
   } finally {
     await admin.close();
   }
+}
+
+type Stage = NonNullable<BatchToLoad['stage']>;
+
+/**
+ * Binary chunk files load straight only into columns of the source's types: tables whose target columns differ
+ * (a column widened on the target, say) go through a staging table (bulk loader), keyed by tableKey.
+ */
+async function stagedTables(admin: SnapshotTargetAdmin, tables: ExportedTable[], log: Logger): Promise<Map<string, Stage>> {
+  const binary = tables.filter((t) => t.format === 'binary');
+  const types = await admin.columnTypes(binary);
+  const staged = new Map<string, Stage>();
+  binary.forEach((t, i) => {
+    if (types[i].every((type, k) => type === t.columnTypes[k])) return;
+    staged.set(tableKey(t.schema, t.table), { sourceTypes: t.columnTypes, targetTypes: types[i] });
+    log.info('target column types differ from the source: binary chunks load through a staging table', { table: displayName(t), source: t.columnTypes, target: types[i] });
+  });
+  return staged;
 }
 
 function selectTables(all: ExportedTable[], opts: ImportSnapshotOptions): ExportedTable[] {
@@ -225,6 +245,7 @@ async function runImport(
   rec: ExportDataRecord,
   tables: ExportedTable[],
   imported: Map<string, FileImportState>,
+  staged: Map<string, Stage>,
   signal: AbortSignal,
 ): Promise<void> {
   const { state, log, progress } = deps;
@@ -317,7 +338,8 @@ async function runImport(
       if (!again) fileFinished(c);
       return;
     }
-    const reader = await ChunkReader.open(deps.exportDir.dataFile(c.file_name));
+    const reader = await ChunkReader.open(deps.exportDir.dataFile(c.file_name), t.format);
+    const format = t.format === 'binary' ? { format: t.format, stage: staged.get(k) } : {};
     let counted = 0;
     let resync = false;
     try {
@@ -327,7 +349,7 @@ async function runImport(
         if (stop.signal.aborted) return;
         batchNumber++;
         const mark = reader.mark();
-        const batch = { migrationUuid: uuid, fileName: c.file_name, batchNumber, schema: t.schema, table: t.table, columns: t.columns, firstLine: mark.rows + 1 };
+        const batch = { migrationUuid: uuid, fileName: c.file_name, batchNumber, schema: t.schema, table: t.table, columns: t.columns, firstLine: mark.rows + 1, ...format };
         const outcome = await batches.load(session, batch, reader, mark, opts.batchSize);
         if (outcome === 'stopped') return;
         if (outcome === 'resync') {

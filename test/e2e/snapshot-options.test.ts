@@ -1,6 +1,6 @@
 /**
  * export data / import data options and guardrails through the CLI: table lists, refusals with the fix
- * named, --start-clean / --truncate-tables, a row the target refuses (named by file and line), and an
+ * named, --start-clean / --truncate-tables, a row the target refuses (named by file and row), and an
  * import that runs while the export is still going.
  */
 import assert from 'node:assert/strict';
@@ -153,13 +153,13 @@ test('non-empty target tables are refused until --start-clean --truncate-tables;
   assert.deepEqual(await tableDigest(target, tdb, 'orders', 'id'), await tableDigest(source, sdb, 'orders', 'id'));
 });
 
-test('a row the target refuses: the error names table, file, line and cause; fixing the target and rerunning resumes', async () => {
+test('a row the target refuses: the error names table, file, row and cause; fixing the target and rerunning resumes', async () => {
   const dir = newDir();
   assert.equal((await runCli(exportArgs(dir, '--table-list', 'orders'), { env })).code, 0);
   const tdb = await freshTarget(SCHEMA.replace('CREATE TABLE orders (id int PRIMARY KEY, v text);', `CREATE TABLE orders (id int PRIMARY KEY, v text CONSTRAINT not_o1234 CHECK (v <> 'o1234'));`));
   const r = await runCli(importArgs(dir, tdb, '--batch-size', '1000', '--parallel-jobs', '1'), { env });
   assert.equal(r.code, 9, r.stderr);
-  assert.match(r.stderr, /importing "public"\."orders" from data\/public\.orders-[0-9a-f]+\.0000\.g1\.copy, line 1234 of the file \(row 234 of batch 2\).*not_o1234/);
+  assert.match(r.stderr, /importing "public"\."orders" from data\/public\.orders-[0-9a-f]+\.0000\.g1\.copy, row 1234 of the file \(row 234 of batch 2\).*not_o1234/);
   assert.equal(await count(tdb, 'orders'), 1000, 'the first batch is committed, the failing one is not');
   await target.query('ALTER TABLE orders DROP CONSTRAINT not_o1234', [], tdb);
   const rerun = await runCli(importArgs(dir, tdb), { env });

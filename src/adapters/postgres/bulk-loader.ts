@@ -1,6 +1,7 @@
 /**
  * Loading snapshot batches into a PostgreSQL-compatible target: one transaction per batch that checks the
- * batch is not already there, COPYs its rows, records it in the batches table and commits. Whatever
+ * batch is not already there, COPYs its rows (text, or binary: straight in when the target's column types are
+ * the source's, else through a staging table), records it in the batches table and commits. Whatever
  * instant the process dies at, the batch is either wholly in the database with its record, or not at all.
  *
  * Sessions run with session_replication_role = replica (user triggers and foreign-key checks do not fire:
@@ -18,6 +19,7 @@ import { mapQueryError } from './errors.js';
 import { DbError } from '../../infra/errors.js';
 import { failpoint } from '../../infra/failpoints.js';
 import { grantHint } from './replication-role.js';
+import type { BatchToLoad as EngineBatch } from '../engine.js';
 import { batchExistsQuery, insertBatchQuery, type BatchRecord } from './batch-metadata.js';
 
 const COPY_HIGH_WATER_MARK = 4 * 1024 * 1024;
@@ -42,7 +44,7 @@ export async function openLoaderSession(settings: ConnSettings, secret: ConnSecr
   return client;
 }
 
-export interface BatchToLoad extends BatchRecord {
+export interface BatchToLoad extends BatchRecord, Pick<EngineBatch, 'format' | 'stage'> {
   columns: readonly string[];
   /** Line of the chunk file where this batch starts (1-based), for error messages. */
   firstLine: number;
@@ -62,8 +64,7 @@ export async function loadBatch(client: pg.Client, b: BatchToLoad, data: AsyncIt
       for await (const _ of data) void _; // the caller's reader must still move past the batch
       return { status: 'already-imported' };
     }
-    const cols = b.columns.length ? ` (${b.columns.map(quoteIdent).join(', ')})` : '';
-    const rows = await copyIn(client, `COPY ${qualified(b.schema, b.table)}${cols} FROM STDIN`, data);
+    const rows = b.stage ? await loadStaged(client, b, b.stage, data) : await copyIn(client, `COPY ${qualified(b.schema, b.table)}${columnList(b)} FROM STDIN${copyOptions(b)}`, data);
     failpoint('import.batch_after_copy');
     await client.query(insertBatchQuery(b, rows));
     failpoint('import.batch_before_commit');
@@ -74,6 +75,32 @@ export async function loadBatch(client: pg.Client, b: BatchToLoad, data: AsyncIt
     await client.query('ROLLBACK').catch(() => undefined);
     throw describeBatchError(e, b);
   }
+}
+
+function columnList(b: BatchToLoad): string {
+  return b.columns.length ? ` (${b.columns.map(quoteIdent).join(', ')})` : '';
+}
+
+function copyOptions(b: BatchToLoad): string {
+  return b.format === 'binary' ? ' WITH (FORMAT binary)' : '';
+}
+
+const STAGE = 'pg_temp.ybv_snapshot_stage';
+
+/**
+ * Binary data for columns whose type on the target differs from the source's: COPY into a staging table of the
+ * source's types (dropped at the end of the transaction), then insert each value converted through its text
+ * form — what COPY text into the target's columns would have done with the same value.
+ */
+async function loadStaged(client: pg.Client, b: BatchToLoad, stage: NonNullable<BatchToLoad['stage']>, data: AsyncIterable<Buffer>): Promise<number> {
+  const defs = b.columns.map((c, i) => `${quoteIdent(c)} ${stage.sourceTypes[i]}`);
+  await client.query(`CREATE TEMP TABLE ${STAGE} (${defs.join(', ')}) ON COMMIT DROP`);
+  await copyIn(client, `COPY ${STAGE} FROM STDIN${copyOptions(b)}`, data);
+  const values = b.columns.map((c, i) =>
+    stage.sourceTypes[i] === stage.targetTypes[i] ? quoteIdent(c) : `CAST(${quoteIdent(c)}::text AS ${stage.targetTypes[i]})`);
+  // OVERRIDING SYSTEM VALUE: identity values arrive as they were, as COPY writes them.
+  const r = await client.query(`INSERT INTO ${qualified(b.schema, b.table)}${columnList(b)} OVERRIDING SYSTEM VALUE SELECT ${values.join(', ')} FROM ${STAGE}`);
+  return r.rowCount ?? 0;
 }
 
 /** Stream `data` into COPY … FROM STDIN with backpressure; returns the row count the server reports. */
@@ -103,7 +130,8 @@ export function describeBatchError(e: unknown, b: BatchToLoad): DbError {
   const table = qualified(b.schema, b.table);
   const line = copyErrorLine(err.where);
   const column = copyErrorColumn(err.where);
-  const at = line !== undefined ? `, line ${b.firstLine + line - 1} of the file (row ${line} of batch ${b.batchNumber})` : `, batch ${b.batchNumber}`;
+  const unit = b.format === 'binary' ? 'row' : 'line';
+  const at = line !== undefined ? `, ${unit} ${b.firstLine + line - 1} of the file (row ${line} of batch ${b.batchNumber})` : `, batch ${b.batchNumber}`;
   const col = column ? `, column ${column}` : '';
   const what = `importing ${table} from data/${b.fileName}${at}${col}`;
   const mapped = mapQueryError(e, what);

@@ -51,10 +51,13 @@ class CopyOutQuery implements pg.Submittable {
   private head: Buffer | undefined;
   private writing: Promise<void> = Promise.resolve();
   private pending = 0;
+  /** CopyData messages seen, and how many of them were reported with a piece (one message is one row). */
+  private messages = 0;
+  private reported = 0;
 
   constructor(
     readonly text: string,
-    private readonly sink: (buf: Buffer) => Promise<void>,
+    private readonly sink: (buf: Buffer, messages: number) => Promise<void>,
   ) {
     this.done = new Promise((res, rej) => {
       this.resolve = res;
@@ -107,7 +110,10 @@ class CopyOutQuery implements pg.Submittable {
       // CopyData, or what may come between: CopyOutResponse, notices, parameter status, notifications.
       const start = i + 5;
       const n = Math.min(len, buf.length - start);
-      if (code === COPY_DATA) this.put(buf, start, start + n);
+      if (code === COPY_DATA) {
+        this.messages++;
+        this.put(buf, start, start + n);
+      }
       i = start + n;
       if (n < len) {
         this.left = len - n;
@@ -135,13 +141,15 @@ class CopyOutQuery implements pg.Submittable {
     const piece = full.subarray(0, this.outLen);
     this.out = this.spare.pop() ?? Buffer.allocUnsafe(OUT_BYTES); // the sink may still hold the old one
     this.outLen = 0;
+    const messages = this.messages - this.reported;
+    this.reported = this.messages;
     this.bytes += piece.length;
     this.pending += piece.length;
     if (this.pending > MAX_PENDING_BYTES) this.socket.pause();
     this.writing = this.writing.then(async () => {
       if (this.failure !== undefined) return;
       try {
-        await this.sink(piece);
+        await this.sink(piece, messages);
         this.spare.push(full);
       } catch (e) {
         this.fail(e);
@@ -200,12 +208,13 @@ class CopyOutQuery implements pg.Submittable {
 
 /**
  * Run `sql` (a COPY … TO STDOUT) on `client`, handing the output to `sink` in pieces of up to 1 MiB, in order,
- * one at a time (the next read waits while several wait for the sink). A piece's memory is used again once the
- * sink's promise resolves: the sink must not keep it. Resolves with the server's row count
- * once every piece is through the sink; rejects with the server's error, the sink's, or `signal`'s reason
+ * one at a time (the next read waits while several wait for the sink), with the number of CopyData messages the
+ * piece completes or starts (the server sends one per row; binary COPY one more, for the trailer: for progress).
+ * A piece's memory is used again once the sink's promise resolves: the sink must not keep it. Resolves with the
+ * server's row count once every piece is through the sink; rejects with the server's error, the sink's, or `signal`'s reason
  * (after a rejection the connection is not usable: close it).
  */
-export async function copyOut(client: pg.Client, sql: string, sink: (buf: Buffer) => Promise<void>, signal?: AbortSignal): Promise<{ rows: number; bytes: number }> {
+export async function copyOut(client: pg.Client, sql: string, sink: (buf: Buffer, messages: number) => Promise<void>, signal?: AbortSignal): Promise<{ rows: number; bytes: number }> {
   const q = new CopyOutQuery(sql, sink);
   const onAbort = () => q.abort(signal?.reason ?? new Error('aborted'));
   if (signal?.aborted) throw signal.reason ?? new Error('aborted');

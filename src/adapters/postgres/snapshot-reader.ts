@@ -1,17 +1,20 @@
 /**
  * Reading the snapshot: sessions that all see one exported snapshot, and COPY of one chunk (a block range
- * of one table or partition) into a data file in PostgreSQL's COPY text format.
+ * of one table or partition) into a data file, in PostgreSQL's COPY text or binary format.
  *
- * Why text and not binary: binary COPY carries type OIDs inside arrays and composite values, and those
- * differ between databases for every user-defined type (enums, composites, domains over arrays), so binary
- * files only load into a twin of the source. Text is exact for every built-in type once the session settings
- * below are fixed, and loads into any PostgreSQL-compatible target.
+ * Text is exact for every type once the session settings below are fixed, and loads into any
+ * PostgreSQL-compatible target. Binary costs the source ~15% and the target ~30% less CPU (no text to print
+ * and parse: bench/snapshot-import-bench.ts), but carries type OIDs inside arrays and composite values (they
+ * differ between databases for user-defined types) and loads only into columns of the same type: it is used
+ * for tables whose every column has a built-in type with an OID-free binary form (table-catalog.ts), and the
+ * importer loads it through a staging table where the target's column types differ (bulk-loader.ts).
  *
  * Durability: a chunk is written to `<file>.tmp`, fsynced, renamed to its final name and the directory
  * fsynced. A final name therefore always means a complete file; a crash leaves at most a `.tmp`.
  */
 import type pg from 'pg';
-import { COPY_TEXT_SESSION_SETTINGS, countRows } from '../../core/copy-text.js';
+import type { CopyFormat } from '../../core/copy-binary.js';
+import { COPY_TEXT_SESSION_SETTINGS } from '../../core/copy-text.js';
 import type { ConnSecret, ConnSettings } from '../../core/connection.js';
 import { copyOut } from './copy-out.js';
 import { connect, quoteIdent, quoteLiteral, qualified } from './connection.js';
@@ -79,12 +82,13 @@ export async function closeQuietly(client: pg.Client): Promise<void> {
 }
 
 /** The COPY … TO STDOUT statement of one chunk. */
-export function copyOutSql(leaf: { schema: string; table: string }, columns: readonly string[], predicate: string): string {
+export function copyOutSql(leaf: { schema: string; table: string }, columns: readonly string[], predicate: string, format: CopyFormat = 'text'): string {
   const cols = columns.map(quoteIdent).join(', ');
+  const options = format === 'binary' ? ' WITH (FORMAT binary)' : '';
   // A table without columns (CREATE TABLE t ()) still has rows: COPY without a column list.
-  if (!predicate) return `COPY ${qualified(leaf.schema, leaf.table)}${cols ? ` (${cols})` : ''} TO STDOUT`;
+  if (!predicate) return `COPY ${qualified(leaf.schema, leaf.table)}${cols ? ` (${cols})` : ''} TO STDOUT${options}`;
   // ONLY: a leaf has no children, but a plain table may have inheritance children we must not read twice.
-  return `COPY (SELECT ${cols} FROM ONLY ${qualified(leaf.schema, leaf.table)} WHERE ${predicate}) TO STDOUT`;
+  return `COPY (SELECT ${cols} FROM ONLY ${qualified(leaf.schema, leaf.table)} WHERE ${predicate}) TO STDOUT${options}`;
 }
 
 export interface ChunkResult {
@@ -94,7 +98,7 @@ export interface ChunkResult {
 
 /**
  * COPY one chunk into `finalPath` via `finalPath.tmp` (see the file comment). `onRows` reports progress
- * (rows and bytes) as data arrives.
+ * (rows and bytes) as data arrives; the result's rows are the server's count.
  */
 export async function copyChunkToFile(
   client: pg.Client,
@@ -106,12 +110,11 @@ export async function copyChunkToFile(
   let rows = 0;
   const bytes = await writeDurableFile(finalPath, async (append) => {
     try {
-      await copyOut(client, sql, async (buf) => {
+      const r = await copyOut(client, sql, async (buf, messages) => {
         await append(buf);
-        const n = countRows(buf);
-        rows += n;
-        onRows(n, buf.length);
+        onRows(messages, buf.length);
       }, signal);
+      rows = r.rows;
     } catch (e) {
       if (signal?.aborted) throw e;
       throw mapQueryError(e, `copying ${sql.slice(0, 200)}`);

@@ -7,12 +7,13 @@ import type { BatchLoader, SnapshotTarget, SnapshotTargetAdmin } from '../engine
 import { deleteBatches, ensureBatchMetadata, importedByFile, importedRowsByTable } from './batch-metadata.js';
 import { loadBatch, openLoaderSession } from './bulk-loader.js';
 import { connect } from './connection.js';
-import { missingOnTarget, nonEmptyTables, truncateTables } from './target-tables.js';
+import { columnTypes, missingOnTarget, nonEmptyTables, truncateTables } from './target-tables.js';
 
 function admin(client: pg.Client): SnapshotTargetAdmin {
   return {
     ensureMetadata: () => ensureBatchMetadata(client),
     missingTables: (tables) => missingOnTarget(client, tables),
+    columnTypes: (tables) => columnTypes(client, tables),
     nonEmptyTables: (tables) => nonEmptyTables(client, tables),
     truncate: (tables) => truncateTables(client, tables),
     importedByFile: (uuid) => importedByFile(client, uuid),

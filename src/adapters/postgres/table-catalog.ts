@@ -13,7 +13,19 @@ export interface CatalogColumn {
   type: string;
   /** GENERATED ALWAYS AS (…) STORED: the target computes it, so it is not copied. */
   generated: boolean;
+  /** Its values load from binary COPY into the same type on any PostgreSQL (see BINARY_SAFE). */
+  binarySafe: boolean;
 }
+
+/**
+ * A type whose binary COPY form another PostgreSQL database reads back as the same value: a built-in base type
+ * (fixed OIDs below 16384, in pg_catalog) with binary I/O, whose element type (arrays, and fixed-length arrays
+ * such as point) is one too. Not the reg* types (their binary form is an OID, which differs between databases)
+ * and not enums, domains, composites or ranges (user types: other OIDs, or OIDs inside the value).
+ */
+const BINARY_SAFE = (t: string) =>
+  `(${t}.oid < 16384 AND ${t}.typtype = 'b' AND ${t}.typnamespace = 'pg_catalog'::regnamespace AND ${t}.typname NOT LIKE 'reg%'
+    AND ${t}.typsend::oid <> 0 AND ${t}.typreceive::oid <> 0)`;
 
 export interface CatalogLeaf {
   oid: string;
@@ -71,10 +83,12 @@ export async function listTables(client: pg.Client, schemas: readonly string[]):
   );
   if (!rels.length) return [];
   const oids = rels.map((r) => r.oid);
-  const cols = await query<{ relid: string; name: string; type: string; generated: string }>(
+  const cols = await query<{ relid: string; name: string; type: string; generated: string; binary_safe: string }>(
     client,
-    `SELECT a.attrelid AS relid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attgenerated AS generated
-     FROM pg_attribute a WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+    `SELECT a.attrelid AS relid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attgenerated AS generated,
+            (${BINARY_SAFE('t')} AND (t.typelem = 0 OR ${BINARY_SAFE('e')}))::text AS binary_safe
+     FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type e ON e.oid = t.typelem
+     WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
      ORDER BY a.attrelid, a.attnum`,
     [oids],
   );
@@ -110,7 +124,7 @@ export async function listTables(client: pg.Client, schemas: readonly string[]):
       schema: r.schema,
       table: r.table,
       isPartitioned,
-      columns: cols.filter((c) => c.relid === r.oid).map((c) => ({ name: c.name, type: c.type, generated: c.generated === 's' })),
+      columns: cols.filter((c) => c.relid === r.oid).map((c) => ({ name: c.name, type: c.type, generated: c.generated === 's', binarySafe: c.binary_safe === 'true' })),
       pk: pks.filter((p) => p.relid === r.oid).map((p) => p.name),
       leaves: myLeaves.map((l) => ({ oid: l.oid, schema: l.schema, table: l.table, canSelect: l.can_select === 't' })),
       estimatedRows: Math.round(rows),

@@ -1,6 +1,6 @@
 /**
  * Checks and chores on the target tables before a snapshot import: do they exist with the exported
- * columns, are they empty, truncate them (--truncate-tables).
+ * columns, of which types, are they empty, truncate them (--truncate-tables).
  */
 import type pg from 'pg';
 import { qualified } from './connection.js';
@@ -39,6 +39,24 @@ export async function missingOnTarget(client: pg.Client, tables: readonly Target
     if (missing.length) problems.push(`table ${q} on the target lacks column(s) ${missing.join(', ')}`);
   }
   return problems;
+}
+
+/** The target's type of each named column (format_type, as the source catalog spells them); '' for a missing one. */
+export async function columnTypes(client: pg.Client, tables: readonly TargetTableSpec[]): Promise<string[][]> {
+  if (!tables.length) return [];
+  try {
+    const r = await client.query<{ i: string; col: string; type: string }>(
+      `SELECT r.i, a.attname AS col, format_type(a.atttypid, a.atttypmod) AS type FROM unnest($1::text[]) WITH ORDINALITY AS r(q, i)
+       JOIN pg_attribute a ON a.attrelid = to_regclass(r.q) AND a.attnum > 0 AND NOT a.attisdropped`,
+      [tables.map((t) => qualified(t.schema, t.table))],
+    );
+    return tables.map((t, k) => {
+      const mine = new Map(r.rows.filter((x) => Number(x.i) === k + 1).map((x) => [x.col, x.type]));
+      return t.columns.map((c) => mine.get(c) ?? '');
+    });
+  } catch (e) {
+    throw mapQueryError(e, 'reading the target column types');
+  }
 }
 
 /** Tables among these that hold at least one row. */
