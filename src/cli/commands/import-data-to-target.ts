@@ -7,6 +7,7 @@ import { importSnapshot } from '../../workflows/import-snapshot.js';
 import { UserError } from '../../infra/errors.js';
 import { engineFor } from '../../adapters/registry.js';
 import { endpointFromOptions } from '../connection-options.js';
+import { importParallelJobs } from '../parallel-jobs.js';
 import type { CommandContext } from '../context.js';
 import { renderImportSummary } from '../render/snapshot-summary.js';
 import { createTableProgress } from '../render/table-progress.js';
@@ -15,13 +16,15 @@ import { DEFAULT_MAX_RECONNECT_SECONDS } from '../../workflows/reconnect.js';
 export async function run(ctx: CommandContext): Promise<void> {
   const o = ctx.options;
   const batchSize = o.int('batch-size') ?? 100000;
-  const parallelJobs = o.int('parallel-jobs') ?? 4;
+  const givenJobs = o.int('parallel-jobs') ?? 4;
   if (batchSize < 1) throw new UserError(`--batch-size ${batchSize} is not a positive number of rows`, 'use --batch-size 100000 (the default) or another positive number');
-  if (parallelJobs < 1) throw new UserError(`--parallel-jobs ${parallelJobs} is not a positive number`, 'use --parallel-jobs 4 (the default) or another positive number');
+  if (givenJobs < 1) throw new UserError(`--parallel-jobs ${givenJobs} is not a positive number`, 'use --parallel-jobs 4 or another positive number (the default: 4, or fewer on a target with fewer CPUs on this machine)');
   if (o.bool('truncate-tables') && !o.bool('start-clean')) {
     throw new UserError('--truncate-tables only works together with --start-clean', 'add --start-clean true, or drop --truncate-tables');
   }
   const target = await endpointFromOptions(o, 'target');
+  const { jobs: parallelJobs, why } = importParallelJobs(o, target.conn.settings);
+  ctx.log.info('snapshot import sessions', { parallelJobs, why });
   const maxReconnectSeconds = o.int('max-reconnect-time') ?? DEFAULT_MAX_RECONNECT_SECONDS;
   const fallBack = {
     exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal, maxReconnectMs: maxReconnectSeconds * 1000,
