@@ -17,7 +17,7 @@ import type mysql from 'mysql2/promise';
 import type { EventCounts, TableChanges } from '../../core/apply-batching.js';
 import { tableKey } from '../../core/change-event.js';
 import type { Conn } from '../../core/connection.js';
-import { InternalError, VoyagerError } from '../../infra/errors.js';
+import { InternalError, VoyagerError, watermarkConflict } from '../../infra/errors.js';
 import { failpoint } from '../../infra/failpoints.js';
 import type { Logger } from '../../infra/logger.js';
 import type { AppliedState, ChangeSink } from '../engine.js';
@@ -27,7 +27,6 @@ import { identifiesRows, loadApplyTable, type ApplyTable } from './apply-tables.
 import { connect, rows } from './connection.js';
 import { mapQueryError } from './errors.js';
 import { errnoOf, replayingLockConflicts } from './lock-conflicts.js';
-import { watermarkConflict } from '../watermark-conflict.js';
 
 export interface MySqlApplierOptions {
   migrationUuid: string;

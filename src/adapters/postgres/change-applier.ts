@@ -15,7 +15,7 @@ import type pg from 'pg';
 import type { EventCounts, TableChanges } from '../../core/apply-batching.js';
 import { COPY_TEXT_SESSION_SETTINGS } from '../../core/copy-text.js';
 import { tableKey } from '../../core/change-event.js';
-import { DbError, InternalError, UserError } from '../../infra/errors.js';
+import { DbError, InternalError, UserError, watermarkConflict } from '../../infra/errors.js';
 import { failpoint } from '../../infra/failpoints.js';
 import type { Logger } from '../../infra/logger.js';
 import type { ConnSecret, ConnSettings } from '../../core/connection.js';
@@ -25,7 +25,6 @@ import { deleteActionStatements, loadDeleteActions, type ForeignKeyAction } from
 import { grantHint } from './replication-role.js';
 import { deleteMany, rowsByKeysSql, withKeyArrays, identifiesRows, insertMany, loadTableInfo, oneEvent, settable, updateMany, writable, type TableInfo } from './change-sql.js';
 import { ensureEventMetadata, readAppliedState, watermarkStatement, type AppliedState, type TableCountDelta } from './event-metadata.js';
-import { watermarkConflict } from '../watermark-conflict.js';
 
 export interface ChangeApplierOptions {
   migrationUuid: string;
