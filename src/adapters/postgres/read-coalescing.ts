@@ -28,17 +28,21 @@ interface ReadHandle {
 /** A read that brought less than this means the sender is not far ahead: wait for more to gather. */
 const SMALL_READ_BYTES = 128 << 10;
 
-export function coalesceReads(client: pg.Client, log: Logger, pauseMs = 1): void {
+/**
+ * Returns a function that stops it: the 'readable' listener must go when the copy stream lets go of the socket,
+ * or the socket stays in paused mode and pg's own reader (a 'data' listener) never sees another byte.
+ */
+export function coalesceReads(client: pg.Client, log: Logger, pauseMs = 1): () => void {
   const socket = (client as unknown as { connection?: { stream?: net.Socket } }).connection?.stream;
   const handleOf = () => (socket as unknown as { _handle?: Partial<ReadHandle> } | undefined)?._handle;
   const h = handleOf();
   if (!socket || typeof h?.readStop !== 'function' || typeof h.readStart !== 'function') {
     log.debug('replication reads are not coalesced (socket handle without readStop/readStart)');
-    return;
+    return () => undefined;
   }
   let lastBytes = socket.bytesRead;
   let paused = false;
-  socket.on('readable', () => {
+  const onReadable = () => {
     // Checked once every 'readable' listener has run: the stream consuming the socket has taken its data.
     process.nextTick(() => {
       const read = socket.bytesRead - lastBytes;
@@ -57,5 +61,14 @@ export function coalesceReads(client: pg.Client, log: Logger, pauseMs = 1): void
         }
       }, pauseMs);
     });
-  });
+  };
+  socket.on('readable', onReadable);
+  return () => {
+    socket.off('readable', onReadable);
+    const handle = handleOf() as ReadHandle | undefined;
+    if (paused && handle && !handle.reading && !socket.destroyed) {
+      handle.reading = true;
+      handle.readStart();
+    }
+  };
 }

@@ -60,6 +60,8 @@ export class ReplicationStream {
   private lastStatusAt = 0;
   private closing = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Stops the read coalescing (read-coalescing.ts) once the stream is over. */
+  private uncoalesce: () => void = () => undefined;
   private settle!: { resolve: () => void; reject: (e: unknown) => void };
   /** Settles when the stream ends: resolves after close(), rejects on any server or connection error. */
   readonly done: Promise<void>;
@@ -90,7 +92,10 @@ export class ReplicationStream {
         try {
           return await ReplicationStream.start(client, o, handlers);
         } catch (e) {
-          await client.end().catch(() => undefined);
+          // Bounded, then destroyed: a connection whose end never comes must not hold the process (nothing
+          // else may be left to keep it alive, and Node would exit with status 0).
+          await bounded(client.end().catch(() => undefined), 2000);
+          (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
           throw e;
         }
       }, {
@@ -115,8 +120,16 @@ export class ReplicationStream {
     const rs = new ReplicationStream(client, stream, o);
     return new Promise<ReplicationStream>((resolve, reject) => {
       let started = false;
+      let uncoalesce = () => undefined as void;
+      // Until the server answers, this timer is what keeps the process alive and what ends a wait that no
+      // event would end.
+      const startup = setTimeout(() => fail(new DbError('connect', `the ${o.side ?? 'source'} server did not start the replication stream within ${STARTUP_TIMEOUT_MS / 1000} s`, 'rerun the command; it resumes from the last durable position')), STARTUP_TIMEOUT_MS);
       const fail = (e: unknown) => {
-        if (!started) return reject(e);
+        clearTimeout(startup);
+        if (!started) {
+          uncoalesce();
+          return reject(e);
+        }
         rs.fail(e);
       };
       stream.on('error', fail);
@@ -135,10 +148,11 @@ export class ReplicationStream {
         }
       });
       client.query(stream);
-      coalesceReads(client, o.log);
+      uncoalesce = rs.uncoalesce = coalesceReads(client, o.log);
       // The write side is corked until the server answers CopyBothResponse: this callback says we are streaming.
       stream.write(rs.statusMessage(false), (err) => {
         if (err) return fail(err);
+        clearTimeout(startup);
         started = true;
         rs.lastStatusAt = Date.now();
         rs.timer = setInterval(() => rs.sendStatus(), o.statusIntervalMs ?? 10_000);
@@ -190,6 +204,7 @@ export class ReplicationStream {
   private fail(e: unknown): void {
     if (this.closing) return;
     this.closing = true;
+    this.uncoalesce();
     if (this.timer) clearInterval(this.timer);
     this.settle.reject(mapStreamError(e, this.o));
     this.stream.destroy();
@@ -202,6 +217,7 @@ export class ReplicationStream {
     if (this.timer) clearInterval(this.timer);
     this.sendStatus();
     this.closing = true;
+    this.uncoalesce();
     // The server reads our status update before it sees the connection end.
     const written = new Promise<void>((resolve) => (this.stream.writableLength === 0 ? resolve() : this.stream.once('drain', () => resolve())));
     await bounded(written, 2000); // a dead socket never drains
@@ -210,6 +226,9 @@ export class ReplicationStream {
     this.settle.resolve();
   }
 }
+
+/** START_REPLICATION answers at once (the decoding context exists with the slot): a minute is a lost connection. */
+const STARTUP_TIMEOUT_MS = 60_000;
 
 /** Wait for `p`, but no longer than `ms` (and leave no timer behind). */
 async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
