@@ -17,7 +17,7 @@
  *     source cannot commit that fast (on 2 cores it cannot), pgbench runs as fast as it can: the figures say so.
  *     Peak RSS of our two processes per phase.
  *
- *   node dist/bench/cdc-bench.js [--txns 200000] [--seconds 30] [--native-seconds N] [--rate-fraction 0.5] [--clients 4]
+ *   node dist/bench/cdc-bench.js [--txns 200000] [--seconds 30] [--native-seconds N] [--rate-fraction 0.5 | --rate 5000] [--clients 4]
  */
 import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,6 +39,8 @@ const TXNS = arg('txns', 200_000);
 const SECONDS = arg('seconds', 30);
 const NATIVE_SECONDS = arg('native-seconds', SECONDS);
 const RATE_FRACTION = arg('rate-fraction', 0.5);
+/** A fixed sustained rate (tx/s) instead of a fraction of the catch-up rate. */
+const RATE = arg('rate', 0);
 const CLIENTS = arg('clients', 4);
 const ACCOUNTS = 100_000;
 
@@ -295,6 +297,7 @@ try {
   console.log(`(a) ours (export + import processes): ${aS.toFixed(2)} s, ${Math.round(TXNS / aS)} tx/s, ${Math.round((TXNS * 3) / aS)} events/s (both processes streaming ${connectedS.toFixed(2)} s after their start)`);
   console.log(`    CPU during (a): exporter ${cpuSeconds(e.pid).toFixed(1)} s, importer ${cpuSeconds(i.pid).toFixed(1)} s, walsender ${cpuSeconds(pids.walsender).toFixed(1)} s, target backend ${cpuSeconds(pids.backend).toFixed(1)} s`);
   console.log(`catch-up ratios: (a)/(b) ${(bS / aS).toFixed(2)}, (b)/(c) ${(cS / bS).toFixed(2)}, (a)/(c) ${(cS / aS).toFixed(2)}`);
+  console.log(`catch-up ratio to native logical replication: ${(bS / aS).toFixed(2)} (target ≥ 1.0); load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(rssLine('catch-up'));
   for (const tbl of ['acc', 'kv']) {
     const [x, y] = await Promise.all([tableDigest(source, srcDb, tbl, 'id'), tableDigest(target, oursDb, tbl, 'id')]);
@@ -302,7 +305,7 @@ try {
   }
 
   // (2) sustained, ours then native.
-  const rate = (TXNS / aS) * RATE_FRACTION;
+  const rate = RATE > 0 ? RATE : (TXNS / aS) * RATE_FRACTION;
   if (rate > sourceMaxRate) {
     console.log(`sustained: ${RATE_FRACTION} of our catch-up rate is ${Math.round(rate)} tx/s, more than the source commits on this machine (${Math.round(sourceMaxRate)} tx/s with nothing else running): pgbench runs as fast as the source allows`);
   }
@@ -315,6 +318,7 @@ try {
   await heartbeatSeen(target, nativeDb, await beat(src), 600_000);
   const lagNative = await measureLag(nativeDb, NATIVE_SECONDS, rate, src);
   console.log(`sustained native at the same rate (${Math.round(lagNative.txPerSec)} achieved): lag p50 ${lagNative.p50} ms, p99 ${lagNative.p99} ms, max ${lagNative.max} ms`);
+  console.log(`lag p99 ratio to native: ${(lagOurs.p99 / lagNative.p99).toFixed(2)} (target ≤ 2); p50 ratio ${(lagOurs.p50 / lagNative.p50).toFixed(2)}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   await src.end();
 } finally {
   rss.stop();

@@ -42,6 +42,8 @@ export class ExportDir {
   dbaScriptFile(name: string) { return path.join(this.root, 'scripts', name); }
   get scriptsDir() { return path.join(this.root, 'scripts'); }
   get stateDb() { return path.join(this.root, 'metainfo', 'meta.db'); }
+  /** Rewritten by the queue writer at each commit, watched by caught-up readers (queue-signal.ts). */
+  get queueSignalFile() { return path.join(this.root, 'metainfo', 'queue-commits.signal'); }
   get logsDir() { return path.join(this.root, 'logs'); }
   logFile(commandId: string) { return path.join(this.root, 'logs', `${commandId}.log`); }
   get tempDir() { return path.join(this.root, 'temp'); }

@@ -1,13 +1,14 @@
 /**
  * Reading the change queue (see queue.ts for the rules that make it exactly-once): events in vsn order,
- * never past a segment's committed size, waiting for more when caught up.
+ * never past a segment's committed size, waiting for more when caught up (woken by the writer's commit signal,
+ * queue-signal.ts, or by the poll).
  */
 import fs from 'node:fs';
 import type { ExporterRole, QueueEvent } from '../core/change-event.js';
 import { InternalError } from '../infra/errors.js';
-import { sleep } from '../infra/shutdown.js';
 import type { ExportDir } from './layout.js';
 import { QueueLineParser } from './queue-line-parser.js';
+import { CommitWatch } from './queue-signal.js';
 import type { SegmentRow } from './queue.js';
 import type { StateStore } from './state-store.js';
 /**
@@ -84,6 +85,16 @@ export class QueueReader {
 
   async *readText(signal: AbortSignal): AsyncGenerator<QueueText> {
     this.parsedVsn = this.o.afterVsn;
+    // Watched before the first look at meta.db: a commit between a look and the wait after it still wakes us.
+    const commits = new CommitWatch(this.dir);
+    try {
+      yield* this.readCommitted(signal, commits);
+    } finally {
+      commits.close();
+    }
+  }
+
+  private async *readCommitted(signal: AbortSignal, commits: CommitWatch): AsyncGenerator<QueueText> {
     while (!signal.aborted) {
       let seg: SegmentRow | undefined;
       for (const s of this.segments(Math.max(this.segmentNo, 0))) {
@@ -99,7 +110,7 @@ export class QueueReader {
         this.segmentNo = s.segment_no + 1;
       }
       if (!seg) {
-        await sleep(this.pollMs, signal);
+        await commits.wait(this.pollMs, signal);
         continue;
       }
       if (seg.segment_no !== this.segmentNo) {
@@ -121,7 +132,7 @@ export class QueueReader {
         this.offset = 0;
         continue;
       }
-      await sleep(this.pollMs, signal);
+      await commits.wait(this.pollMs, signal);
     }
   }
 

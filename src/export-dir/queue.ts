@@ -18,6 +18,7 @@ import type { StateStore } from './state-store.js';
 import { DEFAULTS } from '../infra/defaults.js';
 import { bucketOf } from './metrics-history.js';
 import { fsyncDir } from '../infra/durable-file.js';
+import { CommitNotifier } from './queue-signal.js';
 
 export const DEFAULT_SEGMENT_MAX_BYTES = DEFAULTS.queueSegmentMaxBytes;
 const WRITE_BUFFER_BYTES = 1 << 20;
@@ -65,6 +66,8 @@ export class QueueWriter implements DataLineSink {
   private pendingCounts = new Map<string, Map<string, { schema: string; table: string; c: number; u: number; d: number }>>();
   /** Events committed by this process (the metrics' "Current Run"). */
   runEvents = 0;
+  /** Wakes caught-up readers after each commit. */
+  private readonly notifier: CommitNotifier;
   /** commitAsync() steps, chained so they complete in order. */
   private pending: Promise<void> = Promise.resolve();
   private inflight = 0;
@@ -76,6 +79,7 @@ export class QueueWriter implements DataLineSink {
     readonly role: ExporterRole,
     private readonly segmentMaxBytes: number,
   ) {
+    this.notifier = new CommitNotifier(dir);
     const last = state.db.prepare('SELECT * FROM queue_segments ORDER BY segment_no DESC LIMIT 1').get() as SegmentRow | undefined;
     this.nextVsn = QueueWriter.lastVsn(state) + 1;
     if (last && !last.closed && last.exporter_role === role) {
@@ -199,6 +203,7 @@ export class QueueWriter implements DataLineSink {
     }
     fs.fsyncSync(this.seg.fd);
     this.record(snap);
+    this.notifier.notify();
     this.runEvents += snap.dataEvents;
     if (this.seg.size >= this.segmentMaxBytes) this.rotate();
   }
@@ -230,6 +235,7 @@ export class QueueWriter implements DataLineSink {
         await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
         if (next !== undefined) await fsyncDirAsync(path.dirname(this.dir.segmentFile(next)));
         this.record(snap, next);
+        this.notifier.notify();
         if (next !== undefined) fs.closeSync(fd);
         this.runEvents += snap.dataEvents;
       };
@@ -339,6 +345,7 @@ export class QueueWriter implements DataLineSink {
 
   /** Release the file without committing (uncommitted events are dropped on the next open). */
   close(): void {
+    this.notifier.close();
     // An fsync in flight still uses the descriptor: close once it is done (the process may also just exit).
     if (this.inflight > 0) {
       const fd = this.seg.fd;

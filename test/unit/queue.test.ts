@@ -150,6 +150,27 @@ test('a reader waits for new commits and skips events at or below its watermark'
   w.close();
 });
 
+test('a caught-up reader is woken by the writer\'s commits (commitAsync too), not by its poll', async () => {
+  const { dir, state } = freshDir();
+  const w = QueueWriter.open(dir, state, 'source_db_exporter');
+  // A poll that never comes within the test: only the commit signal can bring the events.
+  const reader = new QueueReader(dir, state, { consumer: 'c', roles: ['source_db_exporter'], afterVsn: 0, pollMs: 3_600_000 });
+  const first = readEvents(reader, 2);
+  await new Promise((r) => setImmediate(r));
+  w.append(insert(1));
+  w.append({ op: 'commit', pos: '0/1' });
+  w.commit('0/1');
+  assert.deepEqual((await first).map((e) => e.vsn), [1, 2]);
+  const again = new QueueReader(dir, state, { consumer: 'c', roles: ['source_db_exporter'], afterVsn: 2, pollMs: 3_600_000 });
+  const second = readEvents(again, 2);
+  await new Promise((r) => setImmediate(r));
+  w.append(insert(2));
+  w.append({ op: 'commit', pos: '0/2' });
+  await w.commitAsync('0/2');
+  assert.deepEqual((await second).map((e) => e.vsn), [3, 4]);
+  w.close();
+});
+
 test('acknowledge records closed, fully applied segments for the consumer only', async () => {
   const { dir, state } = freshDir();
   const w = QueueWriter.open(dir, state, 'source_db_exporter', 100);
