@@ -70,8 +70,14 @@ test('the HTML report of a live migration with fall-back, in a real browser', { 
   await poll('export data to start', async () => (fs.existsSync(path.join(exportDir, '.export-data-from-source.lck')) ? true : undefined));
   const importer = start(['import', 'data', 'to', 'target', ...tgtFlags]);
   await importer.waitForLine(/applying the streamed changes/);
-  // Writes go on until the importer has applied changes in at least two metrics intervals.
-  await poll('changes applied in two intervals', async () => ((importer.stdout().match(/Total Imported events/g) ?? []).length >= 3 ? true : undefined));
+  // Writes go on until changes were applied in at least two of the report's 10-second buckets (the forward charts
+  // must have points over time), as the report itself says: not after a count of metrics lines, which can all
+  // fall into one bucket.
+  await poll('changes applied in two buckets', async () => {
+    const now = JSON.parse(await cli(['get', 'data-migration-report', '--export-dir', exportDir, '--output-format', 'json'])) as MigrationReport;
+    const applied = now.directions[0]?.history.filter((p) => p.imported_events > 0).length ?? 0;
+    return applied >= 2 ? true : undefined;
+  }, 120_000, 1000);
   await onSource.stop();
   await waitEqual('the target to catch up');
   await cli(['verify', 'data', '--export-dir', exportDir, '--disable-pb', 'true']);
