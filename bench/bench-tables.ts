@@ -1,3 +1,8 @@
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { MIGRATION_PASSWORD, type PgCluster } from '../test/helpers/pg-cluster.js';
+
 /** The snapshot benchmark's tables (also verified by verify-bench): realistic widths and types, one big table. */
 /** ~60 % of the rows in one wide table, the rest in medium and small tables. */
 export const TABLES: { name: string; share: number; ddl: string; fill: (n: number) => string }[] = [
@@ -24,3 +29,25 @@ export const TABLES: { name: string; share: number; ddl: string; fill: (n: numbe
   })),
 ];
 export const DDL = TABLES.map((t) => t.ddl).join(';\n');
+
+/**
+ * The anchor both snapshot benchmarks measure against: one bare `COPY … TO STDOUT | COPY … FROM STDIN` pipe per
+ * table, biggest first, `jobs` at a time (text, as our files; binary for comparison only).
+ */
+export async function bareCopyPipes(source: PgCluster, sourceDb: string, target: PgCluster, targetDb: string, jobs: number, binary = false): Promise<void> {
+  const order = [...TABLES].sort((x, y) => y.share - x.share).map((t) => t.name);
+  const fmt = binary ? ' WITH (FORMAT binary)' : '';
+  const worker = async () => {
+    const s = new pg.Client({ ...source.settings(sourceDb), password: MIGRATION_PASSWORD, ssl: false } as pg.ClientConfig);
+    const d = new pg.Client({ ...target.settings(targetDb), password: MIGRATION_PASSWORD, ssl: false } as pg.ClientConfig);
+    await Promise.all([s.connect(), d.connect()]);
+    try {
+      for (let name = order.shift(); name; name = order.shift()) {
+        await pipeline(s.query(copyStreams.to(`COPY ${name} TO STDOUT${fmt}`)), d.query(copyStreams.from(`COPY ${name} FROM STDIN${fmt}`)));
+      }
+    } finally {
+      await Promise.all([s.end(), d.end()]);
+    }
+  };
+  await Promise.all(Array.from({ length: jobs }, worker));
+}

@@ -16,13 +16,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
 import { run } from './bench-helpers.js';
-import { DDL, TABLES } from './bench-tables.js';
+import { bareCopyPipes, DDL, TABLES } from './bench-tables.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -114,22 +111,8 @@ async function main(): Promise<void> {
     // (c) bare COPY pipes, one per table, N at a time; text (what we write), then binary for comparison.
     const bareCopy = async (binary: boolean): Promise<number> => {
       const tdb = await freshTarget();
-      const order = [...TABLES].sort((x, y) => y.share - x.share).map((t) => t.name);
-      const fmt = binary ? ' WITH (FORMAT binary)' : '';
       const t = process.hrtime.bigint();
-      const worker = async () => {
-        const s = new pg.Client({ ...source.settings(sdb), password: MIGRATION_PASSWORD, ssl: false } as pg.ClientConfig);
-        const d = new pg.Client({ ...target.settings(tdb), password: MIGRATION_PASSWORD, ssl: false } as pg.ClientConfig);
-        await Promise.all([s.connect(), d.connect()]);
-        try {
-          for (let name = order.shift(); name; name = order.shift()) {
-            await pipeline(s.query(copyStreams.to(`COPY ${name} TO STDOUT${fmt}`)), d.query(copyStreams.from(`COPY ${name} FROM STDIN${fmt}`)));
-          }
-        } finally {
-          await Promise.all([s.end(), d.end()]);
-        }
-      };
-      await Promise.all(Array.from({ length: JOBS }, worker));
+      await bareCopyPipes(source, sdb, target, tdb, JOBS, binary);
       return Number(process.hrtime.bigint() - t) / 1e9;
     };
     const pipe = await bareCopy(false);

@@ -15,13 +15,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import copyStreams from 'pg-copy-streams';
 import { MIGRATION_PASSWORD, PgCluster } from '../test/helpers/pg-cluster.js';
 import { run } from './bench-helpers.js';
-import { DDL, TABLES } from './bench-tables.js';
+import { bareCopyPipes, DDL, TABLES } from './bench-tables.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -112,22 +109,7 @@ async function main(): Promise<void> {
       await target.query(DDL, [], db);
       return db;
     };
-    const bare = async (tdb: string) => {
-      const order = [...TABLES].sort((x, y) => y.share - x.share).map((t) => t.name);
-      const worker = async () => {
-        const s = new pg.Client({ ...source.settings(sdb), password: MIGRATION_PASSWORD, ssl: false } as pg.ClientConfig);
-        const d = new pg.Client({ ...target.settings(tdb), password: MIGRATION_PASSWORD, ssl: false } as pg.ClientConfig);
-        await Promise.all([s.connect(), d.connect()]);
-        try {
-          for (let name = order.shift(); name; name = order.shift()) {
-            await pipeline(s.query(copyStreams.to(`COPY ${name} TO STDOUT`)), d.query(copyStreams.from(`COPY ${name} FROM STDIN`)));
-          }
-        } finally {
-          await Promise.all([s.end(), d.end()]);
-        }
-      };
-      await Promise.all(Array.from({ length: Number(JOBS || 4) }, worker));
-    };
+    const bare = (tdb: string) => bareCopyPipes(source, sdb, target, tdb, Number(JOBS || 4));
     const ours = async (v: Variant): Promise<{ exp: Sample; imp: Sample }> => {
       const dir = path.join(work, 'export');
       fs.rmSync(dir, { recursive: true, force: true });
