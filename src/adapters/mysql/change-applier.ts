@@ -27,6 +27,7 @@ import { identifiesRows, loadApplyTable, type ApplyTable } from './apply-tables.
 import { connect, rows } from './connection.js';
 import { mapQueryError } from './errors.js';
 import { errnoOf, replayingLockConflicts } from './lock-conflicts.js';
+import { OrderedFallback } from '../../core/ordered-fallback.js';
 
 export interface MySqlApplierOptions {
   migrationUuid: string;
@@ -57,8 +58,8 @@ export class MySqlChangeApplier implements ChangeSink {
   /** The open transaction's chunks, for a replay; undefined once too big to keep. */
   private txnChunks: (readonly TableChanges[])[] | undefined = [];
   private txnEvents = 0;
-  /** Tables whose set-based apply conflicted: how many later chunks still go one by one. */
-  private readonly orderedFor = new Map<string, number>();
+  /** Set-based per table, one by one after a conflict (core/ordered-fallback.ts). */
+  private readonly fallback = new OrderedFallback();
   applied: AppliedState;
   /** Events applied one by one because set-based conflicted, and transactions replayed (logs and tests). */
   fallbackEvents = 0;
@@ -97,6 +98,10 @@ export class MySqlChangeApplier implements ChangeSink {
     let t = this.tables.get(k);
     if (!t) this.tables.set(k, (t = await loadApplyTable(this.conn, this.database, c.table)));
     return t;
+  }
+
+  private async statement(sql: string): Promise<void> {
+    await this.conn.query(sql);
   }
 
   private async begin(): Promise<void> {
@@ -143,48 +148,27 @@ export class MySqlChangeApplier implements ChangeSink {
 
   /** One chunk inside the open transaction: set-based per table, a conflicting table again one by one. */
   private async applyInTransaction(changes: readonly TableChanges[]): Promise<void> {
-    const savepoint = this.chunksInTransaction > 0;
-    const forced = new Set<string>();
     const tables = new Map<TableChanges, ApplyTable>();
-    for (const c of changes) {
-      const t = await this.table(c);
-      tables.set(c, t);
-      const k = tableKey(c.schema, c.table);
-      if (c.orderedOnly || !identifiesRows(t, c.keyColumns) || (this.orderedFor.get(k) ?? 0) > 0) forced.add(k);
-    }
-    for (;;) {
-      if (savepoint) await this.conn.query('SAVEPOINT ybv_chunk');
-      let current: TableChanges | undefined;
-      try {
-        for (const c of changes) {
-          current = c;
-          if (forced.has(tableKey(c.schema, c.table))) this.fallbackEvents += await applyOrdered(this.conn, tables.get(c)!, c, this.o.side);
-          else await applySetBased(this.conn, tables.get(c)!, c, this.maxStatementBytes);
-        }
-        current = undefined;
-        if (savepoint) await this.conn.query('RELEASE SAVEPOINT ybv_chunk');
-        break;
-      } catch (e) {
-        const k = current && tableKey(current.schema, current.table);
-        if (!current || !k || forced.has(k) || !isOrderSensitive(e)) throw applyError(e, current ? `applying changes to table ${current.table}` : 'applying changes');
-        this.o.log.info('set-based apply hit a constraint; applying this table\'s events one by one in source order', {
-          table: current.table, errno: errnoOf(e), events: current.events.length,
-        });
-        forced.add(k);
-        // A table that conflicted once tends to again (hot unique values): stay ordered for a few chunks.
-        this.orderedFor.set(k, 8);
-        if (savepoint) {
-          await this.conn.query('ROLLBACK TO SAVEPOINT ybv_chunk');
-        } else {
-          await this.conn.query('ROLLBACK');
-          await this.conn.query('START TRANSACTION');
-        }
-      }
-    }
-    for (const [k, n] of this.orderedFor) {
-      if (n <= 1) this.orderedFor.delete(k);
-      else this.orderedFor.set(k, n - 1);
-    }
+    for (const c of changes) tables.set(c, await this.table(c));
+    await this.fallback.apply(changes, this.chunksInTransaction === 0, {
+      mustOrder: (c) => c.orderedOnly || !identifiesRows(tables.get(c)!, c.keyColumns),
+      setBased: (c) => applySetBased(this.conn, tables.get(c)!, c, this.maxStatementBytes),
+      ordered: async (c) => {
+        this.fallbackEvents += await applyOrdered(this.conn, tables.get(c)!, c, this.o.side);
+      },
+      isOrderSensitive,
+      fail: (e, c) => applyError(e, c ? `applying changes to table ${c.table}` : 'applying changes'),
+      onConflict: (c, e) => this.o.log.info('set-based apply hit a constraint; applying this table\'s events one by one in source order', {
+        table: c.table, errno: errnoOf(e), events: c.events.length,
+      }),
+      savepoint: () => this.statement('SAVEPOINT ybv_chunk'),
+      releaseSavepoint: () => this.statement('RELEASE SAVEPOINT ybv_chunk'),
+      rollbackToSavepoint: () => this.statement('ROLLBACK TO SAVEPOINT ybv_chunk'),
+      restartTransaction: async () => {
+        await this.statement('ROLLBACK');
+        await this.statement('START TRANSACTION');
+      },
+    });
     for (const c of changes) {
       const name = tables.get(c)!.pgName;
       const n = this.txnCounts.get(name) ?? { c: 0, u: 0, d: 0 };

@@ -25,6 +25,7 @@ import { deleteActionStatements, loadDeleteActions, type ForeignKeyAction } from
 import { grantHint } from './replication-role.js';
 import { deleteMany, rowsByKeysSql, withKeyArrays, identifiesRows, insertMany, loadTableInfo, oneEvent, settable, updateMany, writable, type TableInfo } from './change-sql.js';
 import { ensureEventMetadata, readAppliedState, watermarkStatement, type AppliedState, type TableCountDelta } from './event-metadata.js';
+import { OrderedFallback } from '../../core/ordered-fallback.js';
 
 export interface ChangeApplierOptions {
   migrationUuid: string;
@@ -49,8 +50,8 @@ export class ChangeApplier {
   private closed = false;
   private chunksInTransaction = 0;
   private txnCounts = new Map<string, TableCountDelta>();
-  /** Tables whose set-based apply conflicted: how many later chunks still go one by one. */
-  private readonly orderedFor = new Map<string, number>();
+  /** Set-based per table, one by one after a conflict (core/ordered-fallback.ts). */
+  private readonly fallback = new OrderedFallback();
   /** Committed state: the watermark and totals in the database. */
   applied: AppliedState;
   /** Events applied one by one because set-based conflicted (for logs and tests). */
@@ -111,51 +112,28 @@ export class ChangeApplier {
       this.chunksInTransaction = 0;
       this.txnCounts = new Map();
     }
-    const savepoint = this.chunksInTransaction > 0;
-    const forced = new Set<string>();
-    for (const c of changes) {
-      const k = tableKey(c.schema, c.table);
-      // Keys that do not identify one row (no primary key here) cannot be compacted or matched set-based.
-      const keyless = !identifiesRows(await this.table(c.schema, c.table), c.keyColumns);
-      if (c.orderedOnly || keyless || (this.orderedFor.get(k) ?? 0) > 0) forced.add(k);
-    }
-    for (;;) {
-      if (savepoint) await this.query('SAVEPOINT ybv_chunk');
-      let current: TableChanges | undefined;
-      try {
-        for (const c of changes) {
-          current = c;
-          if (forced.has(tableKey(c.schema, c.table))) await this.applyOrdered(c);
-          else await this.applySetBased(c);
-        }
-        current = undefined;
-        if (savepoint) await this.query('RELEASE SAVEPOINT ybv_chunk');
-        break;
-      } catch (e) {
-        const k = current && tableKey(current.schema, current.table);
-        if (!current || !k || forced.has(k) || !isOrderSensitive(e)) {
-          if (e instanceof DbError || e instanceof UserError || e instanceof InternalError) throw e;
-          throw mapQueryError(e, `applying changes to ${current ? `${current.schema}.${current.table}` : 'the database'}`);
-        }
-        this.o.log.info('set-based apply hit a constraint; applying this table\'s events one by one in source order', {
-          table: `${current.schema}.${current.table}`, sqlState: (e as { code?: string }).code, events: current.events.length,
-        });
-        forced.add(k);
-        // A table that conflicted once tends to again (hot unique values): stay ordered for a few chunks.
-        this.orderedFor.set(k, 8);
-        if (savepoint) {
-          await this.query('ROLLBACK TO SAVEPOINT ybv_chunk');
-        } else {
-          await this.query('ROLLBACK');
-          await this.query('BEGIN');
-        }
-      }
-    }
-    for (const k of this.orderedFor.keys()) {
-      const n = (this.orderedFor.get(k) ?? 1) - 1;
-      if (n <= 0) this.orderedFor.delete(k);
-      else this.orderedFor.set(k, n);
-    }
+    // Keys that do not identify one row (no primary key here) cannot be compacted or matched set-based.
+    const keyless = new Set<TableChanges>();
+    for (const c of changes) if (!identifiesRows(await this.table(c.schema, c.table), c.keyColumns)) keyless.add(c);
+    await this.fallback.apply(changes, this.chunksInTransaction === 0, {
+      mustOrder: (c) => c.orderedOnly || keyless.has(c),
+      setBased: (c) => this.applySetBased(c),
+      ordered: (c) => this.applyOrdered(c),
+      isOrderSensitive,
+      fail: (e, c) => (e instanceof DbError || e instanceof UserError || e instanceof InternalError
+        ? e
+        : mapQueryError(e, `applying changes to ${c ? `${c.schema}.${c.table}` : 'the database'}`)),
+      onConflict: (c, e) => this.o.log.info('set-based apply hit a constraint; applying this table\'s events one by one in source order', {
+        table: `${c.schema}.${c.table}`, sqlState: (e as { code?: string }).code, events: c.events.length,
+      }),
+      savepoint: () => this.query('SAVEPOINT ybv_chunk').then(() => undefined),
+      releaseSavepoint: () => this.query('RELEASE SAVEPOINT ybv_chunk').then(() => undefined),
+      rollbackToSavepoint: () => this.query('ROLLBACK TO SAVEPOINT ybv_chunk').then(() => undefined),
+      restartTransaction: async () => {
+        await this.query('ROLLBACK');
+        await this.query('BEGIN');
+      },
+    });
     for (const c of changes) this.addCounts(c.schema, c.table, c.counts);
     this.chunksInTransaction++;
     failpoint('apply.after-chunk');
