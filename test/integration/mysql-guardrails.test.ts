@@ -68,6 +68,30 @@ test('fixed as the messages say, the same server passes', async () => {
   assert.equal(r.code, 0, r.stderr);
 });
 
+test('a server as MariaDB ships (binlog off, MIXED format, no row metadata): every problem at once, not only the binlog',
+  { skip: process.env.YBV_TEST_MYSQL_ADMIN_URL ? 'needs a private server started with the binlog off' : false }, async () => {
+  const plain = await MariaDbServer.start({ extraArgs: ['--skip-log-bin', '--binlog-format=MIXED', '--binlog-row-metadata=NO_LOG'] });
+  try {
+    const pdb = await plain.createDatabase('plain');
+    await plain.query('CREATE TABLE t (id int PRIMARY KEY)', [], pdb);
+    await plain.query("CREATE USER IF NOT EXISTS 'narrow'@'%' IDENTIFIED BY 'Narrow#1'", []);
+    await plain.query(`GRANT SELECT ON \`${pdb}\`.* TO 'narrow'@'%'`, []);
+    const flags = plain.flags(pdb).map((f) => (f === 'ybvoyager' ? 'narrow' : f));
+    const r = await runCli(['export', 'data', 'from', 'source', '--export-dir', exportDir(), ...flags, '--export-type', 'snapshot-and-changes', '--disable-pb', 'true', '--yes'],
+      { env: { SOURCE_DB_PASSWORD: 'Narrow#1' } });
+    assert.equal(r.code, 3, r.stderr);
+    for (const re of [
+      /the binary log is off \(log_bin = OFF\): add log-bin=mysql-bin and server-id=<unique number> under \[mysqld\]/,
+      /binlog_format is MIXED, changes need ROW: .*binlog-format=ROW under \[mysqld\]/,
+      /binlog_row_metadata is NO_LOG, .*binlog-row-metadata=FULL under \[mysqld\]/,
+      /GRANT REPLICATION SLAVE ON \*\.\* TO 'narrow'@'%'/,
+      /GRANT REPLICATION CLIENT ON \*\.\* TO 'narrow'@'%'/,
+    ]) assert.match(r.stderr, re);
+  } finally {
+    await plain.stop();
+  }
+});
+
 test('a resume whose binlog file was purged stops with what was lost and what to do', async () => {
   const dir = exportDir();
   const args = ['export', 'data', 'from', 'source', '--export-dir', dir, ...server.flags(db), '--export-type', 'snapshot-and-changes', '--exclude-table-list', 'keyless,old_engine', '--disable-pb', 'true', '--yes'];

@@ -26,9 +26,10 @@ export async function binlogProblems(conn: mysql.Connection): Promise<string[]> 
   const problems: string[] = [];
   const fix = (setting: string, value: string) =>
     `SET GLOBAL ${setting} = '${value}' (and ${setting.replace(/_/g, '-')}=${value} under [mysqld] in the server's config file, so it survives a restart)`;
+  // A server without a binlog is still judged on everything else (the settings are read all the same), so the
+  // one restart that turns the binlog on can bring every other fix with it.
   if (v.get('log_bin') !== 'ON') {
     problems.push(`the binary log is off (log_bin = ${v.get('log_bin') ?? 'unknown'}): add log-bin=mysql-bin and server-id=<unique number> under [mysqld] in the config file and restart the server`);
-    return problems; // nothing else can be judged without a binlog
   }
   if ((v.get('binlog_format') ?? '').toUpperCase() !== 'ROW') problems.push(`binlog_format is ${v.get('binlog_format')}, changes need ROW: ${fix('binlog_format', 'ROW')}`);
   if ((v.get('binlog_row_image') ?? '').toUpperCase() !== 'FULL') problems.push(`binlog_row_image is ${v.get('binlog_row_image')}, changes need FULL rows: ${fix('binlog_row_image', 'FULL')}`);
