@@ -34,6 +34,7 @@ before(async () => {
   await mariadb.query('INSERT INTO parent SELECT seq, CONCAT(\'p\', seq) FROM seq_1_to_200', [], sourceDb);
   await mariadb.query('INSERT INTO child SELECT seq, 1 + seq % 200, CONCAT(\'c\', seq) FROM seq_1_to_800', [], sourceDb);
   await mariadb.query('INSERT INTO orders (customer, amount) SELECT CONCAT(\'customer-\', seq), seq / 4 FROM seq_1_to_20000', [], sourceDb);
+  await mariadb.query('ANALYZE TABLE orders', [], sourceDb); // its size (which decides the chunks) up to date
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-e2e-mysql-crash-'));
 });
 
@@ -83,6 +84,8 @@ test('kill -9 of export and import at every phase under writes, then cutover: ev
     await diesAt(exportData('stream-changes.after-commit-before-ack@3'), 'stream-changes.after-commit-before-ack@3');
     let exporter = exportData();
     await exporter.waitForLine(/streaming changes/, { timeoutMs: 120_000 });
+    const orderChunks = fs.readdirSync(path.join(dir, 'data')).filter((f) => /^public\.orders-.*\.copy$/.test(f));
+    assert.ok(orderChunks.length >= 3, `orders was exported in several chunks: ${orderChunks.join(' ')}`);
 
     // ---- import data: mid-snapshot load, before and after committing a batch of applied changes
     await diesAt(importData('import.batch_committed@4'), 'import.batch_committed@4');
