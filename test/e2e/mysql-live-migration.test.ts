@@ -5,7 +5,7 @@
  * binlog, a trigger whose rows do reach it), each process killed with kill -9 twice, then cutover to target.
  * Afterwards every table equals the source row by row; the type matrix reads the same on the target whether a
  * row came with the snapshot or through the binlog; generated columns are computed or copied, as the target
- * defines them; the target's identity continues past every id.
+ * defines them; the target's identity continues past every id; the metrics blocks agree with the report.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -130,6 +130,19 @@ test('MariaDB → PostgreSQL: live migration under writes, kill -9 of both proce
     assert.ok(s && g, `report rows for ${name}`);
     assert.deepEqual([g.imported_inserts, g.imported_updates, g.imported_deletes], [s.exported_inserts, s.exported_updates, s.exported_deletes], name);
   }
+
+  // The same metrics as for PostgreSQL: the last block of each process agrees with the other and with the report.
+  const lastMetric = (out: string, name: string) => {
+    const all = [...out.matchAll(new RegExp(`\\|\\s*${name}\\s*\\|\\s*(\\d+)\\s*\\|`, 'g'))];
+    assert.ok(all.length > 0, `no "${name}" metric in:\n${out.slice(-2000)}`);
+    return Number(all[all.length - 1][1]);
+  };
+  const reported = rows.filter((r) => r.db_type === 'source')
+    .reduce((sum, r) => sum + Number(r.exported_inserts) + Number(r.exported_updates) + Number(r.exported_deletes), 0);
+  assert.ok(reported > 300, `${reported} change events reported`);
+  assert.equal(lastMetric(e.stdout, 'Total Exported Events'), reported, 'the exporter\'s total is the report\'s');
+  assert.equal(lastMetric(i.stdout, 'Total Imported events'), reported, 'the importer\'s total is the report\'s');
+  assert.equal(lastMetric(i.stdout, 'Remaining Events'), 0);
 
   // The application now writes to the target: the identity continues past every id MariaDB handed out.
   const maxId = Number((await pg.query('SELECT max(id) AS m FROM public.orders', [], targetDb)).rows[0].m);
