@@ -14,9 +14,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RunningCli } from '../helpers/cli.js';
 import { cliSession, cutoverStatus, poll } from '../helpers/live-rig.js';
-import { MariaDbServer, MYSQL_MIGRATION_PASSWORD } from '../helpers/mariadb-server.js';
-import { SCHEMA, sideBySide, TABLE_COLUMNS, workStep, type MigrationPair } from '../helpers/mysql-app.js';
-import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
+import { MYSQL_MIGRATION_PASSWORD } from '../helpers/mariadb-server.js';
+import { sideBySide, startMigrationPair, TABLE_COLUMNS, workStep, type MigrationPair } from '../helpers/mysql-app.js';
+import { MIGRATION_PASSWORD } from '../helpers/pg-cluster.js';
 
 // Small chunks: orders (20 000 rows) is split into several key ranges, so a kill falls between chunks of one table.
 const env = { SOURCE_DB_PASSWORD: MYSQL_MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_SNAPSHOT_CHUNK_BYTES: '65536' };
@@ -26,11 +26,8 @@ let pair: MigrationPair;
 let dir: string;
 
 before(async () => {
-  const [mariadb, pg] = await Promise.all([MariaDbServer.start({ extraArgs: ['--binlog-row-metadata=FULL'] }), PgCluster.start()]);
-  const sourceDb = await mariadb.createDatabase('shop');
-  const targetDb = await pg.createDatabase('shop');
-  pair = { mariadb, sourceDb, pg, targetDb };
-  for (const ddl of SCHEMA) await mariadb.query(ddl, [], sourceDb);
+  pair = await startMigrationPair();
+  const { mariadb, sourceDb } = pair;
   await mariadb.query('INSERT INTO parent SELECT seq, CONCAT(\'p\', seq) FROM seq_1_to_200', [], sourceDb);
   await mariadb.query('INSERT INTO child SELECT seq, 1 + seq % 200, CONCAT(\'c\', seq) FROM seq_1_to_800', [], sourceDb);
   await mariadb.query('INSERT INTO orders (customer, amount) SELECT CONCAT(\'customer-\', seq), seq / 4 FROM seq_1_to_20000', [], sourceDb);

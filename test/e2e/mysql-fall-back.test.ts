@@ -15,9 +15,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { assertNothingLeft, cliSession, cutoverStatus, poll, printedRestart } from '../helpers/live-rig.js';
-import { MariaDbServer, MYSQL_MIGRATION_PASSWORD } from '../helpers/mariadb-server.js';
-import { SCHEMA, sideBySide, TABLE_COLUMNS, TY_VALUES, workStep, type MigrationPair } from '../helpers/mysql-app.js';
-import { MIGRATION_PASSWORD, PgCluster } from '../helpers/pg-cluster.js';
+import { MYSQL_MIGRATION_PASSWORD } from '../helpers/mariadb-server.js';
+import { sideBySide, startMigrationPair, TABLE_COLUMNS, TY_VALUES, workStep, type MigrationPair } from '../helpers/mysql-app.js';
+import { MIGRATION_PASSWORD } from '../helpers/pg-cluster.js';
 
 const env = { SOURCE_DB_PASSWORD: MYSQL_MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_METRICS_INTERVAL_MS: '1000' };
 const { start, cli, killAll } = cliSession(env);
@@ -27,11 +27,8 @@ let dir: string;
 let backupDir: string;
 
 before(async () => {
-  const [mariadb, pg] = await Promise.all([MariaDbServer.start({ extraArgs: ['--binlog-row-metadata=FULL'] }), PgCluster.start()]);
-  const sourceDb = await mariadb.createDatabase('shop');
-  const targetDb = await pg.createDatabase('shop');
-  pair = { mariadb, sourceDb, pg, targetDb };
-  for (const ddl of SCHEMA) await mariadb.query(ddl, [], sourceDb);
+  pair = await startMigrationPair();
+  const { mariadb, sourceDb } = pair;
   // A second trigger on the same table and event, ordered after the first, with its own sql_mode.
   await mariadb.query("SET SESSION sql_mode = 'ANSI_QUOTES'", [], sourceDb);
   await mariadb.query(`CREATE TRIGGER orders_audit_paid AFTER INSERT ON orders FOR EACH ROW FOLLOWS orders_audit

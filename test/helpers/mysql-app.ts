@@ -5,8 +5,8 @@
  * application transaction of the kinds that are hard to apply.
  */
 import type mysql from 'mysql2/promise';
-import type { MariaDbServer } from './mariadb-server.js';
-import type { PgCluster } from './pg-cluster.js';
+import { MariaDbServer } from './mariadb-server.js';
+import { PgCluster } from './pg-cluster.js';
 
 export const SCHEMA = [
   'CREATE TABLE parent (id int PRIMARY KEY, name varchar(40) NOT NULL)',
@@ -61,6 +61,15 @@ export interface MigrationPair {
   sourceDb: string;
   pg: PgCluster;
   targetDb: string;
+}
+
+/** A private MariaDB (full row metadata in its binlog) and PostgreSQL, each with a database `shop`; SCHEMA on MariaDB. */
+export async function startMigrationPair(): Promise<MigrationPair> {
+  const [mariadb, pg] = await Promise.all([MariaDbServer.start({ extraArgs: ['--binlog-row-metadata=FULL'] }), PgCluster.start()]);
+  const sourceDb = await mariadb.createDatabase('shop');
+  const targetDb = await pg.createDatabase('shop');
+  for (const ddl of SCHEMA) await mariadb.query(ddl, [], sourceDb);
+  return { mariadb, sourceDb, pg, targetDb };
 }
 
 /** Every row of `table` as text on both sides, in key order. */
