@@ -66,8 +66,11 @@ export interface Engine {
   readonly displayName: string;
   readonly capabilities: EngineCapabilities;
   readonly positions: PositionCodec;
-  /** Which database a connection reaches, in a form that survives host renames (the state store binds to it). */
-  identity(c: Conn): Promise<DbIdentity>;
+  /**
+   * Which database a connection reaches, in a form that survives host renames (the state store binds to it).
+   * It is a command's first contact with the database: `log` gets what the engine says about how it connected.
+   */
+  identity(c: Conn, log?: Logger): Promise<DbIdentity>;
   /** True for failures a reconnect may cure (connection lost, server restarting); never for auth or privilege errors. */
   isConnectionLoss(e: unknown): boolean;
   /** A connection loss, or a failure the same transaction may pass when run again (deadlock, serialization). */

@@ -75,7 +75,7 @@ export async function exportSchema(deps: ExportSchemaDeps, opts: ExportSchemaOpt
   }
 
   // Refuse another database before the (long) export, not after it.
-  state.bindDatabase('source', await engine.identity(conn));
+  state.bindDatabase('source', await engine.identity(conn, log));
   saveConnSettings(state, conn.settings);
   log.info('exporting schema', { requested: opts.schemas });
   const result = await engine.schemaSource.exportSchema(conn, opts.schemas, { log, captureCatalogTo: opts.captureCatalogTo });

@@ -88,7 +88,7 @@ export async function exportSnapshot(deps: ExportSnapshotDeps, opts: ExportSnaps
   const live = opts.exportType === 'snapshot-and-changes';
   if (live) assertCanStreamChanges(engine);
   const capture: CaptureId = { migrationUuid: state.migration().uuid, side: 'source' };
-  state.bindDatabase('source', await engine.identity(conn));
+  state.bindDatabase('source', await engine.identity(conn, log));
   saveConnSettings(state, conn.settings);
 
   const prev = readExportData(state);

@@ -24,7 +24,7 @@ export function oracleEngineWith(open: RunnerOpener): Engine {
     displayName: 'Oracle',
     capabilities: { sharedSnapshot: true, serverRetainsChanges: false, partialUpdates: false, applyWithoutTriggers: false, cascadesInStream: true },
     positions: scnPositions,
-    identity: (c) => withRunner(open, c, undefined, (r) => oracleIdentity(r, c)),
+    identity: (c, log) => withRunner(open, c, log, (r) => oracleIdentity(r, c)),
     isConnectionLoss,
     isTransient,
     schemaSource: oracleSchemaSource(open),
