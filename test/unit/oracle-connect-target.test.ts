@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_ORACLE_HOME, oracleConnectTarget } from '../../src/adapters/oracle/connect-target.js';
+import { DEFAULT_ORACLE_HOME, oracleConnectTarget, walletProblem } from '../../src/adapters/oracle/connect-target.js';
 import type { ConnSettings } from '../../src/core/connection.js';
 import { UserError } from '../../src/infra/errors.js';
 
@@ -43,4 +43,14 @@ test('TLS: require/verify-* use TCPS (DN match only for verify-full); a wallet d
 test('names that would break out of a descriptor are refused; nothing named is refused', () => {
   assert.throws(() => oracleConnectTarget({ ...base, database: 'X)(SID=Y' }, {}), (e: unknown) => e instanceof UserError && /--source-db-name/.test(e.oneLine()));
   assert.throws(() => oracleConnectTarget(base, {}), (e: unknown) => e instanceof UserError && /--oracle-tns-alias <alias>, --source-db-name <service name> or --oracle-db-sid <SID>/.test(e.oneLine()));
+});
+
+test('a PEM wallet needs a certificate and its unencrypted key (thin mode loads it as cert, key and CAs at once)', () => {
+  const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  assert.equal(walletProblem(cert + '-----BEGIN PRIVATE KEY-----\nMIG\n-----END PRIVATE KEY-----\n'), undefined);
+  assert.equal(walletProblem(cert + '-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n'), undefined);
+  assert.match(walletProblem(cert) ?? '', /no private key/);
+  assert.match(walletProblem(cert + '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIH\n-----END ENCRYPTED PRIVATE KEY-----\n') ?? '', /encrypted/);
+  assert.match(walletProblem(cert + '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n-----END RSA PRIVATE KEY-----\n') ?? '', /encrypted/);
+  assert.match(walletProblem('') ?? '', /no certificate/);
 });

@@ -70,3 +70,19 @@ export function oracleConnectTarget(s: ConnSettings, env: { readonly TNS_ADMIN?:
   const what = s.database ? `service name ${s.database}` : `SID ${o.sid}`;
   return { kind, connectString, walletLocation: t.walletLocation, named: what, logLine: `connecting to Oracle at ${s.host}:${s.port} by ${what} over ${t.protocol}${ignored}` };
 }
+
+/**
+ * Why a PEM wallet cannot be used, or undefined. Thin mode loads ewallet.pem as the client certificate, its
+ * private key and the trusted CAs all at once (node-oracledb 26, lib/thin/sqlnet/ntTcp.js), so a file of CA
+ * certificates alone fails with NJS-505, and so does an encrypted key (no flag passes a wallet password).
+ */
+export function walletProblem(pem: string): string | undefined {
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) return 'holds no certificate';
+  if (pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || pem.includes('Proc-Type: 4,ENCRYPTED')) return 'holds an encrypted private key, and no flag passes a wallet password';
+  if (!/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(pem)) return 'holds no private key: thin mode loads it as a certificate with its key plus CAs, not as CA certificates alone';
+  return undefined;
+}
+
+/** The fix for an unusable wallet: where a private CA and a client certificate go instead. */
+export const WALLET_FIX =
+  'for a private CA alone, drop --source-ssl-root-cert and run yb-voyager with NODE_EXTRA_CA_CERTS=<CA file>; for mutual TLS, pass the directory of an ewallet.pem holding the client certificate, its unencrypted private key and the CA';

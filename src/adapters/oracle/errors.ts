@@ -28,6 +28,10 @@ function codeOf(err: unknown): string | undefined {
 const PRIVILEGE_CODES = new Set(['ORA-01031', 'ORA-00942', 'ORA-01749', 'ORA-01929', 'ORA-04043']);
 const LOSS_CODES = new Set(['NJS-500', 'NJS-501', 'NJS-503', 'NJS-521', 'ORA-03113', 'ORA-03114', 'ORA-03135', 'ORA-01089', 'ORA-01092', 'ORA-00028', 'ORA-12537', 'ORA-12547']);
 
+/** What a failed TLS handshake needs: a trusted CA (wallet, else Node.js's store) and, for verify-full, the host named. */
+const TLS_FIX =
+  'the server certificate must be signed by the CA in the PEM wallet of --source-ssl-root-cert or, with no wallet, by a CA Node.js trusts (add a private one with NODE_EXTRA_CA_CERTS=<CA file>); with --source-ssl-mode verify-full it must also name --source-db-host (require skips that check)';
+
 export function mapConnectError(err: unknown, s: ConnSettings, target: string): DbError {
   if (err instanceof DbError) return err;
   const code = codeOf(err);
@@ -75,7 +79,7 @@ export function mapConnectError(err: unknown, s: ConnSettings, target: string): 
     case 'NJS-506':
     case 'NJS-507':
     case 'NJS-508':
-      return mk('connect', `TLS with ${where} failed (${msg})`, 'pass the PEM wallet (ewallet.pem) with the server\'s CA in --source-ssl-root-cert, or use --source-ssl-mode require to skip the name check');
+      return mk('connect', `TLS with ${where} failed (${msg})`, TLS_FIX);
     case 'NJS-116':
       return mk('auth', `user '${s.user}' has only a 10G password verifier, which thin mode cannot use (${msg})`, `reset the password of ${s.user} so the server creates an 11G/12C verifier`);
     case 'NJS-533':

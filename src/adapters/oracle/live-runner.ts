@@ -5,10 +5,13 @@
  * CLOB/NCLOB/LONG as strings, RAW/LONG RAW/BLOB as bytes turned into hex — so nothing reaches our code as a
  * lossy JavaScript value. Unverified against a real server: see docs/oracle.md.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import oracledb from 'oracledb';
 import type { Conn } from '../../core/connection.js';
+import { UserError } from '../../infra/errors.js';
 import type { Logger } from '../../infra/logger.js';
-import { oracleConnectTarget } from './connect-target.js';
+import { oracleConnectTarget, WALLET_FIX, walletProblem } from './connect-target.js';
 import { mapConnectError, mapQueryError } from './errors.js';
 import type { OracleBinds, OracleQuery, OracleQueryRunner, OracleRow } from './query-runner.js';
 
@@ -33,10 +36,25 @@ function fetchAsText(meta: oracledb.Metadata<unknown>): oracledb.FetchTypeRespon
   return { type: oracledb.DB_TYPE_VARCHAR };
 }
 
+/** A wallet thin mode would fail on (NJS-505, which names no cause) is refused before connecting, saying why. */
+function assertUsableWallet(dir: string): void {
+  const file = path.join(dir, 'ewallet.pem');
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const why = fs.existsSync(dir) && !fs.statSync(dir).isDirectory() ? `${dir} is a file, not a wallet directory (thin mode reads <dir>/ewallet.pem)` : `${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+    throw new UserError(`--source-ssl-root-cert: ${why}`, WALLET_FIX, 'config');
+  }
+  const problem = walletProblem(pem);
+  if (problem) throw new UserError(`--source-ssl-root-cert: the Oracle wallet ${file} ${problem}`, WALLET_FIX, 'config');
+}
+
 /** Open a thin-mode session: the log says which of alias / service name / SID was used. */
 export async function openConnection(c: Conn, log?: Logger): Promise<oracledb.Connection> {
   const target = oracleConnectTarget(c.settings, { TNS_ADMIN: process.env.TNS_ADMIN });
   log?.info(target.logLine);
+  if (target.walletLocation) assertUsableWallet(target.walletLocation);
   let conn: oracledb.Connection;
   try {
     conn = await oracledb.getConnection({
