@@ -70,12 +70,14 @@ export function directionHistory(exported: readonly ExportedBucket[], imported: 
 /**
  * At most `maxPoints` evenly spaced points covering the same time, for a chart: quiet buckets become zeros (a
  * gap in the data is a gap in the work, not a missing sample), neighbouring buckets merge (events add up, the
- * lag keeps its maximum and its commit-weighted mean, the backlog its last value).
+ * lag keeps its maximum and its commit-weighted mean, the backlog its last value). With `until` (epoch seconds,
+ * e.g. the cutover that ended the direction), the points go on as quiet buckets until the one holding it.
  */
-export function chartPoints(points: readonly HistoryPoint[], bucketSeconds: number, maxPoints: number): HistoryPoint[] {
+export function chartPoints(points: readonly HistoryPoint[], bucketSeconds: number, maxPoints: number, until?: number): HistoryPoint[] {
   if (!points.length) return [];
   const first = points[0]!.t;
-  const last = points[points.length - 1]!.t;
+  const lastBucket = until === undefined ? first : Math.floor(until / bucketSeconds) * bucketSeconds;
+  const last = Math.max(points[points.length - 1]!.t, lastBucket);
   const buckets = Math.floor((last - first) / bucketSeconds) + 1;
   const per = Math.max(1, Math.ceil(buckets / Math.max(1, maxPoints)));
   const width = per * bucketSeconds;

@@ -53,6 +53,10 @@ async function waitEqual(what: string): Promise<void> {
 interface PageFacts {
   title: string;
   charts: Record<string, Record<string, number[]>>;
+  /** The labels of the moments marked on each chart. */
+  chartMarks: Record<string, string[]>;
+  /** Per table, the value of each bar of the per-table chart. */
+  bars: Record<string, Record<string, number>>;
   timeline: string[];
   tableNames: string[];
   verdicts: string[];
@@ -131,6 +135,7 @@ test('the HTML report of a live migration with fall-back, in a real browser', { 
 
   const facts = await page.evaluate((): PageFacts => {
     const charts: PageFacts['charts'] = {};
+    const chartMarks: PageFacts['chartMarks'] = {};
     for (const svg of Array.from(document.querySelectorAll('svg.chart'))) {
       const series: Record<string, number[]> = {};
       for (const g of Array.from(svg.querySelectorAll('g.series'))) {
@@ -138,10 +143,19 @@ test('the HTML report of a live migration with fall-back, in a real browser', { 
         series[g.getAttribute('data-series') ?? '?'] = values.map((v) => (v === '' ? NaN : Number(v)));
       }
       charts[svg.id] = series;
+      chartMarks[svg.id] = Array.from(svg.querySelectorAll('g.mark text')).map((t) => t.textContent ?? '');
+    }
+    const bars: PageFacts['bars'] = {};
+    for (const g of Array.from(document.querySelectorAll('svg#table-counts g.bar-row'))) {
+      const values: Record<string, number> = {};
+      for (const r of Array.from(g.querySelectorAll('rect'))) values[r.getAttribute('data-series') ?? '?'] = Number(r.getAttribute('data-v'));
+      bars[g.getAttribute('data-table') ?? '?'] = values;
     }
     return {
       title: document.title,
       charts,
+      chartMarks,
+      bars,
       timeline: Array.from(document.querySelectorAll('svg.timeline g.event text')).map((t) => t.textContent ?? ''),
       tableNames: Array.from(document.querySelectorAll('table.tables tbody tr td:first-child')).map((td) => td.textContent ?? ''),
       verdicts: Array.from(document.querySelectorAll('table.verify-run')).map((t) => t.getAttribute('data-identical') ?? ''),
@@ -162,7 +176,21 @@ test('the HTML report of a live migration with fall-back, in a real browser', { 
     // Points are 10-second buckets: the short fall-back phase may fit in one.
     assert.ok(backlog.length >= (id === 'forward' ? 2 : 1), `${id}: points over time: ${backlog.join(',')}`);
     assert.equal(backlog[backlog.length - 1], 0, `${id}: the backlog ends empty`);
+    // Each direction's charts run until the cutover that ended it, and mark it.
+    const ended = id === 'forward' ? 'cutover to target' : 'cutover to source';
+    for (const chart of ['rate', 'lag', 'backlog']) {
+      const marks = facts.chartMarks[`${id}-${chart}`]!;
+      assert.ok(marks.includes(`${ended} requested`) && marks.includes(`${ended} completed`), `${id}-${chart} marks: ${marks.join(' | ')}`);
+    }
   }
+  // The per-table chart: a row of bars per table holding the json's counts (changes: inserts + updates + deletes).
+  const changes = (r: MigrationReport['tables'][0]) => r.exported_inserts + r.exported_updates + r.exported_deletes;
+  const expectedBars = Object.fromEntries(doc.tables.filter((r) => r.db_type === 'source').map((src) => {
+    const tgt = doc.tables.find((r) => r.db_type === 'target' && r.table_name === src.table_name)!;
+    return [src.table_name, { 'snapshot rows': src.exported_snapshot_rows, 'changes source → target': changes(src), 'changes target → source': changes(tgt) }];
+  }));
+  assert.deepEqual(facts.bars, expectedBars);
+  assert.ok(Object.values(facts.bars).some((b) => b['changes source → target']! > 0 && b['changes target → source']! > 0), 'changes in both directions drawn');
   for (const label of ['snapshot started', 'snapshot exported', 'cutover to target requested', 'cutover to target completed',
     'cutover to source requested', 'cutover to source completed', 'verify data: identical']) {
     assert.ok(facts.timeline.includes(label), `timeline has "${label}": ${facts.timeline.join(' | ')}`);

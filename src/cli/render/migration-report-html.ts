@@ -1,13 +1,14 @@
 /**
  * The migration report as one self-contained HTML page (inline CSS and SVG, no script, no network): a summary,
  * the timeline of the migration (snapshot, cutovers, verify runs), per direction the change events per second,
- * the apply lag and the queue backlog over time, the per-table counts of both databases, and the verdicts of
- * every `verify data` run. Every value from the export dir is escaped. Pure: document in, page out.
+ * the apply lag and the queue backlog over time, the per-table counts of both databases (a chart and a table,
+ * migration-report-tables.ts), and the verdicts of every `verify data` run. Every value from the export dir is
+ * escaped. Pure: document in, page out.
  */
 import { chartPoints, perSecond, type HistoryPoint } from '../../core/migration-history.js';
 import { escapeHtml } from '../../workflows/schema-report/html.js';
 import type { CutoverDirectionReport, DirectionReport, MigrationReport } from '../../workflows/migration-report.js';
-import { REPORT_HEADER } from './data-migration-report.js';
+import { grouped, tablesSection } from './migration-report-tables.js';
 import { timeChartSvg, type ChartMark } from './svg-chart.js';
 
 /** Points per chart: one per pixel-pair of a 920-wide chart is plenty. */
@@ -33,8 +34,10 @@ table{width:100%;border-collapse:collapse;background:#fff;box-shadow:0 1px 2px r
 th,td{padding:6px 8px;border-bottom:1px solid #e4e7eb;text-align:right;white-space:nowrap}
 th{background:#eef2f6;font-size:11px;text-transform:uppercase;letter-spacing:.03em}
 th:first-child,td:first-child,td.text,th.text{text-align:left}
+th.group{text-align:center;white-space:normal;border-left:2px solid #d9e0e7}
+svg.bars .column{font-weight:600;font-size:12px}
 .wide{overflow-x:auto}
-svg.chart,svg.timeline{background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08);margin:8px 0;max-width:100%;height:auto;font-size:11px}
+svg.chart,svg.timeline,svg.bars{background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08);margin:8px 0;max-width:100%;height:auto;font-size:11px}
 svg .chart-title{font-size:13px;font-weight:600}
 svg .grid{stroke:#e4e7eb}
 svg .x-axis line{stroke:#9aa5b1}
@@ -58,9 +61,9 @@ ${summaryCards(r)}
 <h2>Timeline</h2>
 ${timelineSvg(marks)}
 ${timelineTable(marks)}
-${r.directions.map((d) => directionSection(d, marks)).join('\n')}
+${r.directions.map((d) => directionSection(d, marks, d.exporter_role === 'source_db_exporter' ? r.cutover.to_target : r.cutover.to_source)).join('\n')}
 <h2>Tables</h2>
-${tablesTable(r)}
+${tablesSection(r.tables, r.directions.some((d) => d.exporter_role === 'target_db_exporter_fb'))}
 <h2>Verify data</h2>
 ${verifySection(r)}
 <p class="note">Times are UTC. Rates and lag come from the 10-second counters in meta.db; lag is the time from the
@@ -136,44 +139,41 @@ function timelineTable(marks: readonly TimelineMark[]): string {
   return `<table class="timeline-events"><thead><tr><th class="text">time</th><th class="text">event</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-function directionSection(d: DirectionReport, marks: readonly TimelineMark[]): string {
+/**
+ * The three charts of one direction. They run until the cutover that ends the direction when there is one (the
+ * quiet time before it shows as zeros), so its marks are on them.
+ */
+function directionSection(d: DirectionReport, marks: readonly TimelineMark[], ownCutover: CutoverDirectionReport): string {
   const points: HistoryPoint[] = d.history.map((p) => ({
     t: Date.parse(p.time) / 1000, seconds: d.bucket_seconds, exported: p.exported_events, imported: p.imported_events,
     lagMsAvg: p.lag_ms_avg, lagMsMax: p.lag_ms_max, backlog: p.backlog,
   }));
-  const chart = chartPoints(points, d.bucket_seconds, MAX_CHART_POINTS);
+  const ends = [ownCutover.requested_at, ownCutover.completed_at].map((iso) => (iso ? Date.parse(iso) / 1000 : NaN)).filter(Number.isFinite);
+  const chart = chartPoints(points, d.bucket_seconds, MAX_CHART_POINTS, ends.length ? Math.max(...ends) : undefined);
   const times = chart.map((p) => p.t);
+  const pointSeconds = chart[0]?.seconds;
   const cutoverMarks = marks.filter((m) => m.kind === 'cutover');
   const id = d.exporter_role === 'source_db_exporter' ? 'forward' : 'fall-back';
   return `<h2>Changes ${escapeHtml(d.direction)}</h2>
 <p class="note">${grouped(d.exported_events)} events exported, ${grouped(d.imported_events)} applied, ${grouped(d.backlog)} waiting in the queue.</p>
 ${timeChartSvg({
-    id: `${id}-rate`, title: `Change events per second, ${d.direction}`, unit: 'events/s', times, marks: cutoverMarks,
+    id: `${id}-rate`, title: `Change events per second, ${d.direction}`, unit: 'events/s', times, pointSeconds, marks: cutoverMarks,
     series: [
       { name: 'exported', color: COLORS.exported, values: chart.map((p) => perSecond(p.exported, p.seconds)) },
       { name: 'applied', color: COLORS.imported, values: chart.map((p) => perSecond(p.imported, p.seconds)) },
     ],
   })}
 ${timeChartSvg({
-    id: `${id}-lag`, title: `Apply lag, ${d.direction}`, unit: 'ms', times, marks: cutoverMarks,
+    id: `${id}-lag`, title: `Apply lag, ${d.direction}`, unit: 'ms', times, pointSeconds, marks: cutoverMarks,
     series: [
       { name: 'mean lag', color: COLORS.lagAvg, values: chart.map((p) => p.lagMsAvg) },
       { name: 'max lag', color: COLORS.lagMax, values: chart.map((p) => p.lagMsMax) },
     ],
   })}
 ${timeChartSvg({
-    id: `${id}-backlog`, title: `Queue backlog, ${d.direction}`, unit: 'events', times, marks: cutoverMarks,
+    id: `${id}-backlog`, title: `Queue backlog, ${d.direction}`, unit: 'events', times, pointSeconds, marks: cutoverMarks,
     series: [{ name: 'backlog', color: COLORS.backlog, values: chart.map((p) => p.backlog) }],
   })}`;
-}
-
-function tablesTable(r: MigrationReport): string {
-  const head = REPORT_HEADER.map((h, i) => `<th${i < 2 ? ' class="text"' : ''}>${escapeHtml(h)}</th>`).join('');
-  const rows = r.tables.map((t) => `<tr>${[
-    t.table_name, t.db_type, t.exported_snapshot_rows, t.imported_snapshot_rows, t.errored_imported_snapshot_rows,
-    t.exported_inserts, t.exported_updates, t.exported_deletes, t.imported_inserts, t.imported_updates, t.imported_deletes, t.final_row_count,
-  ].map((v, i) => `<td${i < 2 ? ' class="text"' : ''}>${escapeHtml(typeof v === 'number' ? grouped(v) : v)}</td>`).join('')}</tr>`);
-  return `<div class="wide"><table class="tables"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 function verifySection(r: MigrationReport): string {
@@ -186,9 +186,4 @@ function verifySection(r: MigrationReport): string {
       + '<thead><tr><th class="text">table</th><th class="text">verdict</th><th>source rows</th><th>target rows</th><th>differences</th></tr></thead>'
       + `<tbody>${rows.join('')}</tbody></table>`;
   }).join('\n');
-}
-
-/** 1234567 → 1,234,567. */
-function grouped(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

@@ -24,8 +24,13 @@ export interface TimeChart {
   title: string;
   /** What the y axis counts: 'events/s', 'ms', 'events'. */
   unit: string;
-  /** Epoch seconds of each point. */
+  /** Epoch seconds of each point (with `pointSeconds`: the start of the interval it covers). */
   times: readonly number[];
+  /**
+   * Each point covers `pointSeconds` from its time: it is drawn at the middle of its interval and the time axis
+   * runs from the first interval's start to the last one's end (so a mark inside the last interval is drawn).
+   */
+  pointSeconds?: number;
   series: readonly ChartSeries[];
   /** Vertical lines at moments that matter (cutover requested, completed). */
   marks?: readonly ChartMark[];
@@ -45,8 +50,11 @@ export function timeChartSvg(c: TimeChart): string {
   if (!c.times.length) {
     return `${head}<text class="empty" x="${W / 2}" y="${H / 2}" text-anchor="middle">nothing recorded yet</text></svg>`;
   }
+  const half = (c.pointSeconds ?? 0) / 2;
   const t0 = c.times[0]!;
-  const t1 = Math.max(c.times[c.times.length - 1]!, t0 + 1);
+  const t1 = Math.max(c.times[c.times.length - 1]! + 2 * half, t0 + 1);
+  /** Where point j is drawn. */
+  const at = (j: number) => c.times[j]! + half;
   const maxValue = Math.max(0, ...c.series.flatMap((s) => s.values.filter((v): v is number => v !== undefined)));
   const yTicks = niceTicks(maxValue);
   const yMax = yTicks[yTicks.length - 1]!;
@@ -83,7 +91,7 @@ export function timeChartSvg(c: TimeChart): string {
         open = false;
         return;
       }
-      d += `${open ? 'L' : 'M'}${fmt(x(c.times[j]!))},${fmt(y(v))}`;
+      d += `${open ? 'L' : 'M'}${fmt(x(at(j)))},${fmt(y(v))}`;
       open = true;
     });
     const values = s.values.map((v) => (v === undefined ? '' : String(round(v)))).join(',');
@@ -93,8 +101,9 @@ export function timeChartSvg(c: TimeChart): string {
       s.values.forEach((v, j) => {
         if (v === undefined) return;
         const t = c.times[j]!;
-        parts.push(`<circle cx="${fmt(x(t))}" cy="${fmt(y(v))}" r="2.5" fill="${escapeHtml(s.color)}" data-t="${t}" data-v="${round(v)}">`
-          + `<title>${escapeHtml(`${s.name} at ${new Date(t * 1000).toISOString()}: ${round(v)} ${c.unit}`)}</title></circle>`);
+        const when = half ? `${isoSeconds(t)}–${isoSeconds(t + 2 * half).slice(11)}` : isoSeconds(t);
+        parts.push(`<circle cx="${fmt(x(at(j)))}" cy="${fmt(y(v))}" r="2.5" fill="${escapeHtml(s.color)}" data-t="${t}" data-v="${round(v)}">`
+          + `<title>${escapeHtml(`${s.name}, ${when}: ${round(v)} ${c.unit}`)}</title></circle>`);
       });
     }
     parts.push('</g>');
@@ -133,6 +142,11 @@ function timeTicks(t0: number, t1: number): number[] {
 function timeLabel(t: number, span: number): string {
   const iso = new Date(t * 1000).toISOString();
   return span > 86400 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 19);
+}
+
+/** 2027-01-15T08:00:10Z */
+function isoSeconds(t: number): string {
+  return new Date(t * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function shortNumber(v: number): string {
