@@ -355,6 +355,11 @@ export interface ChangeSink {
   readonly applied: AppliedState;
   /** A group is open (applyChunk since the last commit). */
   readonly openTransaction: boolean;
+  /**
+   * Set when the session ended while no statement ran (a restart, a killed session): the error, so an idle
+   * apply loop reconnects at once instead of when its next group fails.
+   */
+  readonly sessionLost?: unknown;
   applyChunk(changes: readonly TableChanges[]): Promise<void>;
   /** Commit the open group with the watermark in the same transaction. */
   commit(watermark: number): Promise<void>;

@@ -182,6 +182,8 @@ async function applyLoop(
         }
         await prefetch.waitForData(1000);
         assertLocksHeld(); // a process whose migration is gone stops instead of polling forever
+        // A session that died while idle: reconnect now, so an outage at a quiet time is seen (and reported) now.
+        if (applier.sessionLost !== undefined) throw applier.sessionLost;
         continue;
       }
       waitingInTransactionSince = 0;

@@ -123,7 +123,7 @@ test('restarts and killed sessions in every phase and direction: no rerun, nothi
   await reconnected(importer, 'target', toTarget);
   await stopQuietly(w);
   await killMigrationSessions(source);
-  // An idle applier meets the loss with its next group: the writes come first.
+  // The applier notices the killed session within a second, idle or not; the writes then flow through the new one.
   await new Workload(appConfig(target, tgtDb), 'after-fall-back-restarts').run(40);
   await reconnected(exporter, 'source', toSource);
   await waitEqual('the source to follow the target after the restarts');

@@ -248,3 +248,30 @@ test('a lost connection (backend terminated, as when the target restarts) reconn
     rig.close();
   }
 });
+
+test('an idle applier whose session is terminated reconnects at once, not when the next events arrive', async () => {
+  const rig = await ApplyRig.create(cluster);
+  try {
+    await rig.sql('CREATE TABLE idle (id int PRIMARY KEY)');
+    const deps = { db: { engine: postgresEngine, conn: { settings: rig.settings, secret: { password: MIGRATION_PASSWORD } } }, state: rig.state, exportDir: rig.dir, log: capturingLogger(rig.logged), out: rig.out, onMarker: async () => 'stop' as const };
+    const run = runChangeApply(deps, TO_TARGET, new AbortController().signal);
+    rig.push([c('idle', { id: '1' }), commit()]);
+    const applySessions = `SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'yb-voyager apply changes%' AND datname = current_database()`;
+    const until = async (what: string, ok: () => Promise<boolean>) => {
+      for (const deadline = Date.now() + 60_000; !(await ok()); await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; output:\n${rig.out.lines.join('\n')}`);
+      }
+    };
+    await until('the first event applied', async () => (await rig.sql('SELECT 1 FROM idle')).length === 1);
+    const [before] = await rig.sql<{ pid: number }>(applySessions);
+    await rig.sql('SELECT pg_terminate_backend($1)', [before.pid]);
+    // No event follows: only the applier's own notice of the loss can bring a new session.
+    await until('a new apply session', async () => (await rig.sql<{ pid: number }>(applySessions)).some((s) => s.pid !== before.pid));
+    assert.ok(rig.out.lines.some((l) => /lost the connection to the target database .*reconnecting \(attempt 1/.test(l)), rig.out.lines.join('\n'));
+    rig.push([c('idle', { id: '2' }), commit(), { op: 'cutover.target' }]);
+    assert.equal((await run).stoppedBy, 'marker');
+    assert.deepEqual(await rig.sql('SELECT id FROM idle ORDER BY id'), [{ id: '1' }, { id: '2' }]);
+  } finally {
+    rig.close();
+  }
+});

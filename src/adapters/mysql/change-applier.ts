@@ -64,6 +64,7 @@ export class MySqlChangeApplier implements ChangeSink {
   /** Events applied one by one because set-based conflicted, and transactions replayed (logs and tests). */
   fallbackEvents = 0;
   replays = 0;
+  sessionLost: unknown;
 
   private constructor(
     private readonly conn: mysql.Connection,
@@ -73,6 +74,7 @@ export class MySqlChangeApplier implements ChangeSink {
     private readonly maxStatementBytes: number,
   ) {
     this.applied = applied;
+    conn.on('error', (e) => (this.sessionLost ??= e));
   }
 
   static async open(c: Conn, o: MySqlApplierOptions): Promise<MySqlChangeApplier> {

@@ -56,6 +56,7 @@ export class ChangeApplier {
   applied: AppliedState;
   /** Events applied one by one because set-based conflicted (for logs and tests). */
   fallbackEvents = 0;
+  sessionLost: unknown;
 
   private constructor(
     private readonly client: pg.Client,
@@ -63,6 +64,7 @@ export class ChangeApplier {
     applied: AppliedState,
   ) {
     this.applied = applied;
+    client.on('error', (e) => (this.sessionLost ??= e));
   }
 
   static async open(settings: ConnSettings, secret: ConnSecret, o: ChangeApplierOptions): Promise<ChangeApplier> {
