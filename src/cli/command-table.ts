@@ -3,7 +3,7 @@
  * and the module that runs it. A command without `load` prints "not implemented yet".
  */
 import {
-  BATCH_SIZE, DISABLE_PB, EXCLUDE_TABLE_LIST, PARALLEL_JOBS, SOURCE_CONNECTION, SOURCE_PASSWORD, START_CLEAN,
+  BATCH_SIZE, DISABLE_PB, EXCLUDE_TABLE_LIST, IMPORT_PARALLEL_JOBS, PARALLEL_JOBS, SOURCE_CONNECTION, SOURCE_PASSWORD, START_CLEAN,
   TABLE_LIST, TARGET_CONNECTION, TARGET_PASSWORD, opt, type OptionSpec, MAX_RECONNECT_TIME,
 } from './option-spec.js';
 import type { CommandContext } from './context.js';
@@ -83,7 +83,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'import the snapshot into the target, then apply the streamed changes',
     load: () => import('./commands/import-data-to-target.js'),
     options: [
-      ...TARGET_CONNECTION, PARALLEL_JOBS, BATCH_SIZE, TABLE_LIST, EXCLUDE_TABLE_LIST, START_CLEAN,
+      ...TARGET_CONNECTION, IMPORT_PARALLEL_JOBS, BATCH_SIZE, TABLE_LIST, EXCLUDE_TABLE_LIST, START_CLEAN,
       opt({ name: 'truncate-tables', type: 'bool', default: false, description: 'with --start-clean: truncate the target tables first' }),
       DISABLE_PB, MAX_RECONNECT_TIME,
     ],

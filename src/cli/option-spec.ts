@@ -83,6 +83,10 @@ export const TARGET_PASSWORD = TARGET_CONNECTION.find((o) => o.name === 'target-
 export const START_CLEAN = opt({ name: 'start-clean', type: 'bool', default: false, description: 'discard what an earlier run of this command left and start over' });
 export const DISABLE_PB = opt({ name: 'disable-pb', type: 'bool', default: false, description: 'print plain progress lines instead of progress bars' });
 export const PARALLEL_JOBS = opt({ name: 'parallel-jobs', type: 'int', default: 4, description: 'number of parallel workers' });
+/** import data's default depends on where the target runs (cli/parallel-jobs.ts), so help says how, not a number. */
+export const IMPORT_PARALLEL_JOBS = opt({
+  name: 'parallel-jobs', type: 'int', defaultNote: '4, or one per CPU when the target runs on this machine and it has fewer than 4', description: 'number of parallel COPY sessions',
+});
 export const TABLE_LIST = opt({ name: 'table-list', type: 'list', description: 'comma-separated tables to include (globs * and ?; quote case-sensitive names)' });
 export const EXCLUDE_TABLE_LIST = opt({ name: 'exclude-table-list', type: 'list', description: 'comma-separated tables to exclude (globs * and ?)' });
 export const MAX_RECONNECT_TIME = opt({

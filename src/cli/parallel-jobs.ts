@@ -20,7 +20,7 @@ export function onThisMachine(host: string): boolean {
 
 export function importParallelJobs(options: ResolvedOptions, target: ConnSettings): { jobs: number; why: string } {
   const given = options.int('parallel-jobs');
-  if (given !== undefined && options.origin('parallel-jobs') !== 'default') return { jobs: given, why: String(options.origin('parallel-jobs')) };
+  if (given !== undefined) return { jobs: given, why: String(options.origin('parallel-jobs')) };
   const cpus = os.availableParallelism();
   if (onThisMachine(target.host) && cpus < DEFAULT_JOBS) return { jobs: cpus, why: `the target runs on this machine, which has ${cpus} CPUs` };
   return { jobs: DEFAULT_JOBS, why: 'default' };

@@ -25,3 +25,9 @@ test('the default adapts to a local target with fewer CPUs; a remote target and 
   const given = resolveOptions(IMPORT, new Map([['parallel-jobs', '6']]), {}, undefined);
   assert.deepEqual(importParallelJobs(given, at('127.0.0.1')), { jobs: 6, why: 'flag' });
 });
+
+test('import data --help says how the default is chosen instead of a fixed 4', () => {
+  const jobs = IMPORT.options.find((o) => o.name === 'parallel-jobs')!;
+  assert.equal(jobs.default, undefined);
+  assert.match(String(jobs.defaultNote), /^4, or one per CPU when the target runs on this machine/);
+});

@@ -16,9 +16,9 @@ import { DEFAULT_MAX_RECONNECT_SECONDS } from '../../workflows/reconnect.js';
 export async function run(ctx: CommandContext): Promise<void> {
   const o = ctx.options;
   const batchSize = o.int('batch-size') ?? 100000;
-  const givenJobs = o.int('parallel-jobs') ?? 4;
+  const givenJobs = o.int('parallel-jobs');
   if (batchSize < 1) throw new UserError(`--batch-size ${batchSize} is not a positive number of rows`, 'use --batch-size 100000 (the default) or another positive number');
-  if (givenJobs < 1) throw new UserError(`--parallel-jobs ${givenJobs} is not a positive number`, 'use --parallel-jobs 4 or another positive number (the default: 4, or fewer on a target with fewer CPUs on this machine)');
+  if (givenJobs !== undefined && givenJobs < 1) throw new UserError(`--parallel-jobs ${givenJobs} is not a positive number`, 'use --parallel-jobs 4 or another positive number (the default: 4, or fewer on a target with fewer CPUs on this machine)');
   if (o.bool('truncate-tables') && !o.bool('start-clean')) {
     throw new UserError('--truncate-tables only works together with --start-clean', 'add --start-clean true, or drop --truncate-tables');
   }
