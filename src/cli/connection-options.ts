@@ -1,6 +1,6 @@
 /** From resolved options to connection settings for the source or target database. */
 import type { Engine, Endpoint } from '../adapters/engine.js';
-import { ALL_ENGINES, engineFor, targetEngine } from '../adapters/registry.js';
+import { ENGINE_NAMES, engineFor, targetEngine } from '../adapters/registry.js';
 import type { Conn, ConnSettings, OracleConnTarget, SslMode } from '../core/connection.js';
 import { UserError } from '../infra/errors.js';
 import { DEFAULT_PORTS } from './option-spec.js';
@@ -57,14 +57,14 @@ export async function connectionFromOptions(options: ResolvedOptions, role: 'sou
 }
 
 /** The engine --source-db-type names. */
-export function sourceEngine(options: ResolvedOptions): Engine {
+export function sourceEngine(options: ResolvedOptions): Promise<Engine> {
   const t = options.str('source-db-type');
-  if (!t) throw new UserError('required flag --source-db-type is missing', `add --source-db-type ${ALL_ENGINES.map((e) => e.name).join('|')}`);
+  if (!t) throw new UserError('required flag --source-db-type is missing', `add --source-db-type ${ENGINE_NAMES.join('|')}`);
   return engineFor(t);
 }
 
 /** The database `role` of this command: its engine and the connection its flags describe. */
 export async function endpointFromOptions(options: ResolvedOptions, role: 'source' | 'target'): Promise<Endpoint> {
-  const engine = role === 'source' ? sourceEngine(options) : targetEngine();
+  const engine = await (role === 'source' ? sourceEngine(options) : targetEngine());
   return { engine, conn: await connectionFromOptions(options, role) };
 }

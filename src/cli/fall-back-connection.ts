@@ -27,14 +27,14 @@ export async function persistedConnection(state: StateStore, options: ResolvedOp
     sslCert: explicit(`${role}-ssl-cert`) ?? saved.sslCert,
     sslKey: explicit(`${role}-ssl-key`) ?? saved.sslKey,
   };
-  const db = { engine: recordedEngine(state, role), conn: { settings, secret: { password: await requirePassword(options, role) } } };
+  const db = { engine: await recordedEngine(state, role), conn: { settings, secret: { password: await requirePassword(options, role) } } };
   state.bindDatabase(role, await db.engine.identity(db.conn));
   return db;
 }
 
 /** Refuse what writes into the source when its engine cannot be written back to (Oracle: untestable here). */
-export function refuseWriteBackToSource(state: StateStore, what: string): void {
-  const engine = recordedEngine(state, 'source');
+export async function refuseWriteBackToSource(state: StateStore, what: string): Promise<void> {
+  const engine = await recordedEngine(state, 'source');
   const why = engine.refusals?.writeBack;
   if (why) throw new UserError(`${what} is refused for this ${engine.displayName} source: ${why}`, `migrate offline (export data --export-type snapshot-only), and see docs/${engine.name}.md`, 'config');
 }
@@ -48,5 +48,5 @@ function recordedEngine(state: StateStore, role: 'source' | 'target') {
 export async function recordedEndpoint(state: StateStore, options: ResolvedOptions, role: 'source' | 'target'): Promise<Endpoint | undefined> {
   const settings = loadConnSettings(state, role);
   if (!settings) return undefined;
-  return { engine: recordedEngine(state, role), conn: { settings, secret: { password: await requirePassword(options, role) } } };
+  return { engine: await recordedEngine(state, role), conn: { settings, secret: { password: await requirePassword(options, role) } } };
 }

@@ -40,7 +40,7 @@ export interface FallBackDeps {
    * Does the source engine's stream lack rows changed by foreign-key actions (MySQL)? Then the target's sink
    * does them. Asked when changes are applied (the exporter has recorded the source by then).
    */
-  sourceOmitsCascades?: () => boolean;
+  sourceOmitsCascades?: () => Promise<boolean>;
 }
 
 /** What the printed restart command repeats of the current invocation. */
@@ -138,7 +138,7 @@ async function applyUntilCutoverMarker(deps: FallBackDeps, side: 'source' | 'tar
       log: deps.log,
       out: deps.out,
       maxReconnectMs: deps.maxReconnectMs,
-      applyForeignKeyActions: side === 'target' && (deps.sourceOmitsCascades?.() ?? false),
+      applyForeignKeyActions: side === 'target' && ((await deps.sourceOmitsCascades?.()) ?? false),
       onMarker: (marker, passMarker) => finishImporterCutover(importerDeps, marker, passMarker),
     },
     side === 'source' ? TO_SOURCE : TO_TARGET,

@@ -8,7 +8,7 @@ import { persistedConnection, refuseWriteBackToSource } from '../fall-back-conne
 import { DEFAULT_MAX_RECONNECT_SECONDS } from '../../workflows/reconnect.js';
 
 export async function run(ctx: CommandContext): Promise<void> {
-  refuseWriteBackToSource(ctx.state, 'import data to source');
+  await refuseWriteBackToSource(ctx.state, 'import data to source');
   assertFallBackStarted(ctx.state, 'import data to source');
   const source = await persistedConnection(ctx.state, ctx.options, 'source');
   await importDataToSource({ exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal, maxReconnectMs: (ctx.options.int('max-reconnect-time') ?? DEFAULT_MAX_RECONNECT_SECONDS) * 1000 }, source);

@@ -28,7 +28,7 @@ export async function run(ctx: CommandContext): Promise<void> {
   const maxReconnectSeconds = o.int('max-reconnect-time') ?? DEFAULT_MAX_RECONNECT_SECONDS;
   const fallBack = {
     exportDir: ctx.exportDir, state: ctx.state, log: ctx.log, out: ctx.out, signal: ctx.signal, maxReconnectMs: maxReconnectSeconds * 1000,
-    sourceOmitsCascades: () => !engineFor(ctx.state.migration().source?.dbType ?? 'postgresql').capabilities.cascadesInStream,
+    sourceOmitsCascades: async () => !(await engineFor(ctx.state.migration().source?.dbType ?? 'postgresql')).capabilities.cascadesInStream,
   };
   const restart = { configFile: o.str('config-file'), logLevel: o.str('log-level'), maxReconnectSeconds };
   // A rerun after this importer completed the cutover: go straight to what follows (export data from target).

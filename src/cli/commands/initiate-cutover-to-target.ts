@@ -13,13 +13,13 @@ export async function run(ctx: CommandContext): Promise<void> {
   if (fallBack === undefined) {
     throw new UserError('--prepare-for-fall-back must be given explicitly', 'add --prepare-for-fall-back true (stream the target\'s changes back to the source) or --prepare-for-fall-back false');
   }
-  if (fallBack) refuseWriteBackToSource(ctx.state, '--prepare-for-fall-back');
+  if (fallBack) await refuseWriteBackToSource(ctx.state, '--prepare-for-fall-back');
   const exportData = readExportData(ctx.state);
   if (!exportData) throw new UserError('no data export has run on this export dir', 'start yb-voyager export data from source --export-type snapshot-and-changes first');
   if (exportData.exportType !== 'snapshot-and-changes') {
     throw new UserError('cutover needs a live migration, but this export is snapshot-only', 'rerun export data from source with --export-type snapshot-and-changes --start-clean true');
   }
-  const sourceEngine = engineFor(ctx.state.migration().source?.dbType ?? 'postgresql');
+  const sourceEngine = await engineFor(ctx.state.migration().source?.dbType ?? 'postgresql');
   if (fallBack && !sourceEngine.changeSink) {
     throw new UserError(
       `fall-back onto a ${sourceEngine.displayName} source is not supported yet: its changes could not be applied back after the cutover`,
