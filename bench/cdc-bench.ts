@@ -17,7 +17,11 @@
  *     source cannot commit that fast (on 2 cores it cannot), pgbench runs as fast as it can: the figures say so.
  *     Peak RSS of our two processes per phase.
  *
- *   node dist/bench/cdc-bench.js [--txns 200000] [--seconds 30] [--native-seconds N] [--rate-fraction 0.5 | --rate 5000] [--clients 4]
+ * --shape wide: the same transactions on wide rows (numeric, text and timestamptz columns besides the ints),
+ * whose values cost more to decode, queue, parse and cast on every side, native included.
+ * --seconds 0 skips (2): the catch-up comparison only.
+ *
+ *   node dist/bench/cdc-bench.js [--shape narrow|wide] [--txns 200000] [--seconds 30] [--native-seconds N] [--rate-fraction 0.5 | --rate 5000] [--clients 4]
  */
 import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,20 +48,53 @@ const RATE = arg('rate', 0);
 const CLIENTS = arg('clients', 4);
 const ACCOUNTS = 100_000;
 
-const DDL = `
+/** The row shape: narrow (ints and a short text) or wide (numeric, text and timestamptz columns too). */
+const SHAPE = (() => {
+  const i = process.argv.indexOf('--shape');
+  const v = i > 0 ? process.argv[i + 1] : 'narrow';
+  if (v !== 'narrow' && v !== 'wide') throw new Error(`--shape ${v}: use narrow or wide`);
+  return v;
+})();
+
+const HB_DDL = 'CREATE TABLE hb (id int PRIMARY KEY, n bigint NOT NULL, ts timestamptz NOT NULL);';
+const SHAPES = {
+  narrow: {
+    ddl: `
   CREATE TABLE acc (id int PRIMARY KEY, bal bigint NOT NULL, filler text);
-  CREATE TABLE kv (id int PRIMARY KEY, v int NOT NULL);
-  CREATE TABLE hb (id int PRIMARY KEY, n bigint NOT NULL, ts timestamptz NOT NULL);`;
-const DATA = `
+  CREATE TABLE kv (id int PRIMARY KEY, v int NOT NULL);`,
+    data: `
   INSERT INTO acc SELECT g, 0, repeat('x', 40) FROM generate_series(1, ${ACCOUNTS}) g;
-  INSERT INTO kv SELECT g, g FROM generate_series(1, ${ACCOUNTS}) g;
+  INSERT INTO kv SELECT g, g FROM generate_series(1, ${ACCOUNTS}) g;`,
+    txn: `UPDATE acc SET bal = bal + 1 WHERE id = :a;
+DELETE FROM kv WHERE id = :k;
+INSERT INTO kv VALUES (:k, :a) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v;`,
+  },
+  // Every change carries whole rows of ~10 columns: numerics with scale, free text, timestamps with zone.
+  wide: {
+    ddl: `
+  CREATE TABLE acc (id int PRIMARY KEY, bal numeric(18,4) NOT NULL, rate numeric(9,6) NOT NULL, owner text NOT NULL, note text,
+    opened timestamptz NOT NULL, updated timestamptz NOT NULL, flags int NOT NULL, filler text);
+  CREATE TABLE kv (id int PRIMARY KEY, v int NOT NULL, amount numeric(12,2) NOT NULL, label text NOT NULL, memo text,
+    created timestamptz NOT NULL, due timestamptz, score numeric);`,
+    data: `
+  INSERT INTO acc SELECT g, g * 1.5, 0.012345, 'owner ' || g, md5(g::text), now() - g * interval '1 minute', now(), g % 7, repeat('x', 40)
+    FROM generate_series(1, ${ACCOUNTS}) g;
+  INSERT INTO kv SELECT g, g, g * 0.25, 'label ' || g, 'memo for key ' || g, now(), now() + interval '30 days', g / 3.0
+    FROM generate_series(1, ${ACCOUNTS}) g;`,
+    txn: `UPDATE acc SET bal = bal + 1.2500, note = md5(CAST(:k AS text)), updated = clock_timestamp(), flags = flags + 1 WHERE id = :a;
+DELETE FROM kv WHERE id = :k;
+INSERT INTO kv VALUES (:k, :a, :a * 0.01, 'label ' || :k, 'memo ' || :a || ' for key ' || :k, clock_timestamp(), clock_timestamp() + interval '30 days', :a / 7.0)
+  ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v, amount = EXCLUDED.amount, label = EXCLUDED.label, memo = EXCLUDED.memo,
+    created = EXCLUDED.created, due = EXCLUDED.due, score = EXCLUDED.score;`,
+  },
+} as const;
+const DDL = SHAPES[SHAPE].ddl + `\n  ${HB_DDL}`;
+const DATA = SHAPES[SHAPE].data + `
   INSERT INTO hb VALUES (1, 0, clock_timestamp());`;
 const SCRIPT = `\\set a random(1, ${ACCOUNTS})
 \\set k random(1, ${ACCOUNTS})
 BEGIN;
-UPDATE acc SET bal = bal + 1 WHERE id = :a;
-DELETE FROM kv WHERE id = :k;
-INSERT INTO kv VALUES (:k, :a) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v;
+${SHAPES[SHAPE].txn}
 END;
 `;
 
@@ -234,7 +271,7 @@ try {
   const final = await beat(src);
   const end = (await source.query<{ l: string }>('SELECT pg_current_wal_lsn() AS l', [], srcDb)).rows[0].l;
   const sourceMaxRate = TXNS / ((Date.now() - t) / 1000);
-  console.log(`backlog: ${TXNS} transactions (3 row changes each) in ${(TXNS / sourceMaxRate).toFixed(1)} s (${Math.round(sourceMaxRate)} tx/s, the source's own maximum here); WAL up to ${end}`);
+  console.log(`backlog: ${TXNS} transactions (3 row changes each, ${SHAPE} rows) in ${(TXNS / sourceMaxRate).toFixed(1)} s (${Math.round(sourceMaxRate)} tx/s, the source's own maximum here); WAL up to ${end}`);
 
   // (c) decode ceiling, over TCP like (a) and (b); the Unix socket for reference.
   const drain = (copy: string, tcp: boolean) => recvlogicalDrain({ cluster: source, db: srcDb, slot: copy, publication: ourPub, endLsn: end, tcp });
@@ -297,28 +334,32 @@ try {
   console.log(`(a) ours (export + import processes): ${aS.toFixed(2)} s, ${Math.round(TXNS / aS)} tx/s, ${Math.round((TXNS * 3) / aS)} events/s (both processes streaming ${connectedS.toFixed(2)} s after their start)`);
   console.log(`    CPU during (a): exporter ${cpuSeconds(e.pid).toFixed(1)} s, importer ${cpuSeconds(i.pid).toFixed(1)} s, walsender ${cpuSeconds(pids.walsender).toFixed(1)} s, target backend ${cpuSeconds(pids.backend).toFixed(1)} s`);
   console.log(`catch-up ratios: (a)/(b) ${(bS / aS).toFixed(2)}, (b)/(c) ${(cS / bS).toFixed(2)}, (a)/(c) ${(cS / aS).toFixed(2)}`);
-  console.log(`catch-up ratio to native logical replication: ${(bS / aS).toFixed(2)} (target ≥ 1.0); load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`catch-up ratio to native logical replication (${SHAPE} rows): ${(bS / aS).toFixed(2)} (target ≥ 1.0); load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(rssLine('catch-up'));
   for (const tbl of ['acc', 'kv']) {
     const [x, y] = await Promise.all([tableDigest(source, srcDb, tbl, 'id'), tableDigest(target, oursDb, tbl, 'id')]);
     console.log(`check ${tbl}: source ${x.rows} rows ${x.md5}, target ${y.rows} rows ${y.md5} ${x.md5 === y.md5 ? 'EQUAL' : 'DIFFERENT'}`);
   }
 
-  // (2) sustained, ours then native.
-  const rate = RATE > 0 ? RATE : (TXNS / aS) * RATE_FRACTION;
-  if (rate > sourceMaxRate) {
-    console.log(`sustained: ${RATE_FRACTION} of our catch-up rate is ${Math.round(rate)} tx/s, more than the source commits on this machine (${Math.round(sourceMaxRate)} tx/s with nothing else running): pgbench runs as fast as the source allows`);
+  // (2) sustained, ours then native (skipped with --seconds 0).
+  if (SECONDS > 0) {
+    const rate = RATE > 0 ? RATE : (TXNS / aS) * RATE_FRACTION;
+    if (rate > sourceMaxRate) {
+      console.log(`sustained: ${RATE_FRACTION} of our catch-up rate is ${Math.round(rate)} tx/s, more than the source commits on this machine (${Math.round(sourceMaxRate)} tx/s with nothing else running): pgbench runs as fast as the source allows`);
+    }
+    rss.reset();
+    const lagOurs = await measureLag(oursDb, SECONDS, rate, src, path.join(dir, 'metainfo', 'meta.db'));
+    console.log(`sustained ours at ${Math.round(rate)} tx/s requested (${Math.round(lagOurs.txPerSec)} achieved) for ${SECONDS} s: lag p50 ${lagOurs.p50} ms, p99 ${lagOurs.p99} ms, max ${lagOurs.max} ms over ${lagOurs.beats} heartbeats${lagOurs.queue}`);
+    console.log(rssLine(`the ${SECONDS} s sustained run`));
+    await stopOurs(ours);
+    await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
+    await heartbeatSeen(target, nativeDb, await beat(src), 600_000);
+    const lagNative = await measureLag(nativeDb, NATIVE_SECONDS, rate, src);
+    console.log(`sustained native at the same rate (${Math.round(lagNative.txPerSec)} achieved): lag p50 ${lagNative.p50} ms, p99 ${lagNative.p99} ms, max ${lagNative.max} ms`);
+    console.log(`lag p99 ratio to native: ${(lagOurs.p99 / lagNative.p99).toFixed(2)} (target ≤ 2); p50 ratio ${(lagOurs.p50 / lagNative.p50).toFixed(2)}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  } else {
+    await stopOurs(ours);
   }
-  rss.reset();
-  const lagOurs = await measureLag(oursDb, SECONDS, rate, src, path.join(dir, 'metainfo', 'meta.db'));
-  console.log(`sustained ours at ${Math.round(rate)} tx/s requested (${Math.round(lagOurs.txPerSec)} achieved) for ${SECONDS} s: lag p50 ${lagOurs.p50} ms, p99 ${lagOurs.p99} ms, max ${lagOurs.max} ms over ${lagOurs.beats} heartbeats${lagOurs.queue}`);
-  console.log(rssLine(`the ${SECONDS} s sustained run`));
-  await stopOurs(ours);
-  await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
-  await heartbeatSeen(target, nativeDb, await beat(src), 600_000);
-  const lagNative = await measureLag(nativeDb, NATIVE_SECONDS, rate, src);
-  console.log(`sustained native at the same rate (${Math.round(lagNative.txPerSec)} achieved): lag p50 ${lagNative.p50} ms, p99 ${lagNative.p99} ms, max ${lagNative.max} ms`);
-  console.log(`lag p99 ratio to native: ${(lagOurs.p99 / lagNative.p99).toFixed(2)} (target ≤ 2); p50 ratio ${(lagOurs.p50 / lagNative.p50).toFixed(2)}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   await src.end();
 } finally {
   rss.stop();
