@@ -100,7 +100,9 @@ function childEnv(extra: CliOptions['env']): NodeJS.ProcessEnv {
 }
 
 export function startCli(args: readonly string[], opts: CliOptions = {}): RunningCli {
-  const child = spawn(process.execPath, [MAIN_JS, ...args], {
+  // BENCH_NODE_ARGS: extra node flags for the CLI processes of a benchmark (e.g. --cpu-prof --cpu-prof-dir=…).
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, MAIN_JS, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: childEnv(opts.env),
     stdio: ['pipe', 'pipe', 'pipe'],
