@@ -3,7 +3,9 @@
  * column is fetched as text — NUMBER as the exact decimal string thin mode decodes (never a JS number),
  * dates under the explicit session formats below (the snapshot's select lists add their own TO_CHAR masks),
  * CLOB/NCLOB/LONG as strings, RAW/LONG RAW/BLOB as bytes turned into hex — so nothing reaches our code as a
- * lossy JavaScript value. Unverified against a real server: see docs/oracle.md.
+ * lossy JavaScript value. `lobRows` fetches a query's LOB columns as locators instead (the driver's Lob, a
+ * Readable) and reads each in pieces of about LOB_PIECE_BYTES. Unverified against a real server: see
+ * docs/oracle.md.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +15,7 @@ import { UserError } from '../../infra/errors.js';
 import type { Logger } from '../../infra/logger.js';
 import { oracleConnectTarget, WALLET_FIX, walletProblem } from './connect-target.js';
 import { mapConnectError, mapQueryError } from './errors.js';
-import type { OracleBinds, OracleQuery, OracleQueryRunner, OracleRow } from './query-runner.js';
+import type { OracleBinds, OracleLob, OracleLobRow, OracleQuery, OracleQueryRunner, OracleRow } from './query-runner.js';
 
 /**
  * Session settings: decimal point '.', fixed date and timestamp formats, UTC session time zone (so a
@@ -34,6 +36,45 @@ function fetchAsText(meta: oracledb.Metadata<unknown>): oracledb.FetchTypeRespon
     return { type: oracledb.DB_TYPE_RAW, converter: (v: unknown) => (v == null ? null : (v as Buffer).toString('hex')) } as oracledb.FetchTypeResponse;
   }
   return { type: oracledb.DB_TYPE_VARCHAR };
+}
+
+/** The driver's Lob class (exported at run time, not in its typings). */
+const DriverLob = (oracledb as unknown as { Lob: new () => oracledb.Lob }).Lob;
+
+/** The amount read per LOB round trip: a whole number of the LOB's chunks, about 1 MiB (CLOB: characters). */
+export const LOB_PIECE_BYTES = 1 << 20;
+
+/** Lob pieceSize for a LOB whose chunk size is `chunk`: the largest multiple of it not above LOB_PIECE_BYTES. */
+export function lobPieceSize(chunk: number | undefined): number {
+  return chunk && chunk > 0 ? chunk * Math.max(1, Math.floor(LOB_PIECE_BYTES / chunk)) : LOB_PIECE_BYTES;
+}
+
+/**
+ * The driver's Lob as an OracleLob: a CLOB is read as strings (setEncoding keeps the driver's strings as
+ * they are; without it Node would re-encode each piece to UTF-8 and corrupt a surrogate pair split between
+ * pieces), a BLOB as Buffers. close() destroys the Lob, which closes its locator.
+ */
+export function driverLob(lob: oracledb.Lob, what: string): OracleLob {
+  const type = lob.type === oracledb.DB_TYPE_BLOB ? 'blob' : 'clob';
+  lob.on('error', () => undefined); // read errors reach pieces() through the iterator; close errors are moot
+  return {
+    type,
+    async *pieces() {
+      lob.pieceSize = lobPieceSize(lob.chunkSize);
+      if (type === 'clob') lob.setEncoding('utf8');
+      try {
+        for await (const p of lob) yield p as string | Buffer;
+      } catch (e) {
+        throw mapQueryError(e, what);
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (lob.closed) return resolve();
+        lob.once('close', () => resolve());
+        lob.destroy();
+      }),
+  };
 }
 
 /** A wallet thin mode would fail on (NJS-505, which names no cause) is refused before connecting, saying why. */
@@ -93,6 +134,28 @@ export class LiveRunner implements OracleQueryRunner {
     });
     try {
       for await (const row of stream) yield row as OracleRow;
+    } catch (e) {
+      throw mapQueryError(e, `Oracle query ${q.id}`);
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  async *lobRows(q: OracleQuery, binds: OracleBinds = {}): AsyncIterable<OracleLobRow> {
+    const lobColumns = q.lobColumns ?? {};
+    const stream = this.conn.queryStream<Record<string, unknown>>(q.sql, { ...binds }, {
+      outFormat: oracledb.OUT_FORMAT_OBJECT,
+      fetchArraySize: 1000,
+      prefetchRows: 1000,
+      // LOB columns: undefined keeps the driver's default, a Lob locator (oracledb.fetchAsString is never set).
+      fetchTypeHandler: (meta) => (meta.name in lobColumns ? undefined : fetchAsText(meta)),
+    });
+    try {
+      for await (const row of stream) {
+        const out: Record<string, string | null | OracleLob> = {};
+        for (const [k, v] of Object.entries(row)) out[k] = v instanceof DriverLob ? driverLob(v, `reading a LOB of Oracle query ${q.id}`) : (v as string | null);
+        yield out;
+      }
     } catch (e) {
       throw mapQueryError(e, `Oracle query ${q.id}`);
     } finally {

@@ -8,6 +8,8 @@
  *    turn the synthetic fixtures into recorded ones (export schema --oracle-capture-catalog <file>).
  * A query has a stable id: fixtures are keyed by id and binds, never by SQL text, so rewording a query keeps
  * its fixtures.
+ * LOB columns of a snapshot read are not fetched as text: `lobRows` returns each CLOB/NCLOB/BLOB value as an
+ * OracleLob, read piece by piece and closed by the caller, so a LOB of any size never sits in memory whole.
  */
 import fs from 'node:fs';
 
@@ -15,6 +17,8 @@ export interface OracleQuery {
   /** Stable key of the query in fixtures: 'catalog.columns', 'snapshot.rows'. */
   readonly id: string;
   readonly sql: string;
+  /** Columns (result names) that `lobRows` returns as OracleLob values, with their LOB type. */
+  readonly lobColumns?: Readonly<Record<string, 'clob' | 'blob'>>;
 }
 
 export type OracleBinds = Readonly<Record<string, string>>;
@@ -22,8 +26,24 @@ export type OracleBinds = Readonly<Record<string, string>>;
 /** A row: upper-case column names as Oracle returns them; SQL NULL (and Oracle's '') as null. */
 export type OracleRow = Readonly<Record<string, string | null>>;
 
+/**
+ * One LOB value, read in pieces. CLOB/NCLOB pieces are text: JavaScript strings (the driver's; a piece may end
+ * between the two halves of a surrogate pair) or UTF-8 bytes (a piece may end inside a character). BLOB
+ * pieces are bytes. `close` frees the locator; it is safe to call twice and after a failed read.
+ */
+export interface OracleLob {
+  readonly type: 'clob' | 'blob';
+  pieces(): AsyncIterable<string | Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** A row of a LOB query: the query's lobColumns hold an OracleLob (or null), the other columns text. */
+export type OracleLobRow = Readonly<Record<string, string | null | OracleLob>>;
+
 export interface OracleQueryRunner {
   rows(q: OracleQuery, binds?: OracleBinds): AsyncIterable<OracleRow>;
+  /** Like rows, but `q.lobColumns` come as LOB locators; the caller closes every OracleLob it receives. */
+  lobRows(q: OracleQuery, binds?: OracleBinds): AsyncIterable<OracleLobRow>;
   close(): Promise<void>;
 }
 
@@ -39,6 +59,18 @@ export function fixtureKey(id: string, binds: OracleBinds = {}): string {
   return names.length ? `${id} ${names.map((n) => `${n}=${binds[n]}`).join(' ')}` : id;
 }
 
+/**
+ * A LOB value in a fixture: its pieces (CLOB: strings; BLOB: hex), or a generator — `size` characters (CLOB)
+ * or bytes (BLOB) of `pattern` (BLOB: hex) repeated, cut into pieces of `pieceSize` — so a test can stream a
+ * LOB of any size without a file that size. `utf8: true` gives a CLOB's pieces as UTF-8 bytes cut every
+ * `pieceSize` bytes instead of strings cut every `pieceSize` UTF-16 code units.
+ */
+export type OracleLobFixture =
+  | { lob: 'clob' | 'blob'; pieces: string[]; utf8?: boolean }
+  | { lob: 'clob' | 'blob'; size: number; pattern: string; pieceSize: number; utf8?: boolean };
+
+export type OracleFixtureValue = string | null | OracleLobFixture;
+
 /** A file of recorded (or hand-written) query results. */
 export interface OracleFixture {
   /** 'synthetic': written by hand from Oracle's documented view semantics; 'recorded': captured from a server. */
@@ -47,7 +79,7 @@ export interface OracleFixture {
   /** The server's version banner (recorded fixtures). */
   server?: string;
   capturedAt?: string;
-  queries: Record<string, Record<string, string | null>[]>;
+  queries: Record<string, Record<string, OracleFixtureValue>[]>;
 }
 
 /** Wraps a live runner and records every result; `save()` writes the fixture. */
@@ -66,6 +98,11 @@ export class CapturingRunner implements OracleQueryRunner {
       list.push({ ...row });
       yield row;
     }
+  }
+
+  /** LOB reads are passed through unrecorded: capture records catalog queries, which hold no LOBs. */
+  lobRows(q: OracleQuery, binds?: OracleBinds): AsyncIterable<OracleLobRow> {
+    return this.inner.lobRows(q, binds);
   }
 
   /** Write the fixture (server: the version banner read during the run). */

@@ -2,7 +2,7 @@
  * Oracle's snapshot-only data export: every table read `AS OF SCN` one SCN taken at the start (flashback
  * query), so all readers see one consistent database without locks; each table is one chunk. Values are
  * converted to PostgreSQL COPY text by value-codec.ts and written like every engine's chunks (temp file,
- * fsync, rename). Unverified against a real server (undo retention, ORA-01555, LOB and LONG columns under
+ * fsync, rename); LOB columns are streamed into the file piece by piece. Unverified against a real server (undo retention, ORA-01555, LOB and LONG columns under
  * flashback): see docs/oracle.md. Live changes are refused before anything starts.
  */
 import fs from 'node:fs';
@@ -18,7 +18,10 @@ import { LIVE_CHANGES_REFUSAL } from './refusals.js';
 import { withRunner, type RunnerOpener } from './session.js';
 import { CURRENT_SCN, snapshotColumn, snapshotQuery, type SnapshotColumn } from './snapshot-select.js';
 import { mapOracleType } from './type-map.js';
-import { copyLine, ValueCodecError } from './value-codec.js';
+import { LobCopyEncoder, toCopyText, ValueCodecError } from './value-codec.js';
+
+/** Buffered COPY text is written once it reaches this many UTF-16 code units. */
+const FLUSH_AT = 1 << 20;
 
 /** What a chunk carries (stored as JSON in meta.db, so a resumed reader needs nothing else). */
 export interface OracleChunk {
@@ -117,6 +120,11 @@ class OracleSnapshot implements SnapshotHandle {
 class OracleReader implements SnapshotReader {
   constructor(private readonly runner: OracleQueryRunner) {}
 
+  /**
+   * One table → one COPY text file. Plain values are buffered and written a MiB at a time; a LOB value is
+   * written piece by piece through the codec as it is read, so memory per row stays at about one LOB piece
+   * plus the buffer, whatever the LOB's size. Every LOB of a row is closed after the row, read or not.
+   */
   async copy(chunk: ChunkRange, _columns: readonly string[], file: string, onRows: (n: number) => void, signal: AbortSignal): Promise<{ rows: number; bytes: number }> {
     const ch = chunk.range as OracleChunk;
     const tmp = `${file}.tmp`;
@@ -124,29 +132,53 @@ class OracleReader implements SnapshotReader {
     let rows = 0;
     let reported = 0;
     let bytes = 0;
+    let buf = '';
+    const flush = async (atLeast: number) => {
+      if (buf.length < atLeast) return;
+      bytes += (await fh.write(buf)).bytesWritten;
+      buf = '';
+    };
     const report = () => {
       if (rows > reported) onRows(rows - reported);
       reported = rows;
     };
-    const kinds = ch.columns.map((c) => c.kind);
+    const aborted = () => {
+      if (signal.aborted) throw signal.reason ?? new Error('aborted');
+    };
     try {
-      let buf = '';
-      for await (const row of this.runner.rows(snapshotQuery(ch.owner, ch.table, ch.columns), { scn: ch.scn })) {
-        if (signal.aborted) throw signal.reason ?? new Error('aborted');
+      for await (const row of this.runner.lobRows(snapshotQuery(ch.owner, ch.table, ch.columns), { scn: ch.scn })) {
+        aborted();
         try {
-          buf += copyLine(kinds, ch.columns.map((c) => row[c.name] ?? null));
+          for (let i = 0; i < ch.columns.length; i++) {
+            const c = ch.columns[i];
+            const v = row[c.name] ?? null;
+            if (i > 0) buf += '\t';
+            if (v === null || typeof v === 'string') {
+              buf += toCopyText(c.kind, v);
+              continue;
+            }
+            const enc = new LobCopyEncoder(c.kind === 'binary' ? 'binary' : 'text');
+            for await (const piece of v.pieces()) {
+              aborted();
+              buf += enc.piece(piece);
+              await flush(FLUSH_AT);
+            }
+            buf += enc.end();
+          }
+          buf += '\n';
         } catch (e) {
           if (!(e instanceof ValueCodecError)) throw e;
           throw new DbError('data', `${ch.owner}.${ch.table} row ${rows + 1}: ${e.message}`, 'fix the value on the source (or leave the table out with --exclude-table-list) and rerun with --start-clean true');
+        } finally {
+          for (const v of Object.values(row)) if (v !== null && typeof v === 'object') await v.close();
         }
         rows++;
-        if (buf.length >= 1 << 20) {
-          bytes += (await fh.write(buf)).bytesWritten;
-          buf = '';
+        if (buf.length >= FLUSH_AT) {
+          await flush(FLUSH_AT);
           report();
         }
       }
-      if (buf) bytes += (await fh.write(buf)).bytesWritten;
+      await flush(1);
       report();
       await fh.sync();
     } finally {

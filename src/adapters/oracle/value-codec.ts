@@ -9,6 +9,8 @@
  *  - INTERVAL: Oracle's '+YY-MM' and '+DD HH:MI:SS.FF' become PostgreSQL interval text.
  *  - RAW/BLOB: hex → bytea hex; RAW(16) from SYS_GUID() → uuid.
  *  - Text: '' is NULL (Oracle stores '' as NULL); CHR(0) is refused, PostgreSQL text cannot hold it.
+ *  - CLOB/NCLOB/BLOB: streamed piece by piece through LobCopyEncoder, with the same rules as text and bytea;
+ *    an empty LOB (EMPTY_CLOB(), length 0) is not NULL in Oracle and stays an empty value.
  */
 
 export type OracleValueKind = 'number' | 'float' | 'date' | 'timestamp' | 'timestamptz' | 'interval-ym' | 'interval-ds' | 'text' | 'binary' | 'uuid';
@@ -112,4 +114,67 @@ export function toCopyText(kind: OracleValueKind, v: string | null): string {
 /** A row of values → one COPY text line (with its newline). */
 export function copyLine(kinds: readonly OracleValueKind[], values: readonly (string | null)[]): string {
   return values.map((v, i) => toCopyText(kinds[i], v)).join('\t') + '\n';
+}
+
+/**
+ * One LOB value → its COPY text field, piece by piece, so no more than one piece is held at a time. The pieces
+ * may split the value anywhere: a CLOB piece given as a string may end between the halves of a surrogate pair,
+ * one given as UTF-8 bytes inside a character; those few code units or bytes are carried into the next piece.
+ * Escaping is per character, so a backslash, tab or newline on a boundary needs nothing more. A BLOB becomes
+ * bytea hex (`\\x` then two digits a byte), written as each piece arrives.
+ */
+export class LobCopyEncoder {
+  private started = false;
+  private carryText = '';
+  private carryBytes: Uint8Array = new Uint8Array(0);
+
+  constructor(private readonly kind: 'text' | 'binary') {}
+
+  /** The COPY text of the next piece (may be ''). */
+  piece(p: string | Uint8Array): string {
+    const head = this.started ? '' : this.kind === 'binary' ? '\\\\x' : '';
+    this.started = true;
+    if (this.kind === 'binary') {
+      if (typeof p === 'string') throw new ValueCodecError('a BLOB piece arrived as text');
+      return head + Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('hex');
+    }
+    let s: string;
+    if (typeof p === 'string') {
+      s = this.carryText + p;
+      this.carryText = '';
+    } else {
+      const bytes = this.carryBytes.length ? Buffer.concat([this.carryBytes, p]) : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      const whole = completeUtf8(bytes);
+      this.carryBytes = Uint8Array.prototype.slice.call(bytes, whole);
+      s = this.carryText + bytes.toString('utf8', 0, whole);
+      this.carryText = '';
+    }
+    const last = s.charCodeAt(s.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) {
+      this.carryText = s.slice(-1);
+      s = s.slice(0, -1);
+    }
+    if (s.includes('\u0000')) throw new ValueCodecError('the value contains CHR(0), which PostgreSQL text cannot store');
+    return head + escapeCopy(s);
+  }
+
+  /** The rest of the field once the last piece is in: '' unless a piece ended inside a character. */
+  end(): string {
+    if (!this.started) return this.kind === 'binary' ? '\\\\x' : '';
+    if (this.carryBytes.length) throw new ValueCodecError('the CLOB ends inside a UTF-8 character');
+    const rest = this.carryText;
+    this.carryText = '';
+    return escapeCopy(rest);
+  }
+}
+
+/** How many leading bytes of `b` are whole UTF-8 characters (a character cut at the end is left out). */
+function completeUtf8(b: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, b.length); back++) {
+    const c = b[b.length - back];
+    if ((c & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead byte
+    const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    return need > back ? b.length - back : b.length;
+  }
+  return b.length;
 }
