@@ -60,10 +60,10 @@ export function fixtureKey(id: string, binds: OracleBinds = {}): string {
 }
 
 /**
- * A LOB value in a fixture: its pieces (CLOB: strings; BLOB: hex), or a generator — `size` characters (CLOB)
- * or bytes (BLOB) of `pattern` (BLOB: hex) repeated, cut into pieces of `pieceSize` — so a test can stream a
- * LOB of any size without a file that size. `utf8: true` gives a CLOB's pieces as UTF-8 bytes cut every
- * `pieceSize` bytes instead of strings cut every `pieceSize` UTF-16 code units.
+ * A LOB value in a fixture: its pieces (CLOB: strings; BLOB: hex), or a generator — `size` UTF-16 code units
+ * (CLOB) or bytes (BLOB) of `pattern` (BLOB: hex) repeated, cut into pieces of `pieceSize` — so a test can
+ * stream a LOB of any size without a file that size. `utf8: true` makes a CLOB's pieces UTF-8 bytes, cut
+ * anywhere in a character (its pieces and pattern are then given as hex, its size and pieceSize in bytes).
  */
 export type OracleLobFixture =
   | { lob: 'clob' | 'blob'; pieces: string[]; utf8?: boolean }

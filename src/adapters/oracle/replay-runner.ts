@@ -79,10 +79,10 @@ export class ReplayRunner implements OracleQueryRunner {
 /** The pieces of a fixture LOB; a generated one is produced piece by piece, never whole. */
 export function* lobPieces(f: OracleLobFixture): Generator<string | Uint8Array> {
   if ('pieces' in f) {
-    for (const p of f.pieces) yield f.lob === 'blob' ? Buffer.from(p, 'hex') : f.utf8 ? Buffer.from(p, 'utf8') : p;
+    for (const p of f.pieces) yield f.lob === 'blob' || f.utf8 ? Buffer.from(p, 'hex') : p;
     return;
   }
-  const unit: string | Buffer = f.lob === 'blob' ? Buffer.from(f.pattern, 'hex') : f.utf8 ? Buffer.from(f.pattern, 'utf8') : f.pattern;
+  const unit: string | Buffer = f.lob === 'blob' || f.utf8 ? Buffer.from(f.pattern, 'hex') : f.pattern;
   if (unit.length === 0 || f.pieceSize < 1) throw new InternalError('a generated fixture LOB needs a non-empty pattern and a pieceSize of at least 1');
   // A run of whole patterns at least one piece plus one pattern long: every piece is one slice of it.
   const reps = Math.ceil((f.pieceSize + unit.length) / unit.length);
@@ -90,6 +90,8 @@ export function* lobPieces(f: OracleLobFixture): Generator<string | Uint8Array> 
   for (let at = 0; at < f.size; at += f.pieceSize) {
     const from = at % unit.length;
     const len = Math.min(f.pieceSize, f.size - at);
-    yield typeof run === 'string' ? run.slice(from, from + len) : Buffer.from(run.subarray(from, from + len));
+    // Each piece is memory of its own, as a driver's would be: a plain slice of `run` would share its memory,
+    // and a reader that kept every piece would then look as small as one that streams.
+    yield typeof run === 'string' ? Buffer.from(run.slice(from, from + len), 'utf16le').toString('utf16le') : Buffer.from(run.subarray(from, from + len));
   }
 }
