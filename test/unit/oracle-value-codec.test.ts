@@ -1,7 +1,8 @@
 /** Oracle text forms → PostgreSQL COPY text (pure); the same forms go through real COPY in oracle-snapshot.test. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { copyLine, plainDecimal, toCopyText, ValueCodecError } from '../../src/adapters/oracle/value-codec.js';
+import { describe, test } from 'node:test';
+import { lobPieces } from '../../src/adapters/oracle/replay-runner.js';
+import { copyLine, LobCopyEncoder, plainDecimal, toCopyText, ValueCodecError } from '../../src/adapters/oracle/value-codec.js';
 
 test('NUMBER: every decimal and exponent form becomes a plain exact decimal', () => {
   const cases: [string, string][] = [
@@ -43,4 +44,45 @@ test("bytes, uuids, text escaping, '' as NULL and CHR(0) refused", () => {
   assert.equal(toCopyText('number', null), '\\N');
   assert.throws(() => toCopyText('text', 'a\u0000b'), /CHR\(0\)/);
   assert.equal(copyLine(['number', 'text'], ['1', null]), '1\t\\N\n');
+});
+
+describe('LobCopyEncoder: a LOB streamed piece by piece equals the value encoded whole', () => {
+  const emoji = '\u{1F600}';
+  const text = `a\\b\tc\nd\re ü 日 ${emoji} \\\\ end`;
+  const encode = (kind: 'text' | 'binary', pieces: (string | Uint8Array)[]) => {
+    const enc = new LobCopyEncoder(kind);
+    return pieces.map((p) => enc.piece(p)).join('') + enc.end();
+  };
+
+  test('text split at every UTF-16 position and at every UTF-8 byte, in two pieces or one unit a piece', () => {
+    const whole = toCopyText('text', text);
+    const bytes = Buffer.from(text, 'utf8');
+    for (let at = 0; at <= text.length; at++) assert.equal(encode('text', [text.slice(0, at), text.slice(at)]), whole, `split at code unit ${at}`);
+    for (let at = 0; at <= bytes.length; at++) assert.equal(encode('text', [bytes.subarray(0, at), bytes.subarray(at)]), whole, `split at byte ${at}`);
+    assert.equal(encode('text', [...text.split('')]), whole, 'one code unit a piece');
+    assert.equal(encode('text', [...bytes].map((b) => Uint8Array.of(b))), whole, 'one byte a piece');
+  });
+
+  test('binary pieces become one bytea hex field; an empty LOB is empty, not NULL', () => {
+    const bytes = Buffer.from('005cff0a09', 'hex');
+    for (let at = 0; at <= bytes.length; at++) assert.equal(encode('binary', [bytes.subarray(0, at), bytes.subarray(at)]), toCopyText('binary', '005cff0a09'));
+    assert.equal(encode('binary', []), '\\\\x');
+    assert.equal(encode('text', []), '');
+    assert.throws(() => encode('binary', ['00']), ValueCodecError);
+  });
+
+  test('CHR(0) in any piece is refused; a CLOB whose bytes end inside a character is refused', () => {
+    assert.throws(() => encode('text', ['fine', 'nul\u0000']), /CHR\(0\)/);
+    assert.throws(() => encode('text', [Buffer.from('ab'), Buffer.from('日').subarray(0, 2)]), /ends inside a UTF-8 character/);
+  });
+});
+
+describe('replay fixture LOB generator', () => {
+  test('pieces of pieceSize that concatenate to size units of the repeated pattern', () => {
+    const pieces = [...lobPieces({ lob: 'clob', size: 23, pattern: 'abc', pieceSize: 5 })];
+    assert.deepEqual(pieces.map((p) => p.length), [5, 5, 5, 5, 3]);
+    assert.equal(pieces.join(''), 'abc'.repeat(8).slice(0, 23));
+    const bin = [...lobPieces({ lob: 'blob', size: 10, pattern: '0102ff', pieceSize: 4 })];
+    assert.equal(Buffer.concat(bin as Uint8Array[]).toString('hex'), '0102ff'.repeat(4).slice(0, 20));
+  });
 });
