@@ -11,18 +11,20 @@ import oracledb from 'oracledb';
 import { driverLob, lobPieceSize } from '../../src/adapters/oracle/live-runner.js';
 import { LobCopyEncoder } from '../../src/adapters/oracle/value-codec.js';
 
-function fakeLob(type: unknown, pieces: (string | Buffer)[]) {
+function fakeLob(type: unknown, pieces: (string | Buffer | Error)[], autoClose = true) {
   const state = { closed: 0, reads: [] as number[], pieceSize: 8132 };
   const impl = {
     _getConnImpl: () => ({ _acquireLock: async () => undefined, _releaseLock: () => undefined }),
     getType: () => type,
     getChunkSize: () => 8132,
-    getLength: () => pieces.reduce((n, p) => n + p.length, 0),
+    getLength: () => pieces.reduce((n, p) => n + (p instanceof Error ? 0 : p.length), 0),
     getPieceSize: () => state.pieceSize,
     setPieceSize: (v: number) => (state.pieceSize = v),
     read: async (offset: number) => {
       state.reads.push(offset);
-      return pieces.shift() ?? null;
+      const p = pieces.shift() ?? null;
+      if (p instanceof Error) throw p;
+      return p;
     },
     close: async () => {
       state.closed++;
@@ -30,7 +32,7 @@ function fakeLob(type: unknown, pieces: (string | Buffer)[]) {
   };
   const Lob = (oracledb as unknown as { Lob: new () => oracledb.Lob & { _setup(i: unknown, autoClose: boolean): void } }).Lob;
   const lob = new Lob();
-  lob._setup(impl, true); // as fetched rows set it up: closed automatically at the end
+  lob._setup(impl, autoClose); // fetched rows set it up closed automatically at the end
   return { lob, state };
 }
 
@@ -67,4 +69,28 @@ test('LOB pieces are whole multiples of the chunk size, about 1 MiB', () => {
   assert.equal(lobPieceSize(32768), 1 << 20);
   assert.equal(lobPieceSize(4 << 20), 4 << 20);
   assert.equal(lobPieceSize(undefined), 1 << 20);
+});
+
+test('a LOB read error reaches the reader as a one-line error, never as an unhandled rejection', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    for (const autoClose of [true, false]) {
+      const err = Object.assign(new Error('ORA-22922: nonexistent LOB value'), { errorNum: 22922 });
+      const { lob } = fakeLob(oracledb.DB_TYPE_CLOB, ['first piece', err], autoClose);
+      const l = driverLob(lob, 'reading a LOB of Oracle query test');
+      const got: string[] = [];
+      await assert.rejects(async () => {
+        for await (const p of l.pieces()) got.push(String(p));
+      }, (e: Error) => /ORA-22922/.test(e.message) && !e.message.includes('\n'));
+      assert.deepEqual(got, ['first piece'], `autoClose ${autoClose}`);
+      await l.close();
+    }
+    // Node reports unhandled rejections once the microtask queue is empty; a macrotask turn is past that point.
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
 });

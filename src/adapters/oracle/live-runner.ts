@@ -57,6 +57,11 @@ export function lobPieceSize(chunk: number | undefined): number {
 export function driverLob(lob: oracledb.Lob, what: string): OracleLob {
   const type = lob.type === oracledb.DB_TYPE_BLOB ? 'blob' : 'clob';
   lob.on('error', () => undefined); // read errors reach pieces() through the iterator; close errors are moot
+  // The driver's _read is async and rethrows a read error after (only for auto-closed LOBs) destroying the
+  // stream: the stream machinery drops that promise, so the error would end the process as an unhandled
+  // rejection instead of reaching pieces(). Route it into the stream, whichever way the LOB was set up.
+  const driverRead = (lob as unknown as { _read(n: number): Promise<void> })._read.bind(lob);
+  (lob as unknown as { _read(n: number): void })._read = (n) => void driverRead(n).catch((e: Error) => lob.destroy(e));
   return {
     type,
     async *pieces() {
