@@ -157,9 +157,8 @@ export class QueueReader {
           carried = filled;
           continue;
         }
-        // One string per read: events keep slices of it. Over 128 KiB a string lives in large-object space, which
-        // the young-generation GC never copies but which costs far more per byte to allocate (decoding 100 MB in
-        // 256 KiB strings: ~0.5 s of CPU; in 64 KiB strings: 0.05 s); the importer reads 32 KiB (apply-changes.ts).
+        // One string per read: events keep slices of it, and a string this big lives in large-object space,
+        // which the young-generation GC never copies (32 KiB pieces were decoded faster but cost more in GC).
         const text = buf.toString('utf8', 0, lastNl);
         carried = buf.copy(buf, 0, lastNl + 1, filled);
         yield text;

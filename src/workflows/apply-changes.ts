@@ -130,12 +130,10 @@ async function applyLoop(
   /** A group committed; `commitTs` is the source commit time of its last transaction, when known. */
   committed: (commitTs?: string) => void,
 ): Promise<Omit<ApplyResult, 'runEvents'>> {
-  // 32 KiB reads: each is parsed in one go, and the event loop turns between them, so the statements of the
-  // group being applied go out meanwhile. With 256 KiB reads (one ~10 ms parse each) the importer alone
-  // (apply-bench, 200k transactions, 3 interleaved pairs) took 10.7-22.4 s instead of 8.1-10.9 s on a busy
-  // machine (load 12-14), at the same CPU; on a quiet one both take 3.2-4.8 s. A short poll when caught up: it is one SQLite read, and it is most of the lag under a steady load.
+  // 256 KiB reads: each is parsed in one go, a short pause for the group being applied meanwhile. A short
+  // poll when caught up: it is one SQLite read, and it is most of the lag under a steady load.
   const reader = new QueueReader(deps.exportDir, deps.state, {
-    consumer: direction.consumer, roles: direction.roles, afterVsn: applier.applied.watermark, readChunkBytes: 32 << 10, pollMs: 10,
+    consumer: direction.consumer, roles: direction.roles, afterVsn: applier.applied.watermark, readChunkBytes: 256 << 10, pollMs: 10,
   });
   // Read ahead about two groups (or one chunk of a big transaction) of text.
   const prefetch = new EventPrefetcher(reader, signal, READ_AHEAD_CHARS_PER_EVENT * Math.max(limits.maxChunkEvents, 2 * limits.maxGroupEvents));
