@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { lobPieces } from '../../src/adapters/oracle/replay-runner.js';
-import { copyLine, LobCopyEncoder, plainDecimal, toCopyText, ValueCodecError } from '../../src/adapters/oracle/value-codec.js';
+import { LobCopyEncoder, plainDecimal, toCopyText, ValueCodecError } from '../../src/adapters/oracle/value-codec.js';
 
 test('NUMBER: every decimal and exponent form becomes a plain exact decimal', () => {
   const cases: [string, string][] = [
@@ -43,7 +43,6 @@ test("bytes, uuids, text escaping, '' as NULL and CHR(0) refused", () => {
   assert.equal(toCopyText('text', ''), '\\N');
   assert.equal(toCopyText('number', null), '\\N');
   assert.throws(() => toCopyText('text', 'a\u0000b'), /CHR\(0\)/);
-  assert.equal(copyLine(['number', 'text'], ['1', null]), '1\t\\N\n');
 });
 
 describe('LobCopyEncoder: a LOB streamed piece by piece equals the value encoded whole', () => {

@@ -22,8 +22,7 @@ export class ReplayRunner implements OracleQueryRunner {
     return new ReplayRunner(JSON.parse(fs.readFileSync(file, 'utf8')) as OracleFixture);
   }
 
-  private results(q: OracleQuery, binds?: OracleBinds): Record<string, OracleFixtureValue>[] {
-    const key = fixtureKey(q.id, binds);
+  private results(key: string): Record<string, OracleFixtureValue>[] {
     this.asked.push(key);
     const rows = this.fixture.queries[key];
     if (!rows) throw new InternalError(`the ${this.fixture.provenance} Oracle fixture has no result for '${key}'`);
@@ -32,7 +31,7 @@ export class ReplayRunner implements OracleQueryRunner {
 
   async *rows(q: OracleQuery, binds?: OracleBinds): AsyncIterable<OracleRow> {
     const key = fixtureKey(q.id, binds);
-    for (const r of this.results(q, binds)) {
+    for (const r of this.results(key)) {
       for (const v of Object.values(r)) if (v !== null && typeof v === 'object') throw new InternalError(`'${key}' holds a LOB value: read it with lobRows`);
       yield r as OracleRow;
     }
@@ -40,11 +39,12 @@ export class ReplayRunner implements OracleQueryRunner {
 
   async *lobRows(q: OracleQuery, binds?: OracleBinds): AsyncIterable<OracleLobRow> {
     const lobColumns = q.lobColumns ?? {};
-    for (const r of this.results(q, binds)) {
+    const key = fixtureKey(q.id, binds);
+    for (const r of this.results(key)) {
       const row: Record<string, string | null | OracleLob> = {};
       for (const [k, v] of Object.entries(r)) {
         const type = lobColumns[k];
-        if (v !== null && typeof v === 'object' && type !== v.lob) throw new InternalError(`'${fixtureKey(q.id, binds)}' holds a ${v.lob.toUpperCase()} in ${k}, which the query fetches ${type ? `as a ${type.toUpperCase()}` : 'as text'}`);
+        if (v !== null && typeof v === 'object' && type !== v.lob) throw new InternalError(`'${key}' holds a ${v.lob.toUpperCase()} in ${k}, which the query fetches ${type ? `as a ${type.toUpperCase()}` : 'as text'}`);
         // A plain string in a LOB column is a one-piece LOB (BLOB: hex).
         row[k] = v === null || !type ? (v as string | null) : this.lob(typeof v === 'string' ? { lob: type, pieces: [v] } : v);
       }

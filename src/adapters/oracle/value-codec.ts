@@ -106,14 +106,14 @@ export function toCopyText(kind: OracleValueKind, v: string | null): string {
       return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
     }
     case 'text':
-      if (v.includes('\u0000')) throw new ValueCodecError('the value contains CHR(0), which PostgreSQL text cannot store');
-      return escapeCopy(v);
+      return textField(v);
   }
 }
 
-/** A row of values → one COPY text line (with its newline). */
-export function copyLine(kinds: readonly OracleValueKind[], values: readonly (string | null)[]): string {
-  return values.map((v, i) => toCopyText(kinds[i], v)).join('\t') + '\n';
+/** Text → its COPY field; CHR(0) is refused (PostgreSQL text cannot hold it). */
+function textField(v: string): string {
+  if (v.includes('\u0000')) throw new ValueCodecError('the value contains CHR(0), which PostgreSQL text cannot store');
+  return escapeCopy(v);
 }
 
 /**
@@ -154,8 +154,7 @@ export class LobCopyEncoder {
       this.carryText = s.slice(-1);
       s = s.slice(0, -1);
     }
-    if (s.includes('\u0000')) throw new ValueCodecError('the value contains CHR(0), which PostgreSQL text cannot store');
-    return head + escapeCopy(s);
+    return head + textField(s);
   }
 
   /** The rest of the field once the last piece is in: '' unless a piece ended inside a character. */
