@@ -289,35 +289,35 @@ export class QueueWriter implements DataLineSink {
 
   /** One SQLite transaction: committed size, counts, rate bucket, position; with `rotateTo`, the segment closes. */
   private record(snap: CommitSnapshot, rotateTo?: number): void {
-    const db = this.state.db;
+    const st = (sql: string) => this.state.statement(sql);
     this.state.update(() => {
-      db.prepare(
+      st(
         `UPDATE queue_segments SET committed_bytes = ?, events = events + ?, first_vsn = COALESCE(first_vsn, ?), last_vsn = ?
          WHERE segment_no = ?`,
       ).run(snap.size, snap.dataEvents, snap.firstVsn, snap.lastVsn, snap.segNo);
-      const upsert = db.prepare(
+      const upsert = st(
         `INSERT INTO exported_event_counts (exporter_role, schema_name, table_name, inserts, updates, deletes) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (exporter_role, schema_name, table_name) DO UPDATE SET inserts = inserts + excluded.inserts,
            updates = updates + excluded.updates, deletes = deletes + excluded.deletes`,
       );
       for (const c of snap.counts) upsert.run(this.role, c.schema, c.table, c.c, c.u, c.d);
       if (snap.dataEvents) {
-        db.prepare(
+        st(
           `INSERT INTO exported_event_buckets (exporter_role, bucket, events) VALUES (?, ?, ?)
            ON CONFLICT (exporter_role, bucket) DO UPDATE SET events = events + excluded.events`,
         ).run(this.role, snap.bucket, snap.dataEvents);
       }
       if (snap.sourcePos !== undefined) this.savePosition(snap.sourcePos);
       if (rotateTo !== undefined) {
-        db.prepare('UPDATE queue_segments SET closed = 1 WHERE segment_no = ?').run(snap.segNo);
-        db.prepare('INSERT OR IGNORE INTO queue_segments (segment_no, exporter_role) VALUES (?, ?)').run(rotateTo, this.role);
+        st('UPDATE queue_segments SET closed = 1 WHERE segment_no = ?').run(snap.segNo);
+        st('INSERT OR IGNORE INTO queue_segments (segment_no, exporter_role) VALUES (?, ?)').run(rotateTo, this.role);
       }
     });
   }
 
   private savePosition(sourcePos: string): void {
-    this.state.db
-      .prepare(
+    this.state
+      .statement(
         `INSERT INTO exporter_position (exporter_role, source_pos, updated_at) VALUES (?, ?, ?)
          ON CONFLICT (exporter_role) DO UPDATE SET source_pos = excluded.source_pos, updated_at = excluded.updated_at`,
       )

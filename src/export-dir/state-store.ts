@@ -11,6 +11,7 @@ import { UserError } from '../infra/errors.js';
 export type { DbIdentity };
 
 type DB = Database.Database;
+type Statement = Database.Statement;
 
 /**
  * Schema migrations. Append only: never edit a released step, add a new one. Features that need tables
@@ -76,6 +77,8 @@ export interface MigrationRecord {
 
 export class StateStore {
   readonly db: DB;
+  /** Statements of the hot paths (queue commits and reads), compiled once: SQLite's prepare costs more than a run. */
+  private readonly statements = new Map<string, Statement>();
   private constructor(db: DB) {
     this.db = db;
   }
@@ -106,6 +109,13 @@ export class StateStore {
       if (row) this.db.prepare('UPDATE schema_version SET version = ?').run(MIGRATIONS.length);
       else this.db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(MIGRATIONS.length);
     });
+  }
+
+  /** `sql` compiled once per store (for statements run many times). */
+  statement(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
   }
 
   /** Run fn in one IMMEDIATE transaction (write lock taken up front, so read-modify-write is safe). */
