@@ -5,6 +5,7 @@ import { connect } from '../../src/adapters/postgres/connection.js';
 import { loadTableInfo, oneEvent } from '../../src/adapters/postgres/change-sql.js';
 import { compactChunk } from '../../src/core/apply-batching.js';
 import type { QueueEvent } from '../../src/core/change-event.js';
+import { UserError } from '../../src/infra/errors.js';
 import { nullLogger } from '../../src/infra/logger.js';
 import { ApplyRig, c, commit, d, u, type NewQueueEvent } from '../helpers/apply-rig.js';
 import { mulberry32, randomWorkload, applyEvent, type Model } from '../helpers/change-model.js';
@@ -71,6 +72,36 @@ test('set-based apply hits a unique conflict only inside one table: that table g
     assert.deepEqual(applier.applied, { watermark: 5, totals: { c: 1, u: 3, d: 0 } });
   } finally {
     await applier.close();
+  }
+});
+
+test('two appliers of one migration: the second to commit finds the watermark moved, and nothing of its group is committed (the COMMIT sent with the watermark rolls back)', async () => {
+  const db = await cluster.createDatabase('wmc');
+  await cluster.query('CREATE TABLE t (id int PRIMARY KEY, v int)', [], db);
+  const open = () => ChangeApplier.open(cluster.settings(db, 'target'), { password: MIGRATION_PASSWORD }, { migrationUuid: '00000000-0000-0000-0000-000000000002', side: 'target', log: nullLogger });
+  const ins = (vsn: number, id: string) => ({ vsn, op: 'c', schema: 'public', table: 't', key: { id }, after: { id, v: id } }) as QueueEvent;
+  const a = await open();
+  const b = await open();
+  try {
+    await a.applyChunk(compactChunk([ins(1, '1'), { vsn: 2, op: 'commit', pos: '0/1' }]));
+    await b.applyChunk(compactChunk([ins(1, '2'), { vsn: 2, op: 'commit', pos: '0/1' }]));
+    await a.commit(2);
+    await assert.rejects(b.commit(2), (e: unknown) => e instanceof UserError && e.kind === 'conflict' && /no longer 0: another process is applying/.test(e.message));
+    assert.equal(b.openTransaction, false);
+    // The session goes on: a later group of the first applier commits behind the conflict.
+    await a.applyChunk(compactChunk([ins(3, '3'), { vsn: 4, op: 'commit', pos: '0/2' }]));
+    await a.commit(4);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+  const t = await cluster.query<{ r: string }>("SELECT string_agg(id::text, ',' ORDER BY id) AS r FROM t", [], db);
+  assert.equal(t.rows[0].r, '1,3', "the second applier's row is not there");
+  const again = await open();
+  try {
+    assert.deepEqual(again.applied, { watermark: 4, totals: { c: 2, u: 0, d: 0 } });
+  } finally {
+    await again.close();
   }
 });
 

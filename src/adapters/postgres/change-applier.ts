@@ -24,7 +24,7 @@ import { mapQueryError } from './errors.js';
 import { deleteActionStatements, loadDeleteActions, type ForeignKeyAction } from './foreign-key-actions.js';
 import { grantHint } from './replication-role.js';
 import { deleteMany, rowsByKeysSql, withKeyArrays, identifiesRows, insertMany, loadTableInfo, oneEvent, settable, updateMany, writable, type TableInfo } from './change-sql.js';
-import { ensureEventMetadata, readAppliedState, watermarkStatement, type AppliedState, type TableCountDelta } from './event-metadata.js';
+import { ensureEventMetadata, readAppliedState, WATERMARK_CONFLICT, watermarkStatement, type AppliedState, type TableCountDelta } from './event-metadata.js';
 import { OrderedFallback } from '../../core/ordered-fallback.js';
 
 export interface ChangeApplierOptions {
@@ -47,6 +47,7 @@ export class ChangeApplier {
   private readonly tables = new Map<string, TableInfo>();
   private readonly deleteActions = new Map<string, Promise<ForeignKeyAction[]>>();
   private inTransaction = false;
+  private begun: Promise<unknown> | undefined;
   private closed = false;
   private chunksInTransaction = 0;
   private txnCounts = new Map<string, TableCountDelta>();
@@ -68,7 +69,8 @@ export class ChangeApplier {
   }
 
   static async open(settings: ConnSettings, secret: ConnSecret, o: ChangeApplierOptions): Promise<ChangeApplier> {
-    const client = await connect(settings, secret, { applicationName: o.applicationName ?? `yb-voyager apply changes (${o.side})` });
+    // Pipelined: a group's BEGIN and statements go out together, its watermark and COMMIT too.
+    const client = await connect(settings, secret, { applicationName: o.applicationName ?? `yb-voyager apply changes (${o.side})`, pipeline: true });
     try {
       await setUpSession(client, settings.user, o.side);
       const applied = await ensureEventMetadata(client, o.migrationUuid);
@@ -79,8 +81,32 @@ export class ChangeApplier {
     }
   }
 
-  private async query(q: pg.QueryConfig | string): Promise<pg.QueryResult> {
-    return this.client.query(q as pg.QueryConfig);
+  private query(q: pg.QueryConfig | string): Promise<pg.QueryResult> {
+    const sent = this.client.query(q as pg.QueryConfig);
+    // A BEGIN sent ahead without waiting (begin()): its failure is reported by the next statement's promise.
+    const begun = this.begun;
+    if (!begun) return sent;
+    this.begun = undefined;
+    sent.catch(() => undefined);
+    return begun.then(() => sent);
+  }
+
+  /** Open the transaction without a round trip of its own: BEGIN travels with the statements that follow. */
+  private begin(): void {
+    this.begun = this.client.query('BEGIN');
+    this.begun.catch(() => undefined); // observed through the next query()
+    this.inTransaction = true;
+    this.txnCounts = new Map();
+  }
+
+  /**
+   * Send all at once and wait for each in order. The first failure is thrown: the ones after it fail only
+   * because it aborted the transaction (and are still answered, in order, before anything sent later).
+   */
+  private async pipelined(qs: readonly (pg.QueryConfig | string)[]): Promise<void> {
+    const sent = qs.map((q) => this.query(q));
+    for (const p of sent) p.catch(() => undefined);
+    for (const p of sent) await p;
   }
 
   private async table(schema: string, table: string): Promise<TableInfo> {
@@ -109,10 +135,8 @@ export class ChangeApplier {
   /** Apply one chunk of compacted changes inside the open transaction (opening it if needed). */
   async applyChunk(changes: readonly TableChanges[]): Promise<void> {
     if (!this.inTransaction) {
-      await this.query('BEGIN');
-      this.inTransaction = true;
+      this.begin();
       this.chunksInTransaction = 0;
-      this.txnCounts = new Map();
     }
     // Keys that do not identify one row (no primary key here) cannot be compacted or matched set-based.
     const keyless = new Set<TableChanges>();
@@ -162,12 +186,7 @@ export class ChangeApplier {
       if (cols.length) statements.push(updateMany(t, c.keyColumns, cols, g.rows));
     }
     for (const g of c.inserts) statements.push(insertMany(t, writable(t, g.columns), g.rows));
-    // Chained at once (in this order): each is sent from the completion of the one before, in the same turn
-    // of the event loop, even while this process is busy with the next group. (Not queued in the client:
-    // pg deprecates calling query() while one runs.) After a failure the rest are not sent.
-    let done: Promise<unknown> = Promise.resolve();
-    for (const q of statements) done = done.then(() => this.query(q));
-    await done;
+    await this.pipelined(statements);
   }
 
   private async applyOrdered(c: TableChanges): Promise<void> {
@@ -196,19 +215,26 @@ export class ChangeApplier {
     if (watermark < this.applied.watermark) throw new InternalError(`watermark would move back from ${this.applied.watermark} to ${watermark}`);
     if (!this.inTransaction) {
       if (watermark === this.applied.watermark) return;
-      await this.query('BEGIN');
-      this.inTransaction = true;
-      this.txnCounts = new Map();
+      this.begin();
     }
     const deltas = [...this.txnCounts.values()];
-    const r = await this.query(watermarkStatement(this.o.migrationUuid, this.applied.watermark, watermark, deltas));
-    if (Number(r.rows[0]?.moved) !== 1) {
-      await this.rollback();
-      throw watermarkConflict(this.o.side, this.applied.watermark);
-    }
     failpoint('apply.before-commit');
-    await this.query('COMMIT');
+    // One round trip: if the watermark statement fails (another importer moved it), the COMMIT behind it
+    // finds the transaction aborted and rolls back.
+    const moved = this.query(watermarkStatement(this.o.migrationUuid, this.applied.watermark, watermark, deltas));
+    const ended = this.query('COMMIT');
+    ended.catch(() => undefined);
+    try {
+      await moved;
+    } catch (e) {
+      await ended.catch(() => undefined);
+      this.inTransaction = false;
+      if ((e as { code?: string }).code === WATERMARK_CONFLICT) throw watermarkConflict(this.o.side, this.applied.watermark);
+      throw e;
+    }
+    const end = await ended;
     this.inTransaction = false;
+    if (end.command !== 'COMMIT') throw new InternalError(`the apply transaction ended with ${end.command} instead of COMMIT`);
     const total = { ...this.applied.totals };
     for (const d of deltas) {
       total.c += d.counts.c;

@@ -18,6 +18,11 @@ export interface ConnectOptions {
   applicationName?: string;
   /** Statements run once the session opens (SET session_replication_role…). */
   sessionSetup?: readonly string[];
+  /**
+   * pg's pipeline mode: queries issued before earlier ones complete are sent at once, each with its own Sync
+   * (one round trip for a whole transaction instead of one per statement).
+   */
+  pipeline?: boolean;
 }
 
 function tlsOptions(s: ConnSettings): ConnectionOptions | false {
@@ -47,6 +52,7 @@ function clientConfig(s: ConnSettings, secret: ConnSecret, o: ConnectOptions, ss
     types: RAW_TYPES,
     application_name: o.applicationName ?? 'yb-voyager',
     replication: o.replication,
+    pipeline: o.pipeline,
     connectionTimeoutMillis: 30_000,
     keepAlive: true,
   } as pg.ClientConfig;

@@ -73,10 +73,14 @@ export interface TableCountDelta {
 }
 
 /**
- * One statement (one round trip) that moves the watermark from `fromVsn` to `toVsn` and adds the counts.
- * It only matches when the stored watermark is still `fromVsn`: if another process applied meanwhile the
- * caller sees 0 and must roll back instead of applying twice.
+ * One statement that moves the watermark from `fromVsn` to `toVsn` and adds the counts. It only matches
+ * when the stored watermark is still `fromVsn`; if another process applied meanwhile, it fails with
+ * division_by_zero (WATERMARK_CONFLICT), which aborts the transaction: the COMMIT sent right behind it in the
+ * same round trip then rolls back instead of applying twice.
  */
+/** SQLSTATE of watermarkStatement when the watermark was not where the caller expected it. */
+export const WATERMARK_CONFLICT = '22012';
+
 export function watermarkStatement(migrationUuid: string, fromVsn: number, toVsn: number, tables: readonly TableCountDelta[]): pg.QueryConfig {
   const total = { c: 0, u: 0, d: 0 };
   for (const t of tables) {
@@ -97,7 +101,7 @@ export function watermarkStatement(migrationUuid: string, fromVsn: number, toVsn
         num_updates = x.num_updates + excluded.num_updates, num_deletes = x.num_deletes + excluded.num_deletes
       RETURNING 1
     )
-    SELECT (SELECT count(*) FROM wm) AS moved`;
+    SELECT 1 / (SELECT count(*) FROM wm) AS moved`;
   const withEvents = tables.filter((t) => t.counts.c + t.counts.u + t.counts.d > 0);
   return {
     name: 'ybv_watermark',
