@@ -5,7 +5,8 @@
  *  - Every source transaction's data events are appended as they arrive (a 1 M-row transaction streams to
  *    the segment file, never held in memory), followed by a CommitEvent carrying its commit position and time.
  *  - Group commit: the queue is made durable only at a transaction boundary, one commit at a time, at most
- *    every `groupCommitMs` or when `groupCommitEvents` are pending, never per transaction. The fsync runs
+ *    every `groupCommitMs` under a backlog (or when `groupCommitEvents` are pending), as soon as the commit
+ *    in flight is done once caught up (`caughtUpCommitMs`). The fsync runs
  *    off the event loop (writer.commitAsync) while later transactions keep streaming in, so a slow disk does
  *    not stall the walsender. Only once a commit is durable is its position confirmed upstream (onDurable).
  *  - Restart: the source resends from its confirmed position, which may be behind what the queue holds (a
@@ -32,6 +33,8 @@ export interface ChangeExporterOptions {
   /** Called after each durable commit: the caller confirms the position upstream. */
   onDurable: (pos: string) => void;
   groupCommitMs?: number;
+  /** The interval after a small group (the source is not far ahead): see DEFAULT_CAUGHT_UP_COMMIT_MS. */
+  caughtUpCommitMs?: number;
   groupCommitEvents?: number;
 }
 
@@ -44,6 +47,15 @@ export type StopReason = 'signal' | 'position';
  * (export-changes-bench --group-commit-ms).
  */
 export const DEFAULT_GROUP_COMMIT_MS = 20;
+
+/**
+ * After a group this small the exporter has caught up with the source: the next commit may start this soon
+ * after the last one started (in practice when it completes, one commit at a time), so a change waits for
+ * the commit in flight, not for an interval. Under a backlog groups are large and the interval stays
+ * groupCommitMs, where the CPU per event is lowest.
+ */
+export const DEFAULT_CAUGHT_UP_COMMIT_MS = 2;
+const CAUGHT_UP_GROUP_EVENTS = 1000;
 
 /** A commit is due once this many events wait, whatever the time: bounds what a crash makes the source resend. */
 export const DEFAULT_GROUP_COMMIT_EVENTS = 20_000;
@@ -84,6 +96,8 @@ export class ChangeExporter implements CaptureSink {
   private dirty = false;
   private committing = false;
   private lastCommitAt = Date.now();
+  /** Events in the last commit: a small one means caught up (shorter interval). */
+  private lastGroupEvents = Infinity;
   private stopRequested: StopReason | undefined;
   /** Set at the first transaction boundary after a stop was asked for: nothing is taken after it. */
   private halted: StopReason | undefined;
@@ -97,6 +111,7 @@ export class ChangeExporter implements CaptureSink {
    */
   readonly whenStopped = new Promise<void>((resolve, reject) => (this.settleStopped = { resolve, reject }));
   private readonly groupCommitMs: number;
+  private readonly caughtUpCommitMs: number;
   private readonly groupCommitEvents: number;
   private readonly positions: PositionCodec;
 
@@ -107,6 +122,7 @@ export class ChangeExporter implements CaptureSink {
     this.positions = o.positions;
     this.whenStopped.catch(() => undefined); // observed by the caller; never an unhandled rejection
     this.groupCommitMs = o.groupCommitMs ?? DEFAULT_GROUP_COMMIT_MS;
+    this.caughtUpCommitMs = Math.min(this.groupCommitMs, o.caughtUpCommitMs ?? DEFAULT_CAUGHT_UP_COMMIT_MS);
     this.groupCommitEvents = o.groupCommitEvents ?? DEFAULT_GROUP_COMMIT_EVENTS;
     this.lines = new CountingLines(o.writer, () => this.appended());
   }
@@ -205,7 +221,8 @@ export class ChangeExporter implements CaptureSink {
     // One commit at a time; its completion comes back here. Meanwhile later transactions keep streaming in,
     // and the next commit takes all of them (group commit).
     if (this.committing) return;
-    if (this.dirty && (this.halted || Date.now() - this.lastCommitAt >= this.groupCommitMs || this.o.writer.pendingEvents >= this.groupCommitEvents)) {
+    const interval = this.lastGroupEvents < CAUGHT_UP_GROUP_EVENTS ? this.caughtUpCommitMs : this.groupCommitMs;
+    if (this.dirty && (this.halted || Date.now() - this.lastCommitAt >= interval || this.o.writer.pendingEvents >= this.groupCommitEvents)) {
       this.startCommit();
       return;
     }
@@ -220,6 +237,7 @@ export class ChangeExporter implements CaptureSink {
     this.dirty = false;
     this.committing = true;
     this.lastCommitAt = Date.now();
+    this.lastGroupEvents = this.o.writer.pendingEvents;
     this.o.writer.commitAsync(pos).then(
       () => {
         this.committing = false;

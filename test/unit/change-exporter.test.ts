@@ -20,7 +20,7 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()!();
 });
 
-function setup(o: { durableLsn?: bigint; groupCommitMs?: number } = {}) {
+function setup(o: { durableLsn?: bigint; groupCommitMs?: number; caughtUpCommitMs?: number; groupCommitEvents?: number } = {}) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-exporter-'));
   const dir = ExportDir.open(root);
   const state = StateStore.open(dir.stateDb);
@@ -35,6 +35,8 @@ function setup(o: { durableLsn?: bigint; groupCommitMs?: number } = {}) {
     warn: (w) => warnings.push(w),
     onDurable: (pos) => confirmed.push(parseLsn(pos)),
     groupCommitMs: o.groupCommitMs ?? 0,
+    caughtUpCommitMs: o.caughtUpCommitMs,
+    groupCommitEvents: o.groupCommitEvents,
   });
   // The PostgreSQL change source's feed: pgoutput messages in, the exporter's CaptureSink calls out.
   const pg = new PgOutputFeed(new PgOutputTranslator([{ schema: 'public', table: 't', pk: ['id'] }]), ex, nullLogger);
@@ -85,6 +87,22 @@ test('group commit: nothing is durable or confirmed until the interval passed; a
   assert.deepEqual(s.confirmed, [0x230n]);
   txn(s.pg, 0x300n, [4]);
   assert.equal(s.queue().length, 5, 'nothing is taken after the stop');
+});
+
+test('caught up: after a small group the next commit does not wait for the interval, only for the commit in flight', async () => {
+  for (const caughtUpCommitMs of [0, 60_000]) {
+    // A long interval; the first group commits because it reaches groupCommitEvents.
+    const s = setup({ groupCommitMs: 60_000, caughtUpCommitMs, groupCommitEvents: 3 });
+    txn(s.pg, 0x100n, [1, 2]);
+    await s.writer.drain();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(s.confirmed, [0x130n], 'the first group committed on its size');
+    txn(s.pg, 0x200n, [3]); // two queue events (a change and its commit): under groupCommitEvents
+    await s.writer.drain();
+    await new Promise((r) => setImmediate(r));
+    if (caughtUpCommitMs === 0) assert.deepEqual(s.confirmed, [0x130n, 0x230n], 'committed at its boundary, after a small group');
+    else assert.deepEqual(s.confirmed, [0x130n], 'caughtUpCommitMs is the interval after a small group');
+  }
 });
 
 test('a stop requested inside a transaction waits for its commit', async () => {
