@@ -363,6 +363,11 @@ export interface ChangeSink {
   applyChunk(changes: readonly TableChanges[]): Promise<void>;
   /** Commit the open group with the watermark in the same transaction. */
   commit(watermark: number): Promise<void>;
+  /**
+   * applyChunk then commit, for a group of one chunk when none is open. Optional: a sink that can send it all
+   * at once (one round trip) has it; the apply loop calls the two otherwise.
+   */
+  applyGroup?(changes: readonly TableChanges[], watermark: number): Promise<void>;
   rollback(): Promise<void>;
   /** Idempotent. */
   close(): Promise<void>;

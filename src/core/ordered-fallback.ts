@@ -34,6 +34,11 @@ export interface ChunkOps {
 export class OrderedFallback {
   private readonly orderedFor = new Map<string, number>();
 
+  /** Some table still goes one by one after a recent conflict. */
+  get ordering(): boolean {
+    return this.orderedFor.size > 0;
+  }
+
   /** Apply one chunk inside the open transaction; `first`: it is the transaction's first chunk. */
   async apply(changes: readonly TableChanges[], first: boolean, ops: ChunkOps): Promise<void> {
     const forced = new Set<string>();

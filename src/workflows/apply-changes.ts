@@ -225,9 +225,13 @@ async function applyLoop(
       }
       await settle();
       inflight = (async () => {
-        if (changes.length) await applier.applyChunk(changes);
+        if (watermark !== undefined && changes.length && applier.applyGroup && !applier.openTransaction) {
+          await applier.applyGroup(changes, watermark); // one round trip where the sink can
+        } else {
+          if (changes.length) await applier.applyChunk(changes);
+          if (watermark !== undefined) await applier.commit(watermark);
+        }
         if (watermark !== undefined) {
-          await applier.commit(watermark);
           reader.acknowledge(watermark);
           committed(commitTs);
         }

@@ -75,6 +75,41 @@ test('set-based apply hits a unique conflict only inside one table: that table g
   }
 });
 
+test('applyGroup (one round trip): a bad value rolls back the whole group and names the table; a unique swap falls back to one by one after the rolled-back attempt', async () => {
+  const db = await cluster.createDatabase('grp');
+  await cluster.query(`CREATE TABLE t (id int PRIMARY KEY, k int UNIQUE); INSERT INTO t VALUES (1, 10), (2, 20); CREATE TABLE other (id int PRIMARY KEY)`, [], db);
+  const applier = await ChangeApplier.open(cluster.settings(db, 'target'), { password: MIGRATION_PASSWORD }, { migrationUuid: '00000000-0000-0000-0000-000000000003', side: 'target', log: nullLogger });
+  try {
+    let vsn = 0;
+    const ev = (e: NewQueueEvent) => ({ ...e, vsn: ++vsn }) as QueueEvent;
+    const bad = [
+      ev({ op: 'c', schema: 'public', table: 'other', key: { id: '1' }, after: { id: '1' } }),
+      ev({ op: 'c', schema: 'public', table: 't', key: { id: '3' }, after: { id: '3', k: 'not a number' } }),
+      ev({ op: 'commit', pos: '0/1' }),
+    ];
+    await assert.rejects(applier.applyGroup(compactChunk(bad), 3), (e: unknown) => e instanceof Error && /public"?\."?t/.test(e.message) && /not a number/.test(e.message));
+    assert.equal(applier.openTransaction, false);
+    const o = await cluster.query<{ n: string }>('SELECT count(*) AS n FROM other', [], db);
+    assert.equal(o.rows[0].n, '0', 'the other table of the failed group is not committed either');
+    assert.equal(applier.applied.watermark, 0);
+
+    const swap = [
+      ev({ op: 'c', schema: 'public', table: 'other', key: { id: '1' }, after: { id: '1' } }),
+      ev({ op: 'u', schema: 'public', table: 't', key: { id: '1' }, after: { id: '1', k: '30' } }),
+      ev({ op: 'u', schema: 'public', table: 't', key: { id: '2' }, after: { id: '2', k: '10' } }),
+      ev({ op: 'u', schema: 'public', table: 't', key: { id: '1' }, after: { id: '1', k: '20' } }),
+      ev({ op: 'commit', pos: '0/2' }),
+    ];
+    await applier.applyGroup(compactChunk(swap), 8);
+    assert.equal(applier.fallbackEvents, 3);
+    const t = await cluster.query<{ r: string }>("SELECT string_agg(t::text, ' ' ORDER BY id) AS r FROM t", [], db);
+    assert.equal(t.rows[0].r, '(1,20) (2,10)');
+    assert.deepEqual(applier.applied, { watermark: 8, totals: { c: 1, u: 3, d: 0 } });
+  } finally {
+    await applier.close();
+  }
+});
+
 test('two appliers of one migration: the second to commit finds the watermark moved, and nothing of its group is committed (the COMMIT sent with the watermark rolls back)', async () => {
   const db = await cluster.createDatabase('wmc');
   await cluster.query('CREATE TABLE t (id int PRIMARY KEY, v int)', [], db);

@@ -138,17 +138,13 @@ export class ChangeApplier {
       this.begin();
       this.chunksInTransaction = 0;
     }
-    // Keys that do not identify one row (no primary key here) cannot be compacted or matched set-based.
-    const keyless = new Set<TableChanges>();
-    for (const c of changes) if (!identifiesRows(await this.table(c.schema, c.table), c.keyColumns)) keyless.add(c);
+    const ordered = await this.orderedOnly(changes);
     await this.fallback.apply(changes, this.chunksInTransaction === 0, {
-      mustOrder: (c) => c.orderedOnly || keyless.has(c),
+      mustOrder: (c) => ordered.has(c),
       setBased: (c) => this.applySetBased(c),
       ordered: (c) => this.applyOrdered(c),
       isOrderSensitive,
-      fail: (e, c) => (e instanceof DbError || e instanceof UserError || e instanceof InternalError
-        ? e
-        : mapQueryError(e, `applying changes to ${c ? `${c.schema}.${c.table}` : 'the database'}`)),
+      fail: applyFailure,
       onConflict: (c, e) => this.o.log.info('set-based apply hit a constraint; applying this table\'s events one by one in source order', {
         table: `${c.schema}.${c.table}`, sqlState: (e as { code?: string }).code, events: c.events.length,
       }),
@@ -165,6 +161,49 @@ export class ChangeApplier {
     failpoint('apply.after-chunk');
   }
 
+  /**
+   * applyChunk + commit for a group that is one chunk, in one round trip: BEGIN, every table's set-based
+   * statements, the watermark and COMMIT are sent together. A table that must go one by one (no key here, or
+   * a recent conflict) takes the two-step path; so does a group whose set-based statements hit a constraint,
+   * after its COMMIT rolled back (the ordered fallback then sorts it out). The failpoints of the two steps
+   * fire before anything is sent: a kill there leaves the same database as one between the steps.
+   */
+  async applyGroup(changes: readonly TableChanges[], watermark: number): Promise<void> {
+    if (this.inTransaction) throw new InternalError('applyGroup() while a group is open');
+    const statements = (await this.orderedOnly(changes)).size || this.fallback.ordering ? undefined : await this.setBasedStatements(changes);
+    if (!statements) {
+      await this.applyChunk(changes);
+      return this.commit(watermark);
+    }
+    this.begin();
+    for (const c of changes) this.addCounts(c.schema, c.table, c.counts);
+    failpoint('apply.after-chunk');
+    const sent = statements.map(({ q, c }) => ({ c, result: this.query(q) }));
+    for (const s of sent) s.result.catch(() => undefined);
+    await this.end(watermark, async () => {
+      for (const s of sent) {
+        try {
+          await s.result;
+        } catch (e) {
+          throw new ChunkFailure(s.c, e);
+        }
+      }
+    }).catch(async (e: unknown) => {
+      if (!(e instanceof ChunkFailure)) throw e;
+      if (!isOrderSensitive(e.error)) throw applyFailure(e.error, e.c);
+      // Rolled back: once more in two steps, where a conflicting table goes one by one.
+      await this.applyChunk(changes);
+      await this.commit(watermark);
+    });
+  }
+
+  /** Tables whose events must go one by one: keys that do not identify one row here, or marked so upstream. */
+  private async orderedOnly(changes: readonly TableChanges[]): Promise<Set<TableChanges>> {
+    const out = new Set<TableChanges>();
+    for (const c of changes) if (c.orderedOnly || !identifiesRows(await this.table(c.schema, c.table), c.keyColumns)) out.add(c);
+    return out;
+  }
+
   private addCounts(schema: string, table: string, counts: EventCounts): void {
     const k = tableKey(schema, table);
     let t = this.txnCounts.get(k);
@@ -175,6 +214,17 @@ export class ChangeApplier {
   }
 
   private async applySetBased(c: TableChanges): Promise<void> {
+    await this.pipelined(await this.tableStatements(c));
+  }
+
+  private async setBasedStatements(changes: readonly TableChanges[]): Promise<{ q: pg.QueryConfig; c: TableChanges }[]> {
+    const out: { q: pg.QueryConfig; c: TableChanges }[] = [];
+    for (const c of changes) for (const q of await this.tableStatements(c)) out.push({ q, c });
+    return out;
+  }
+
+  /** One table's set-based statements, in the order they must run: deletes, updates, inserts. */
+  private async tableStatements(c: TableChanges): Promise<pg.QueryConfig[]> {
     const t = await this.table(c.schema, c.table);
     const statements: pg.QueryConfig[] = [];
     if (c.deletes.length) {
@@ -186,7 +236,7 @@ export class ChangeApplier {
       if (cols.length) statements.push(updateMany(t, c.keyColumns, cols, g.rows));
     }
     for (const g of c.inserts) statements.push(insertMany(t, writable(t, g.columns), g.rows));
-    await this.pipelined(statements);
+    return statements;
   }
 
   private async applyOrdered(c: TableChanges): Promise<void> {
@@ -217,14 +267,23 @@ export class ChangeApplier {
       if (watermark === this.applied.watermark) return;
       this.begin();
     }
+    await this.end(watermark, async () => undefined);
+  }
+
+  /**
+   * Send the watermark and COMMIT (behind whatever was sent before), then wait for `before` (the replies
+   * to what was sent before) and for them. If anything failed, the COMMIT found the transaction aborted and
+   * rolled back; the first failure is thrown. The watermark statement fails when another importer moved it.
+   */
+  private async end(watermark: number, before: () => Promise<void>): Promise<void> {
     const deltas = [...this.txnCounts.values()];
     failpoint('apply.before-commit');
-    // One round trip: if the watermark statement fails (another importer moved it), the COMMIT behind it
-    // finds the transaction aborted and rolls back.
     const moved = this.query(watermarkStatement(this.o.migrationUuid, this.applied.watermark, watermark, deltas));
     const ended = this.query('COMMIT');
+    moved.catch(() => undefined);
     ended.catch(() => undefined);
     try {
+      await before();
       await moved;
     } catch (e) {
       await ended.catch(() => undefined);
@@ -271,6 +330,19 @@ export class ChangeApplier {
     await this.rollback();
     await this.client.end().catch(() => undefined);
   }
+}
+
+/** A set-based statement of table `c` failed inside a group sent at once. */
+class ChunkFailure extends Error {
+  constructor(readonly c: TableChanges, readonly error: unknown) {
+    super('set-based apply failed');
+  }
+}
+
+function applyFailure(e: unknown, c: TableChanges | undefined): unknown {
+  return e instanceof DbError || e instanceof UserError || e instanceof InternalError
+    ? e
+    : mapQueryError(e, `applying changes to ${c ? `${c.schema}.${c.table}` : 'the database'}`);
 }
 
 function opName(op: 'c' | 'u' | 'd'): string {
