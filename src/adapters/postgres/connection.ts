@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './pg-driver.js';
 import type { Conn, ConnSecret, ConnSettings } from '../../core/connection.js';
 import { readSslFile } from '../../infra/connect-errors.js';
 import { mapConnectError } from './errors.js';
@@ -59,7 +60,7 @@ function clientConfig(s: ConnSettings, secret: ConnSecret, o: ConnectOptions, ss
 }
 
 async function tryConnect(config: pg.ClientConfig): Promise<pg.Client> {
-  const client = new pg.Client(config);
+  const client = new pgDriver.Client(config);
   try {
     await client.connect();
     return client;

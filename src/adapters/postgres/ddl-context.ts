@@ -3,11 +3,12 @@
  * an empty search_path, so every name the server prints is schema-qualified), the exported schemas,
  * the statements collected per file, the comments of every user object, and warnings for the user.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './pg-driver.js';
 import type { DdlStatement, SchemaDir } from '../../core/schema-files.js';
 
 /** node-postgres' own parsers (booleans, arrays, json), instead of the raw text the data paths use. */
-const PARSED_TYPES = { getTypeParser: pg.types.getTypeParser } as pg.CustomTypesConfig;
+const PARSED_TYPES = { getTypeParser: pgDriver.types.getTypeParser } as pg.CustomTypesConfig;
 
 /** Objects with an oid below this were created by initdb (PostgreSQL's FirstNormalObjectId). */
 export const FIRST_USER_OID = 16384;

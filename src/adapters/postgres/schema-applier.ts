@@ -11,7 +11,8 @@
  * INVALID index behind when it fails. Such an index would make the retry report "already exists" and
  * skip it, so it is dropped before the statement runs and again after a failure.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './pg-driver.js';
 import { indexTarget } from '../../core/schema-import-plan.js';
 import { DbError } from '../../infra/errors.js';
 import { quoteIdent } from './connection.js';
@@ -79,7 +80,7 @@ export class SchemaApplier {
       return { kind: 'applied' };
     } catch (e) {
       // Only the server's refusal of this statement is the statement's problem; a lost connection is ours.
-      if (!(e instanceof pg.DatabaseError) || /^(08|57P)/.test(e.code ?? '')) throw mapQueryError(e, 'applying the schema');
+      if (!(e instanceof pgDriver.DatabaseError) || /^(08|57P)/.test(e.code ?? '')) throw mapQueryError(e, 'applying the schema');
       const error: StatementError = { code: e.code, message: e.message };
       if (index) await this.dropInvalidIndex(index.index, index.schema);
       return { kind: classifyError(error), error } as ApplyOutcome;

@@ -7,7 +7,8 @@
  * people change the schema) with an empty search_path, so every name the server prints is
  * schema-qualified; identifiers are quoted exactly where PostgreSQL needs it (quote_ident).
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './pg-driver.js';
 import type { DdlStatement, SchemaDir } from '../../core/schema-files.js';
 import { InternalError, UserError, VoyagerError } from '../../infra/errors.js';
 import { mapQueryError } from './errors.js';
@@ -42,7 +43,7 @@ export async function resolveSchemas(client: pg.Client, requested: readonly stri
                  FROM pg_catalog.pg_namespace n
                 WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
                 ORDER BY n.nspname`,
-        types: { getTypeParser: pg.types.getTypeParser } as pg.CustomTypesConfig,
+        types: { getTypeParser: pgDriver.types.getTypeParser } as pg.CustomTypesConfig,
       })
     ).rows;
   } catch (e) {
@@ -108,7 +109,7 @@ export async function introspectSchema(client: pg.Client, schemas: readonly Expo
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     if (e instanceof VoyagerError) throw e;
-    if (e instanceof pg.DatabaseError) throw mapQueryError(e, 'reading the source schema');
+    if (e instanceof pgDriver.DatabaseError) throw mapQueryError(e, 'reading the source schema');
     throw new InternalError(`reading the source schema: ${(e as Error).message}`, e);
   }
 }
