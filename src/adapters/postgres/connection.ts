@@ -100,7 +100,8 @@ export async function connect(s: ConnSettings, secret: ConnSecret, o: ConnectOpt
   }
   client.on('error', () => undefined); // errors surface on the next query; an idle socket error must not crash the process
   try {
-    for (const sql of o.sessionSetup ?? []) await client.query(sql);
+    // One round trip (a simple query runs them in order and stops at the first that fails).
+    if (o.sessionSetup?.length) await client.query(o.sessionSetup.join('; '));
   } catch (e) {
     await client.end().catch(() => undefined);
     throw e;
