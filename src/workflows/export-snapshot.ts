@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import type { CaptureId, ChunkRange, Endpoint, Engine, SnapshotHandle, SnapshotReader, SourceTable } from '../adapters/engine.js';
 import { tableKey } from '../core/change-event.js';
+import type { DbIdentity } from '../core/connection.js';
 import { ChunkedTableProgress } from '../core/export-progress.js';
 import { dataFileName, parseDataFileName } from '../core/snapshot-plan.js';
 import { displayName } from '../core/table-filter.js';
@@ -46,6 +47,8 @@ export interface ExportSnapshotDeps {
   progress: TableProgress;
   /** One-line notices for people (the console). */
   say: (line: string) => void;
+  /** The source's identity, when the caller started reading it early (startEarly). */
+  identity?: Promise<DbIdentity>;
 }
 
 export interface ExportSnapshotOptions {
@@ -88,7 +91,7 @@ export async function exportSnapshot(deps: ExportSnapshotDeps, opts: ExportSnaps
   const live = opts.exportType === 'snapshot-and-changes';
   if (live) assertCanStreamChanges(engine);
   const capture: CaptureId = { migrationUuid: state.migration().uuid, side: 'source' };
-  state.bindDatabase('source', await engine.identity(conn, log));
+  state.bindDatabase('source', await (deps.identity ?? engine.identity(conn, log)));
   saveConnSettings(state, conn.settings);
 
   const prev = readExportData(state);

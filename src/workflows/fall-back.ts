@@ -225,13 +225,18 @@ export interface FallBackCapability {
  * `initiate cutover to target --prepare-for-fall-back true` checks, so a missing privilege is reported
  * before the cutover, not after it.
  */
-export async function recordFallBackCapability(deps: Pick<FallBackDeps, 'state' | 'log' | 'out'>, source: Endpoint): Promise<void> {
+export async function recordFallBackCapability(
+  deps: Pick<FallBackDeps, 'state' | 'log' | 'out'>,
+  source: Endpoint,
+  /** The privilege check, when the caller started it early (startEarly). */
+  check?: Promise<{ ok: boolean; user: string; fix?: string }>,
+): Promise<void> {
   const sink = source.engine.changeSink;
   if (!sink) {
     deps.out.warn(`fall-back onto ${source.engine.displayName} is not supported yet: initiate cutover to target will need --prepare-for-fall-back false`);
     return;
   }
-  const cap = await sink.checkApply(source.conn);
+  const cap = await (check ?? sink.checkApply(source.conn));
   const record: FallBackCapability = { canDisableTriggers: cap.ok, user: cap.user, fix: cap.fix };
   deps.state.setJson(FALL_BACK_CAPABILITY_KEY, record);
   deps.log.info('fall-back capability of the source user', { ...record });

@@ -24,6 +24,7 @@ import { InternalError, problemsError, UserError } from '../infra/errors.js';
 import { failpoint } from '../infra/failpoints.js';
 import type { Logger } from '../infra/logger.js';
 import { runPool } from '../infra/pool.js';
+import { startEarly } from '../infra/start-early.js';
 import { sleep } from '../infra/shutdown.js';
 import type { Output } from './ports.js';
 import { DEFAULT_MAX_RECONNECT_SECONDS, Reconnector } from './reconnect.js';
@@ -118,9 +119,16 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
   const { engine, conn } = deps.target;
   const bulk = engine.snapshotTarget;
   if (!bulk) throw new UserError(`importing a snapshot into ${engine.displayName} is not supported`, 'see docs/import-data.md for the supported targets');
-  state.bindDatabase('target', await engine.identity(conn));
+  // Two sessions of their own: opened at once, the identity checked first (startEarly).
+  const opening = startEarly(() => bulk.open(conn));
+  try {
+    state.bindDatabase('target', await engine.identity(conn));
+  } catch (e) {
+    await opening.then((admin) => admin.close(), () => undefined);
+    throw e;
+  }
   saveConnSettings(state, conn.settings);
-  const admin = await bulk.open(conn);
+  const admin = await opening;
   try {
     const rec = await waitForExport(deps, signal);
     if ((opts.tableList?.length || opts.excludeTableList?.length) && rec.exportType === 'snapshot-and-changes') {

@@ -7,7 +7,7 @@
  * Parametrised by side: 'source' is export data from source (role source_db_exporter, the capture the
  * snapshot created); 'target' is the fall-back stream of export data from target (role target_db_exporter_fb).
  */
-import type { CaptureId, CaptureStream, Endpoint, StreamedTable } from '../adapters/engine.js';
+import type { CaptureId, CaptureStream, ChangeSource, Endpoint, StreamedTable } from '../adapters/engine.js';
 import type { ExporterRole } from '../core/change-event.js';
 import type { ExportDir } from '../export-dir/layout.js';
 import { assertLocksHeld } from '../export-dir/lock.js';
@@ -34,6 +34,8 @@ export interface StreamChangesDeps {
   side?: Side;
   /** --max-reconnect-time in ms (default 5 minutes). */
   maxReconnectMs?: number;
+  /** The check before streaming, when the caller started it early (streamingCheck). */
+  check?: Promise<StreamingCheck>;
   /** Tuning and tests. */
   metricsIntervalMs?: number;
   walReportIntervalMs?: number;
@@ -47,13 +49,10 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
   const side = deps.side ?? 'source';
   const role = ROLE[side];
   const { log, out, state } = deps;
-  const { engine, conn } = deps.db;
-  const changes = engine.changeSource;
-  if (!changes) throw new UserError(`streaming changes from ${engine.displayName} is not supported`, 'use --export-type snapshot-only');
-  const capture: CaptureId = { migrationUuid: state.migration().uuid, side };
+  const capture = captureOf(state, side);
   const tables = streamedTables(state);
 
-  const report = await changes.check(conn, tables, capture);
+  const report = await (deps.check ?? streamingCheck(deps.db, state, side));
   for (const w of report.warnings) {
     log.warn(w);
     out.warn(w);
@@ -73,6 +72,22 @@ export async function streamChanges(deps: StreamChangesDeps, signal: AbortSignal
     return;
   }
   out.line(`change export stopped at ${side} position ${exporterPosition(state, role) ?? '(none yet)'}; rerun the same command to resume`);
+}
+
+export type StreamingCheck = Awaited<ReturnType<ChangeSource['check']>>;
+
+/**
+ * The check streamChanges runs first (problems and warnings). Started early only where nothing before the
+ * stream changes the streamed tables (a snapshot already complete).
+ */
+export function streamingCheck(db: Endpoint, state: StateStore, side: Side = 'source'): Promise<StreamingCheck> {
+  const { engine, conn } = db;
+  if (!engine.changeSource) throw new UserError(`streaming changes from ${engine.displayName} is not supported`, 'use --export-type snapshot-only');
+  return engine.changeSource.check(conn, streamedTables(state), captureOf(state, side));
+}
+
+function captureOf(state: StateStore, side: Side): CaptureId {
+  return { migrationUuid: state.migration().uuid, side };
 }
 
 /**
