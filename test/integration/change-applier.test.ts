@@ -110,6 +110,15 @@ test('applyGroup (one round trip): a bad value rolls back the whole group and na
   }
 });
 
+test('a user who may not SET session_replication_role: the apply session is refused in one line naming the grant (its set-up statements travel together)', async () => {
+  const db = await cluster.createDatabase('norole');
+  await cluster.query(`CREATE ROLE apply_plain LOGIN PASSWORD 'pw3'`, [], db);
+  await assert.rejects(
+    ChangeApplier.open({ ...cluster.settings(db, 'target'), user: 'apply_plain' }, { password: 'pw3' }, { migrationUuid: '00000000-0000-0000-0000-000000000004', side: 'target', log: nullLogger }),
+    (e: unknown) => e instanceof UserError && e.kind === 'privilege' && /apply_plain' may not SET session_replication_role on the target/.test(e.message) && /GRANT/.test(e.hint ?? ''),
+  );
+});
+
 test('two appliers of one migration: the second to commit finds the watermark moved, and nothing of its group is committed (the COMMIT sent with the watermark rolls back)', async () => {
   const db = await cluster.createDatabase('wmc');
   await cluster.query('CREATE TABLE t (id int PRIMARY KEY, v int)', [], db);

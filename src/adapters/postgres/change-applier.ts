@@ -350,8 +350,17 @@ function opName(op: 'c' | 'u' | 'd'): string {
 }
 
 async function setUpSession(client: pg.Client, user: string, side: string): Promise<void> {
+  // Sent at once (the session is pipelined), answered in order.
+  const role = client.query('SET session_replication_role = replica');
+  // Values are read back under the same text settings the snapshot uses (ISO dates, C-locale money…), so a
+  // value's text means the same thing whatever the server defaults are.
+  const settings = COPY_TEXT_SESSION_SETTINGS.map((sql) => client.query(sql));
+  // One plan per statement text: the statements are the same thousands of times, only the arrays change.
+  // Not every PostgreSQL-compatible database knows the setting; it is only an optimisation.
+  const plans = client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
+  for (const p of settings) p.catch(() => undefined);
   try {
-    await client.query('SET session_replication_role = replica');
+    await role;
   } catch (e) {
     if ((e as { code?: string }).code === '42501') {
       throw new UserError(
@@ -362,10 +371,6 @@ async function setUpSession(client: pg.Client, user: string, side: string): Prom
     }
     throw mapQueryError(e, 'setting up the apply session');
   }
-  // Values are read back under the same text settings the snapshot uses (ISO dates, C-locale money…), so a
-  // value's text means the same thing whatever the server defaults are.
-  for (const sql of COPY_TEXT_SESSION_SETTINGS) await client.query(sql);
-  // One plan per statement text: the statements are the same thousands of times, only the arrays change.
-  // Not every PostgreSQL-compatible database knows the setting; it is only an optimisation.
-  await client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
+  for (const p of settings) await p;
+  await plans;
 }
