@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { DataEvent, QueueEvent } from '../../src/core/change-event.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
 import { QueueWriter } from '../../src/export-dir/queue.js';
-import { QueueReader } from '../../src/export-dir/queue-reader.js';
+import { decodeLines, MAX_TEXT_BYTES, QueueReader } from '../../src/export-dir/queue-reader.js';
 import { StateStore } from '../../src/export-dir/state-store.js';
 
 test('queue reader: multi-byte characters split across read chunks arrive intact', async () => {
@@ -40,4 +40,17 @@ test('queue reader: multi-byte characters split across read chunks arrive intact
     state.close();
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('a read is decoded in strings under the large-object size, cut only at newlines; a longer line stays whole', () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 4000; i++) lines.push(`{"vsn":${i},"v":"${'é😀x'.repeat(i % 40)}"}`);
+  lines.splice(2000, 0, 'L'.repeat(MAX_TEXT_BYTES + 5000)); // one line over the limit
+  const text = lines.join('\n');
+  const buf = Buffer.from(text + '\n');
+  const pieces = decodeLines(buf, buf.length - 1);
+  assert.ok(pieces.length > 3, `${pieces.length} pieces`);
+  assert.equal(pieces.join('\n'), text, 'nothing lost, nothing split inside a line or a character');
+  const long = pieces.filter((p) => Buffer.byteLength(p) > MAX_TEXT_BYTES);
+  assert.deepEqual(long, ['L'.repeat(MAX_TEXT_BYTES + 5000)], 'the long line is a piece of its own, the only one over the limit');
 });
