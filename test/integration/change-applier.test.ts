@@ -19,6 +19,10 @@ after(async () => {
   await cluster?.stop();
 });
 
+/** An apply session on `db` for migration number `n` (its own watermark row). */
+const openApplier = (db: string, n: number) =>
+  ChangeApplier.open(cluster.settings(db, 'target'), { password: MIGRATION_PASSWORD }, { migrationUuid: `00000000-0000-0000-0000-00000000000${n}`, side: 'target', log: nullLogger });
+
 async function rows(rig: ApplyRig, sql: string): Promise<string[]> {
   return (await rig.sql<{ r: string }>(`SELECT t::text AS r FROM (${sql}) t`)).map((x) => x.r);
 }
@@ -51,7 +55,7 @@ test('primary-key moves in a cycle, unique swaps between rows, a unique value fr
 test('set-based apply hits a unique conflict only inside one table: that table goes one by one, the chunk still commits once', async () => {
   const db = await cluster.createDatabase('fb');
   await cluster.query(`CREATE TABLE t (id int PRIMARY KEY, k int UNIQUE); INSERT INTO t VALUES (1, 10), (2, 20); CREATE TABLE other (id int PRIMARY KEY)`, [], db);
-  const applier = await ChangeApplier.open(cluster.settings(db, 'target'), { password: MIGRATION_PASSWORD }, { migrationUuid: '00000000-0000-0000-0000-000000000001', side: 'target', log: nullLogger });
+  const applier = await openApplier(db, 1);
   try {
     let vsn = 0;
     const ev = (e: NewQueueEvent) => ({ ...e, vsn: ++vsn }) as QueueEvent;
@@ -78,7 +82,7 @@ test('set-based apply hits a unique conflict only inside one table: that table g
 test('applyGroup (one round trip): a bad value rolls back the whole group and names the table; a unique swap falls back to one by one after the rolled-back attempt', async () => {
   const db = await cluster.createDatabase('grp');
   await cluster.query(`CREATE TABLE t (id int PRIMARY KEY, k int UNIQUE); INSERT INTO t VALUES (1, 10), (2, 20); CREATE TABLE other (id int PRIMARY KEY)`, [], db);
-  const applier = await ChangeApplier.open(cluster.settings(db, 'target'), { password: MIGRATION_PASSWORD }, { migrationUuid: '00000000-0000-0000-0000-000000000003', side: 'target', log: nullLogger });
+  const applier = await openApplier(db, 3);
   try {
     let vsn = 0;
     const ev = (e: NewQueueEvent) => ({ ...e, vsn: ++vsn }) as QueueEvent;
@@ -122,7 +126,7 @@ test('a user who may not SET session_replication_role: the apply session is refu
 test('two appliers of one migration: the second to commit finds the watermark moved, and nothing of its group is committed (the COMMIT sent with the watermark rolls back)', async () => {
   const db = await cluster.createDatabase('wmc');
   await cluster.query('CREATE TABLE t (id int PRIMARY KEY, v int)', [], db);
-  const open = () => ChangeApplier.open(cluster.settings(db, 'target'), { password: MIGRATION_PASSWORD }, { migrationUuid: '00000000-0000-0000-0000-000000000002', side: 'target', log: nullLogger });
+  const open = () => openApplier(db, 2);
   const ins = (vsn: number, id: string) => ({ vsn, op: 'c', schema: 'public', table: 't', key: { id }, after: { id, v: id } }) as QueueEvent;
   const a = await open();
   const b = await open();
