@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ChangeApplier } from '../../src/adapters/postgres/change-applier.js';
 import { connect } from '../../src/adapters/postgres/connection.js';
-import { loadTableInfo, oneEvent } from '../../src/adapters/postgres/change-sql.js';
+import { loadTableInfo, oneEvent, textArray } from '../../src/adapters/postgres/change-sql.js';
 import { compactChunk } from '../../src/core/apply-batching.js';
 import type { QueueEvent } from '../../src/core/change-event.js';
 import { UserError } from '../../src/infra/errors.js';
@@ -121,6 +121,18 @@ test('a user who may not SET session_replication_role: the apply session is refu
     ChangeApplier.open({ ...cluster.settings(db, 'target'), user: 'apply_plain' }, { password: 'pw3' }, { migrationUuid: '00000000-0000-0000-0000-000000000004', side: 'target', log: nullLogger }),
     (e: unknown) => e instanceof UserError && e.kind === 'privilege' && /apply_plain' may not SET session_replication_role on the target/.test(e.message) && /GRANT/.test(e.hint ?? ''),
   );
+});
+
+test('text[] parameters go in binary array format: NULLs, empty strings, quotes, backslashes, braces and multi-byte text arrive as they were', async () => {
+  const db = await cluster.createDatabase('arr');
+  const client = await connect(cluster.settings(db, 'target'), { password: MIGRATION_PASSWORD });
+  try {
+    const values = ['plain', null, '', 'a "quoted" {braced}, with\\backslash', 'é😀€ NULL', 'x'.repeat(70_000)];
+    const r = await client.query<{ n: string; v: string | null }>({ text: 'SELECT ord::text AS n, v FROM unnest($1::text[]) WITH ORDINALITY AS u(v, ord) ORDER BY ord', values: [textArray(values)] });
+    assert.deepEqual(r.rows.map((x) => x.v), values);
+  } finally {
+    await client.end();
+  }
 });
 
 test('two appliers of one migration: the second to commit finds the watermark moved, and nothing of its group is committed (the COMMIT sent with the watermark rolls back)', async () => {

@@ -133,22 +133,43 @@ function keyMatch(t: TableInfo, keyCols: readonly string[], valueOf: (i: number)
   return keyCols.map((k, i) => `t.${quoteIdent(k)} = ${cast(t, k, valueOf(i))}`).join(' AND ');
 }
 
-const ARRAY_ESCAPE = /["\\]/g;
+/** pg_type OID of text: the element type a binary text[] names. */
+const TEXT_OID = 25;
 
 /**
- * A text[] parameter in PostgreSQL's array literal form, built here in one pass: what pg would send for a
- * JS array, without its per-element regex replacements (the importer serialises every value once per group).
+ * A text[] parameter in PostgreSQL's binary array format (array_send: dimensions, then each element's length and
+ * UTF-8 bytes, -1 for NULL). pg sends a Buffer parameter as binary, and the server reads it with array_recv: no
+ * quoting or escaping here, no array literal for the server to parse, no huge intermediate string (the importer
+ * serialises every value once per group).
  */
-function textArray(values: readonly (string | null | undefined)[]): string {
-  let s = '{';
+export function textArray(values: readonly (string | null | undefined)[]): Buffer {
+  let size = 20;
+  let hasNull = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (i) s += ',';
-    if (v === null || v === undefined) s += 'NULL';
-    else if (v.indexOf('"') < 0 && v.indexOf('\\') < 0) s += '"' + v + '"';
-    else s += '"' + v.replace(ARRAY_ESCAPE, '\\$&') + '"';
+    size += 4;
+    if (v === null || v === undefined) hasNull = 1;
+    else size += Buffer.byteLength(v);
   }
-  return s + '}';
+  const b = Buffer.allocUnsafe(size);
+  b.writeInt32BE(1, 0); // one dimension
+  b.writeInt32BE(hasNull, 4);
+  b.writeUInt32BE(TEXT_OID, 8);
+  b.writeInt32BE(values.length, 12);
+  b.writeInt32BE(1, 16); // lower bound
+  let at = 20;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null || v === undefined) {
+      b.writeInt32BE(-1, at);
+      at += 4;
+    } else {
+      const n = b.write(v, at + 4);
+      b.writeInt32BE(n, at);
+      at += 4 + n;
+    }
+  }
+  return b;
 }
 
 const textArrays = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${from + i}::text[]`).join(', ');
