@@ -277,6 +277,23 @@ describe('passwords and connection errors (real PostgreSQL)', () => {
     assertNoBytes(dir, 'not-the-password');
   });
 
+  test('wrong password on a live export of a complete snapshot: one failed login, not one per start-up check', async () => {
+    const dir = newExportDir();
+    const env = { SOURCE_DB_PASSWORD: MIGRATION_PASSWORD };
+    const live = [...exportArgs(dir), '--export-type', 'snapshot-and-changes'];
+    const first = startCli(live, { env });
+    try {
+      await first.waitForLine(/streaming changes/, { stream: 'stdout' }); // the snapshot is complete from here on
+    } finally {
+      await first.stop('SIGINT');
+    }
+    const failures = () => (cluster.serverLog().match(/password authentication failed for user "ybvoyager"/g) ?? []).length;
+    const before = failures();
+    const line = oneLineError(await runCli(live, { env: { SOURCE_DB_PASSWORD: 'not-the-password' } }), EXIT_CODES.auth);
+    assert.match(line, /password authentication failed for user 'ybvoyager'/);
+    assert.equal(failures() - before, 1, 'the checks after the first wait for it to get in');
+  });
+
   test('nothing listening on the port: one line naming host and port flags', async () => {
     const args = exportArgs(newExportDir());
     args[args.indexOf('--source-db-port') + 1] = '1';

@@ -28,11 +28,20 @@ export async function run(ctx: CommandContext): Promise<void> {
     // A rerun after the cutover began (crash, kill -9): finish it and go on; never export or stream again.
     if (await resumeSourceExporterCutover(fallBack, source, restart)) return;
   }
-  // The source round trips before the stream do not depend on each other: started at once, taken in order.
+  // The source round trips before the stream do not depend on each other: they overlap, and are taken in order.
+  // The first goes alone, the others once it got in: a wrong password is one failed login, not one per check.
   const capability = live && source.engine.changeSink ? startEarly(() => source.engine.changeSink!.checkApply(source.conn)) : undefined;
-  const identity = startEarly(() => source.engine.identity(source.conn, ctx.log));
+  const identity = startEarly(async () => {
+    await capability;
+    return source.engine.identity(source.conn, ctx.log);
+  });
   // (Only on a complete snapshot: a snapshot still to export creates the capture the check looks at.)
-  const check = live && !startClean && readExportData(ctx.state)?.snapshotStatus === 'complete' ? startEarly(() => streamingCheck(source, ctx.state)) : undefined;
+  const check = live && !startClean && readExportData(ctx.state)?.snapshotStatus === 'complete'
+    ? startEarly(async () => {
+      await (capability ?? identity);
+      return streamingCheck(source, ctx.state);
+    })
+    : undefined;
   if (live) await recordFallBackCapability(fallBack, source, capability);
   const progress = createTableProgress(ctx.out, o.bool('disable-pb') ?? false, { verb: 'exported', rate: false });
   const result = await exportSnapshot(
