@@ -66,8 +66,25 @@ export class Reconnector {
     }
   }
 
-  /** Throws when the failure is final; otherwise waits, then checks it is safe to connect again. */
+  /**
+   * Throws when the failure is final; otherwise waits, then checks it is safe to connect again. The session
+   * runs again only once that check reached the database: one that failed to reach it (down, or still
+   * starting) counts as another failed attempt, or a server rebuilt meanwhile would be written to unchecked.
+   */
   private async afterFailure(e: unknown): Promise<void> {
+    let failure = e;
+    for (;;) {
+      await this.waitAfter(failure);
+      try {
+        await this.assertSameDatabase();
+        return;
+      } catch (again) {
+        failure = again;
+      }
+    }
+  }
+
+  private async waitAfter(e: unknown): Promise<void> {
     const { side, db } = this.o;
     if (!db.engine.isConnectionLoss(e) || this.o.signal.aborted) throw e;
     const now = Date.now();
@@ -91,23 +108,16 @@ export class Reconnector {
     });
     await sleep(waitMs, this.o.signal);
     assertLocksHeld();
-    await this.assertSameDatabase();
   }
 
   /**
    * Never write somewhere else: a server rebuilt at the same address with the same names and credentials is
-   * another database. (Unreachable still: the next session fails and the wait goes on.)
+   * another database. (Unreachable still: the caller waits and checks again.)
    */
   private async assertSameDatabase(): Promise<void> {
     const recorded = this.o.state.migration()[this.o.side];
     if (!recorded || this.o.signal.aborted) return;
-    let now;
-    try {
-      now = await this.o.db.engine.identity(this.o.db.conn);
-    } catch (e) {
-      if (this.o.db.engine.isConnectionLoss(e)) return;
-      throw e;
-    }
+    const now = await this.o.db.engine.identity(this.o.db.conn);
     if (!sameDatabase(recorded, now)) {
       setProcessStatus(this.o.state, this.o.commandId, undefined);
       throw new UserError(
