@@ -23,6 +23,11 @@ after(async () => {
 const openApplier = (db: string, n: number) =>
   ChangeApplier.open(cluster.settings(db, 'target'), { password: MIGRATION_PASSWORD }, { migrationUuid: `00000000-0000-0000-0000-00000000000${n}`, side: 'target', log: nullLogger });
 
+/** Table t of `db`, its rows in key order as text. */
+async function tRows(db: string): Promise<string> {
+  return (await cluster.query<{ r: string }>("SELECT string_agg(t::text, ' ' ORDER BY id) AS r FROM t", [], db)).rows[0].r;
+}
+
 async function rows(rig: ApplyRig, sql: string): Promise<string[]> {
   return (await rig.sql<{ r: string }>(`SELECT t::text AS r FROM (${sql}) t`)).map((x) => x.r);
 }
@@ -69,8 +74,7 @@ test('set-based apply hits a unique conflict only inside one table: that table g
     await applier.applyChunk(compactChunk(events));
     await applier.commit(5);
     assert.equal(applier.fallbackEvents, 3, 'only the conflicting table is re-applied one by one');
-    const t = await cluster.query<{ r: string }>('SELECT string_agg(t::text, \' \' ORDER BY id) AS r FROM t', [], db);
-    assert.equal(t.rows[0].r, '(1,20) (2,10)');
+    assert.equal(await tRows(db), '(1,20) (2,10)');
     const o = await cluster.query<{ n: string }>('SELECT count(*) AS n FROM other', [], db);
     assert.equal(o.rows[0].n, '1');
     assert.deepEqual(applier.applied, { watermark: 5, totals: { c: 1, u: 3, d: 0 } });
@@ -106,8 +110,7 @@ test('applyGroup (one round trip): a bad value rolls back the whole group and na
     ];
     await applier.applyGroup(compactChunk(swap), 8);
     assert.equal(applier.fallbackEvents, 3);
-    const t = await cluster.query<{ r: string }>("SELECT string_agg(t::text, ' ' ORDER BY id) AS r FROM t", [], db);
-    assert.equal(t.rows[0].r, '(1,20) (2,10)');
+    assert.equal(await tRows(db), '(1,20) (2,10)');
     assert.deepEqual(applier.applied, { watermark: 8, totals: { c: 1, u: 3, d: 0 } });
   } finally {
     await applier.close();

@@ -180,15 +180,7 @@ export class ChangeApplier {
     failpoint('apply.after-chunk');
     const sent = statements.map(({ q, c }) => ({ c, result: this.query(q) }));
     for (const s of sent) s.result.catch(() => undefined);
-    await this.end(watermark, async () => {
-      for (const s of sent) {
-        try {
-          await s.result;
-        } catch (e) {
-          throw new ChunkFailure(s.c, e);
-        }
-      }
-    }).catch(async (e: unknown) => {
+    await this.end(watermark, sent).catch(async (e: unknown) => {
       if (!(e instanceof ChunkFailure)) throw e;
       if (!isOrderSensitive(e.error)) throw applyFailure(e.error, e.c);
       // Rolled back: once more in two steps, where a conflicting table goes one by one.
@@ -267,15 +259,15 @@ export class ChangeApplier {
       if (watermark === this.applied.watermark) return;
       this.begin();
     }
-    await this.end(watermark, async () => undefined);
+    await this.end(watermark);
   }
 
   /**
-   * Send the watermark and COMMIT (behind whatever was sent before), then wait for `before` (the replies
-   * to what was sent before) and for them. If anything failed, the COMMIT found the transaction aborted and
-   * rolled back; the first failure is thrown. The watermark statement fails when another importer moved it.
+   * Send the watermark and COMMIT behind the statements `sent` before them, then wait for all, in order. If
+   * anything failed, the COMMIT found the transaction aborted and rolled back; the first failure is thrown (a
+   * statement's as a ChunkFailure). The watermark statement fails when another importer moved it.
    */
-  private async end(watermark: number, before: () => Promise<void>): Promise<void> {
+  private async end(watermark: number, sent: readonly { c: TableChanges; result: Promise<unknown> }[] = []): Promise<void> {
     const deltas = [...this.txnCounts.values()];
     failpoint('apply.before-commit');
     const moved = this.query(watermarkStatement(this.o.migrationUuid, this.applied.watermark, watermark, deltas));
@@ -283,7 +275,7 @@ export class ChangeApplier {
     moved.catch(() => undefined);
     ended.catch(() => undefined);
     try {
-      await before();
+      for (const s of sent) await s.result.catch((e: unknown) => Promise.reject(new ChunkFailure(s.c, e)));
       await moved;
     } catch (e) {
       await ended.catch(() => undefined);
