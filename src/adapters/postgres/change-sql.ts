@@ -136,22 +136,29 @@ function keyMatch(t: TableInfo, keyCols: readonly string[], valueOf: (i: number)
 /** pg_type OID of text: the element type a binary text[] names. */
 const TEXT_OID = 25;
 
+/** Values up to this many UTF-16 units are copied byte by byte when ASCII: cheaper than a call into C++ each. */
+const SHORT_VALUE = 64;
+
 /**
  * A text[] parameter in PostgreSQL's binary array format (array_send: dimensions, then each element's length and
  * UTF-8 bytes, -1 for NULL). pg sends a Buffer parameter as binary, and the server reads it with array_recv: no
  * quoting or escaping here, no array literal for the server to parse, no huge intermediate string (the importer
  * serialises every value once per group).
+ *
+ * Most values are short ASCII (numbers, timestamps, names): those are copied here, one byte per character,
+ * into room reserved at 3 bytes per UTF-16 unit (UTF-8's most), and the buffer is cut to what was written.
+ * Measuring and writing each through Buffer.byteLength and write was a fifth of the importer's CPU on wide rows.
  */
 export function textArray(values: readonly (string | null | undefined)[]): Buffer {
-  let size = 20;
+  let room = 20;
   let hasNull = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    size += 4;
+    room += 4;
     if (v === null || v === undefined) hasNull = 1;
-    else size += Buffer.byteLength(v);
+    else room += v.length <= SHORT_VALUE ? 3 * v.length : Buffer.byteLength(v);
   }
-  const b = Buffer.allocUnsafe(size);
+  const b = Buffer.allocUnsafe(room);
   b.writeInt32BE(1, 0); // one dimension
   b.writeInt32BE(hasNull, 4);
   b.writeUInt32BE(TEXT_OID, 8);
@@ -163,13 +170,23 @@ export function textArray(values: readonly (string | null | undefined)[]): Buffe
     if (v === null || v === undefined) {
       b.writeInt32BE(-1, at);
       at += 4;
-    } else {
-      const n = b.write(v, at + 4);
-      b.writeInt32BE(n, at);
-      at += 4 + n;
+      continue;
     }
+    const n = v.length <= SHORT_VALUE ? writeShort(b, v, at + 4) : b.write(v, at + 4);
+    b.writeInt32BE(n, at);
+    at += 4 + n;
   }
-  return b;
+  return b.subarray(0, at);
+}
+
+/** Writes `v` as UTF-8 at `at`; returns its byte length. */
+function writeShort(b: Buffer, v: string, at: number): number {
+  for (let j = 0; j < v.length; j++) {
+    const c = v.charCodeAt(j);
+    if (c >= 0x80) return b.write(v, at); // not ASCII: the encoder's way (surrogates and all)
+    b[at + j] = c;
+  }
+  return v.length;
 }
 
 const textArrays = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${from + i}::text[]`).join(', ');
