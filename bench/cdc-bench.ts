@@ -16,6 +16,9 @@
  *     heartbeat (source clock_timestamp() at update → first seen on the target, same machine clock). When the
  *     source cannot commit that fast (on 2 cores it cannot), pgbench runs as fast as it can: the figures say so.
  *     Peak RSS of our two processes per phase.
+ * Every phase, (c), (b), (a) and each sustained run, starts right after a CHECKPOINT on both clusters, and no
+ * checkpoint starts by itself during the bench: a timed one landing inside one phase made that phase write
+ * full-page images for every page it touched first, which moved the ratios by ±15% from run to run.
  *
  * --shape wide: the same transactions on wide rows (numeric, text and timestamptz columns besides the ints),
  * whose values cost more to decode, queue, parse and cast on every side, native included.
@@ -105,7 +108,11 @@ const scriptFile = path.join(tmp, 'mixed.sql');
 fs.writeFileSync(scriptFile, SCRIPT);
 fs.chmodSync(scriptFile, 0o644);
 
-const conf = { max_wal_size: "'8GB'", wal_sender_timeout: "'120s'", max_worker_processes: 16 };
+// No checkpoint starts by itself during a run (max_wal_size and checkpoint_timeout out of reach): each catch-up
+// phase starts right after a CHECKPOINT on both clusters instead (settle()), so none pays for another's dirty
+// pages, and a timed checkpoint (full-page images in the WAL of every page touched first after it) cannot land
+// inside one phase and not the other.
+const conf = { max_wal_size: "'8GB'", checkpoint_timeout: "'1h'", wal_sender_timeout: "'120s'", max_worker_processes: 16 };
 // The source commits as a production source does (synchronous_commit on; fsync stays off, as on every test
 // cluster): with it off, committed WAL reaches the walsenders only when the WAL writer flushes (every 200 ms),
 // which would add ~100 ms to both pipelines' lag.
@@ -125,6 +132,11 @@ const watchOurs = (e: RunningCli, i: RunningCli) => {
   rss.watch('importer', i.pid);
 };
 const rssLine = (phase: string) => `peak RSS during ${phase}: exporter ${rss.peak('exporter')} MB, importer ${rss.peak('importer')} MB`;
+
+/** Before each catch-up phase: both clusters checkpointed, so each phase starts from the same state. */
+async function settle(): Promise<void> {
+  await Promise.all([source.query('CHECKPOINT'), target.query('CHECKPOINT')]);
+}
 
 let heartbeat = 0;
 async function beat(c: pg.Client): Promise<number> {
@@ -275,14 +287,17 @@ try {
 
   // (c) decode ceiling, over TCP like (a) and (b); the Unix socket for reference.
   const drain = (copy: string, tcp: boolean) => recvlogicalDrain({ cluster: source, db: srcDb, slot: copy, publication: ourPub, endLsn: end, tcp });
+  await settle();
   const unix = await drain('bench_copy_unix', false);
   console.log(`(c') pg_recvlogical → /dev/null over the Unix socket: ${unix.seconds.toFixed(2)} s, ${Math.round(TXNS / unix.seconds)} tx/s; walsender CPU ${unix.walsenderCpu.toFixed(1)} s`);
+  await settle();
   const ceiling = await drain('bench_copy_tcp', true);
   const cS = ceiling.seconds;
   console.log(`(c) pg_recvlogical → /dev/null over TCP: ${cS.toFixed(2)} s, ${Math.round(TXNS / cS)} tx/s; walsender CPU ${ceiling.walsenderCpu.toFixed(1)} s`);
   for (const copy of ['bench_copy_tcp', 'bench_copy_unix']) await source.query(`SELECT pg_drop_replication_slot($1)`, [copy], srcDb);
 
   // (b) native.
+  await settle();
   t = Date.now();
   await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
   const nativePids = async () => {
@@ -309,6 +324,7 @@ try {
   console.log(`(b) native logical replication: ${bS.toFixed(2)} s, ${Math.round(TXNS / bS)} tx/s; CPU walsender ${nativeCpu.walsender.toFixed(1)} s, apply worker ${nativeCpu.worker.toFixed(1)} s`);
 
   // (a) ours: both processes start on the backlog.
+  await settle();
   t = Date.now();
   const e = startCli(['export', 'data', 'from', 'source', ...srcFlags, '--export-type', 'snapshot-and-changes'], { env });
   const i = startCli(['import', 'data', 'to', 'target', ...tgtFlags], { env });
@@ -348,12 +364,14 @@ try {
       console.log(`sustained: ${RATE_FRACTION} of our catch-up rate is ${Math.round(rate)} tx/s, more than the source commits on this machine (${Math.round(sourceMaxRate)} tx/s with nothing else running): pgbench runs as fast as the source allows`);
     }
     rss.reset();
+    await settle();
     const lagOurs = await measureLag(oursDb, SECONDS, rate, src, path.join(dir, 'metainfo', 'meta.db'));
     console.log(`sustained ours at ${Math.round(rate)} tx/s requested (${Math.round(lagOurs.txPerSec)} achieved) for ${SECONDS} s: lag p50 ${lagOurs.p50} ms, p99 ${lagOurs.p99} ms, max ${lagOurs.max} ms over ${lagOurs.beats} heartbeats${lagOurs.queue}`);
     console.log(rssLine(`the ${SECONDS} s sustained run`));
     await stopOurs(ours);
     await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
     await heartbeatSeen(target, nativeDb, await beat(src), 600_000);
+    await settle();
     const lagNative = await measureLag(nativeDb, NATIVE_SECONDS, rate, src);
     console.log(`sustained native at the same rate (${Math.round(lagNative.txPerSec)} achieved): lag p50 ${lagNative.p50} ms, p99 ${lagNative.p99} ms, max ${lagNative.max} ms`);
     console.log(`lag p99 ratio to native: ${(lagOurs.p99 / lagNative.p99).toFixed(2)} (target ≤ 2); p50 ratio ${(lagOurs.p50 / lagNative.p50).toFixed(2)}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
