@@ -17,8 +17,8 @@
  *     source cannot commit that fast (on 2 cores it cannot), pgbench runs as fast as it can: the figures say so.
  *     Peak RSS of our two processes per phase.
  * Every phase, (c), (b), (a) and each sustained run, starts right after a CHECKPOINT on both clusters, and no
- * checkpoint starts by itself during the bench: a timed one landing inside one phase made that phase write
- * full-page images for every page it touched first, which moved the ratios by ±15% from run to run.
+ * checkpoint starts by itself during the bench: a timed one (every 5 minutes by default) landing inside one phase
+ * made that phase alone write a full-page image of every page it touched first after it.
  *
  * --shape wide: the same transactions on wide rows (numeric, text and timestamptz columns besides the ints),
  * whose values cost more to decode, queue, parse and cast on every side, native included.

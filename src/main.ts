@@ -12,7 +12,7 @@ import { ExportDir } from './export-dir/layout.js';
 import { acquireLock, type Lock } from './export-dir/lock.js';
 import { StateStore } from './export-dir/state-store.js';
 import { EXIT_CODES, exitCodeFor, normalizeError, NotImplementedError, VoyagerError } from './infra/errors.js';
-import { limitHeapGrowth } from './infra/heap-policy.js';
+import { setGcPolicy } from './infra/heap-policy.js';
 import { createLogger, nullLogger, redact, registerSecret, type Logger, type LogLevel } from './infra/logger.js';
 import { installShutdown } from './infra/shutdown.js';
 
@@ -22,7 +22,7 @@ export const VERSION = '0.1.0';
 let activeLog: Logger = nullLogger;
 
 async function main(argv: string[]): Promise<number> {
-  limitHeapGrowth();
+  setGcPolicy();
   const out = createOutput();
   let log: Logger = nullLogger;
   let options: ResolvedOptions | undefined;

@@ -7,14 +7,14 @@
 import type { ConnSettings } from '../../src/core/connection.js';
 import { ExportDir } from '../../src/export-dir/layout.js';
 import { StateStore } from '../../src/export-dir/state-store.js';
-import { limitHeapGrowth } from '../../src/infra/heap-policy.js';
+import { setGcPolicy } from '../../src/infra/heap-policy.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { runChangeApply, TO_TARGET } from '../../src/workflows/apply-changes.js';
 import { CapturedOutput } from './apply-rig.js';
 import { postgresEngine } from '../../src/adapters/postgres/engine.js';
 
 // As the CLI does (main.ts): the benchmarks measure this process's memory.
-limitHeapGrowth();
+setGcPolicy();
 const { exportDir, settings } = JSON.parse(process.argv[2]) as { exportDir: string; settings: ConnSettings };
 const dir = ExportDir.open(exportDir);
 const state = StateStore.open(dir.stateDb);
