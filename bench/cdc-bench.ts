@@ -108,10 +108,7 @@ const scriptFile = path.join(tmp, 'mixed.sql');
 fs.writeFileSync(scriptFile, SCRIPT);
 fs.chmodSync(scriptFile, 0o644);
 
-// No checkpoint starts by itself during a run (max_wal_size and checkpoint_timeout out of reach): each catch-up
-// phase starts right after a CHECKPOINT on both clusters instead (settle()), so none pays for another's dirty
-// pages, and a timed checkpoint (full-page images in the WAL of every page touched first after it) cannot land
-// inside one phase and not the other.
+// No checkpoint starts by itself (see the header): each phase starts after settle() instead.
 const conf = { max_wal_size: "'8GB'", checkpoint_timeout: "'1h'", wal_sender_timeout: "'120s'", max_worker_processes: 16 };
 // The source commits as a production source does (synchronous_commit on; fsync stays off, as on every test
 // cluster): with it off, committed WAL reaches the walsenders only when the WAL writer flushes (every 200 ms),
@@ -133,7 +130,7 @@ const watchOurs = (e: RunningCli, i: RunningCli) => {
 };
 const rssLine = (phase: string) => `peak RSS during ${phase}: exporter ${rss.peak('exporter')} MB, importer ${rss.peak('importer')} MB`;
 
-/** Before each catch-up phase: both clusters checkpointed, so each phase starts from the same state. */
+/** Before each phase: both clusters checkpointed, so each phase starts from the same state. */
 async function settle(): Promise<void> {
   await Promise.all([source.query('CHECKPOINT'), target.query('CHECKPOINT')]);
 }
