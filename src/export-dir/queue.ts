@@ -2,8 +2,12 @@
  * The on-disk change queue: data/queue/segment.<N>.ndjson, one event per line, plus its bookkeeping in
  * meta.db. Exactly-once rests on three rules:
  *  1. The writer appends, fsyncs, and only then records the committed size in meta.db (one SQLite
- *     transaction with the event counts). Only after that may the caller confirm the position upstream.
- *  2. Readers never read past the committed size; on restart the writer truncates to it.
+ *     transaction with the event counts). Readers see the record at once; the caller confirms the position
+ *     upstream only once the record is durable too. commitAsync() does not wait for the disk to record (that
+ *     fsync, on the event loop, stalled the stream and added to the lag); it fsyncs meta.db's WAL after. So
+ *     after an OS crash meta.db may lack its last records: on restart the writer takes back, from the file,
+ *     every complete transaction past the recorded size (queue-recovery.ts) and records it again.
+ *  2. Readers never read past the committed size; on restart the writer truncates to it (after rule 1).
  *  3. Commits happen at source-transaction boundaries, and segments rotate only there.
  * One writer per queue at a time (the exporter's lock guarantees it).
  */
@@ -19,6 +23,7 @@ import { DEFAULTS } from '../infra/defaults.js';
 import { bucketOf } from './metrics-history.js';
 import { fsyncDir } from '../infra/durable-file.js';
 import { CommitNotifier } from './queue-signal.js';
+import { completeTransactionsAfter } from './queue-recovery.js';
 
 export const DEFAULT_SEGMENT_MAX_BYTES = DEFAULTS.queueSegmentMaxBytes;
 const WRITE_BUFFER_BYTES = 1 << 20;
@@ -83,7 +88,9 @@ export class QueueWriter implements DataLineSink {
     const last = state.db.prepare('SELECT * FROM queue_segments ORDER BY segment_no DESC LIMIT 1').get() as SegmentRow | undefined;
     this.nextVsn = QueueWriter.lastVsn(state) + 1;
     if (last && !last.closed && last.exporter_role === role) {
-      this.seg = this.openFile(last.segment_no, last.committed_bytes);
+      const committed = this.takeBackTail(last);
+      this.nextVsn = QueueWriter.lastVsn(state) + 1;
+      this.seg = this.openFile(last.segment_no, committed);
     } else {
       if (last && !last.closed) {
         // Another role's exporter stopped for good (cutover) without closing: nothing beyond its
@@ -103,6 +110,26 @@ export class QueueWriter implements DataLineSink {
   static lastVsn(state: StateStore): number {
     const r = state.db.prepare('SELECT MAX(last_vsn) AS v FROM queue_segments').get() as { v: number | null };
     return r.v ?? 0;
+  }
+
+  /**
+   * Record the complete transactions the segment's file holds past its recorded size (rule 1); returns the
+   * committed size. They may only be in the page cache (the process died, not the OS): fsynced first.
+   */
+  private takeBackTail(row: SegmentRow): number {
+    const file = this.dir.segmentFile(row.segment_no);
+    if (!fs.existsSync(file) || fs.statSync(file).size <= row.committed_bytes) return row.committed_bytes;
+    const tail = completeTransactionsAfter(file, row.committed_bytes, QueueWriter.lastVsn(this.state) + 1);
+    if (!tail) return row.committed_bytes;
+    const fd = fs.openSync(file, 'r+');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const { end, firstVsn, lastVsn, dataEvents, counts, pos } = tail;
+    this.record({ segNo: row.segment_no, size: end, firstVsn, lastVsn, dataEvents, counts, bucket: bucketOf(Date.now()), sourcePos: pos });
+    return end;
   }
 
   private truncate(no: number, size: number): void {
@@ -220,7 +247,10 @@ export class QueueWriter implements DataLineSink {
     let step: () => Promise<void>;
     if (!snap) {
       if (sourcePos === undefined) return this.drain();
-      step = async () => this.savePosition(sourcePos);
+      step = async () => {
+        this.state.updateUnsynced(() => this.savePosition(sourcePos));
+        await this.state.flushWal();
+      };
     } else {
       const fd = this.seg.fd;
       let next: number | undefined;
@@ -234,10 +264,13 @@ export class QueueWriter implements DataLineSink {
       step = async () => {
         await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
         if (next !== undefined) await fsyncDirAsync(path.dirname(this.dir.segmentFile(next)));
-        this.record(snap, next);
+        // Not waiting for the disk (rule 1), except for a rotation: the next segment's row must exist for good
+        // before anything is recorded in its file (the tail taken back on restart is the open segment's only).
+        this.record(snap, next, next === undefined);
         this.notifier.notify();
         if (next !== undefined) fs.closeSync(fd);
         this.runEvents += snap.dataEvents;
+        if (next === undefined) await this.state.flushWal();
       };
     }
     this.inflight++;
@@ -287,10 +320,13 @@ export class QueueWriter implements DataLineSink {
     return snap;
   }
 
-  /** One SQLite transaction: committed size, counts, rate bucket, position; with `rotateTo`, the segment closes. */
-  private record(snap: CommitSnapshot, rotateTo?: number): void {
+  /**
+   * One SQLite transaction: committed size, counts, rate bucket, position; with `rotateTo`, the segment closes.
+   * `unsynced`: durable only after the next flushWal() (rule 1).
+   */
+  private record(snap: CommitSnapshot, rotateTo?: number, unsynced = false): void {
     const st = (sql: string) => this.state.statement(sql);
-    this.state.update(() => {
+    (unsynced ? this.state.updateUnsynced : this.state.update).call(this.state, () => {
       st(
         `UPDATE queue_segments SET committed_bytes = ?, events = events + ?, first_vsn = COALESCE(first_vsn, ?), last_vsn = ?
          WHERE segment_no = ?`,

@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import type { DbIdentity } from '../core/connection.js';
 import { UserError } from '../infra/errors.js';
 
@@ -79,6 +80,8 @@ export class StateStore {
   readonly db: DB;
   /** Statements of the hot paths (queue commits and reads), compiled once: SQLite's prepare costs more than a run. */
   private readonly statements = new Map<string, Statement>();
+  /** The WAL file, opened by the first flushWal(). */
+  private wal: Promise<fs.promises.FileHandle> | undefined;
   private constructor(db: DB) {
     this.db = db;
   }
@@ -116,6 +119,34 @@ export class StateStore {
     let st = this.statements.get(sql);
     if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
     return st;
+  }
+
+  /**
+   * update() without waiting for the disk (synchronous = NORMAL for this one transaction): other connections
+   * see it at once, but it is durable only after flushWal() or any later synchronous commit, by any process
+   * (they share one WAL). For records that can be rebuilt after an OS crash (the queue's: see queue.ts).
+   */
+  updateUnsynced<T>(fn: () => T): T {
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.update(fn);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
+  /**
+   * Make every transaction committed so far durable, in the thread pool: the fsync a synchronous commit does
+   * on the WAL file. SQLite keeps that file (the same inode, reset in place) while a connection is open.
+   */
+  async flushWal(): Promise<void> {
+    this.wal ??= fs.promises.open(`${this.db.name}-wal`, 'r');
+    try {
+      await (await this.wal).sync();
+    } catch (e) {
+      this.wal = undefined;
+      throw e;
+    }
   }
 
   /** Run fn in one IMMEDIATE transaction (write lock taken up front, so read-modify-write is safe). */
@@ -184,6 +215,8 @@ export class StateStore {
   }
 
   close(): void {
+    void this.wal?.then((h) => h.close()).catch(() => undefined);
+    this.wal = undefined;
     if (this.db.open) this.db.close();
   }
 }

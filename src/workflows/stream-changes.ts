@@ -107,11 +107,12 @@ async function streamSession(
   const { log, out, state } = deps;
   const { engine, conn } = deps.db;
   const role = ROLE[side];
+  // Opened first: it may take back transactions an OS crash left out of meta.db, and their position.
+  const writer = QueueWriter.open(deps.exportDir, state, role);
   // The source resends from its confirmed position, which may be behind the queue (a crash between our
   // commit and the confirmation); ChangeExporter skips what the queue already holds.
   const saved = exporterPosition(state, role);
   const from = saved ?? (side === 'source' ? readCapture(state)?.start : undefined) ?? engine.positions.origin;
-  const writer = QueueWriter.open(deps.exportDir, state, role);
   let stream: CaptureStream | undefined;
   const exporter = new ChangeExporter({
     writer,

@@ -108,6 +108,70 @@ test('uncommitted bytes are invisible to readers and truncated when the writer r
   assert.equal((all[2] as { key: Record<string, string> }).key.id, '99');
 });
 
+test('records an OS crash took from meta.db are taken back from the segment file; a transaction cut short is not', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-queue-'));
+  cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+  const dir = ExportDir.open(root);
+  let state = StateStore.open(dir.stateDb);
+  let w = QueueWriter.open(dir, state, 'source_db_exporter');
+  w.append(insert(1));
+  w.append({ op: 'commit', pos: '0/1' });
+  await w.commitAsync('0/1');
+  // meta.db as the disk held it at this point (the WAL folded in): what an OS crash may roll back to.
+  state.db.pragma('wal_checkpoint(TRUNCATE)');
+  const durable = fs.readFileSync(dir.stateDb);
+  w.append(insert(2));
+  w.append({ op: 'u', schema: 'public', table: 't', key: { id: '2' }, after: { v: 'x' } });
+  w.append({ op: 'commit', pos: '0/2' });
+  await w.commitAsync('0/2');
+  w.append({ op: 'd', schema: 'other', table: 'u', key: { id: '1' } });
+  w.append({ op: 'commit', pos: '0/3', ts: '2026-01-01T00:00:00Z' });
+  await w.commitAsync('0/3');
+  const recorded = segments(state)[0];
+  w.close();
+  state.close();
+  // Past the records: a transaction cut short (no commit line), then a torn line.
+  fs.appendFileSync(dir.segmentFile(0), '{"vsn":8,"op":"c","schema":"public","table":"t","key":{"id":"9"}}\n{"vsn":9,"op":"commit","po');
+  for (const f of [dir.stateDb + '-wal', dir.stateDb + '-shm']) fs.rmSync(f, { force: true });
+  fs.writeFileSync(dir.stateDb, durable);
+  state = StateStore.open(dir.stateDb);
+  cleanups.push(() => state.close());
+  assert.equal(segments(state)[0].last_vsn, 2, 'meta.db lost the last two records');
+
+  w = QueueWriter.open(dir, state, 'source_db_exporter');
+  const seg = segments(state)[0];
+  assert.deepEqual([seg.committed_bytes, seg.events, seg.first_vsn, seg.last_vsn], [recorded.committed_bytes, 4, 1, 7]);
+  assert.equal(fs.statSync(dir.segmentFile(0)).size, recorded.committed_bytes, 'the transaction cut short is dropped');
+  assert.equal(exporterPosition(state, 'source_db_exporter'), '0/3');
+  const counts = state.db.prepare('SELECT schema_name, table_name, inserts, updates, deletes FROM exported_event_counts ORDER BY 1, 2').all();
+  assert.deepEqual(counts.map((r) => ({ ...(r as object) })), [
+    { schema_name: 'other', table_name: 'u', inserts: 0, updates: 0, deletes: 1 },
+    { schema_name: 'public', table_name: 't', inserts: 2, updates: 1, deletes: 0 },
+  ]);
+  assert.equal(w.append(insert(3)), 8, 'vsn goes on after the last transaction taken back');
+  w.append({ op: 'commit', pos: '0/4' });
+  w.commit('0/4');
+  w.close();
+  const events = await readEvents(new QueueReader(dir, state, { consumer: 'c', roles: ['source_db_exporter'], afterVsn: 0, pollMs: 10 }), 9);
+  assert.deepEqual(events.map((e) => [e.vsn, e.op]), [[1, 'c'], [2, 'commit'], [3, 'c'], [4, 'u'], [5, 'commit'], [6, 'd'], [7, 'commit'], [8, 'c'], [9, 'commit']]);
+  assert.equal((events[7] as { key: Record<string, string> }).key.id, '3');
+});
+
+test('a tail whose vsns do not follow on from the records is not taken back', () => {
+  const { dir, state } = freshDir();
+  const w = QueueWriter.open(dir, state, 'source_db_exporter');
+  w.append(insert(1));
+  w.append({ op: 'commit', pos: '0/1' });
+  w.commit('0/1');
+  w.close();
+  const committed = fs.statSync(dir.segmentFile(0)).size;
+  fs.appendFileSync(dir.segmentFile(0), '{"vsn":4,"op":"c","schema":"public","table":"t","key":{"id":"9"}}\n{"vsn":5,"op":"commit","pos":"0/9"}\n');
+  QueueWriter.open(dir, state, 'source_db_exporter').close();
+  assert.equal(segments(state)[0].committed_bytes, committed);
+  assert.equal(fs.statSync(dir.segmentFile(0)).size, committed);
+  assert.equal(exporterPosition(state, 'source_db_exporter'), '0/1');
+});
+
 test('segments rotate at commit boundaries once over the size limit; readers follow across them', async () => {
   const { dir, state } = freshDir();
   const w = QueueWriter.open(dir, state, 'source_db_exporter', 300);
