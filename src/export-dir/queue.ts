@@ -73,8 +73,10 @@ export class QueueWriter implements DataLineSink {
   runEvents = 0;
   /** Wakes caught-up readers after each commit. */
   private readonly notifier: CommitNotifier;
-  /** commitAsync() steps, chained so they complete in order. */
+  /** commitAsync() steps up to their record, chained so they complete in order. */
   private pending: Promise<void> = Promise.resolve();
+  /** commitAsync() steps up to durable, in the same order (each WAL fsync after its record). */
+  private walFlushes: Promise<void> = Promise.resolve();
   private inflight = 0;
   private failure: unknown;
 
@@ -236,21 +238,20 @@ export class QueueWriter implements DataLineSink {
   }
 
   /**
-   * commit() without blocking the event loop on the fsync: what was appended so far is written now and
+   * commit() without blocking the event loop on the disk: what was appended so far is written now and
    * fsynced in the thread pool while the caller goes on appending (later transactions); then the committed
-   * size, counts and position are recorded. Commits complete in call order; the promise resolves when this
-   * one is durable and recorded (only then may `sourcePos` be confirmed upstream). After a failure every
-   * later commit fails too. Call at a source transaction boundary, like commit().
+   * size, counts and position are recorded, and `onRecorded` is called (readers see the events; the next
+   * commit may start); then meta.db's WAL is fsynced (rule 1). Commits complete in call order; the promise
+   * resolves when this one is durable (only then may `sourcePos` be confirmed upstream). After a failure
+   * every later commit fails too. Call at a source transaction boundary, like commit().
    */
-  commitAsync(sourcePos?: string): Promise<void> {
+  commitAsync(sourcePos?: string, onRecorded?: () => void): Promise<void> {
     const snap = this.takeSnapshot(sourcePos);
     let step: () => Promise<void>;
+    let synced = false;
     if (!snap) {
       if (sourcePos === undefined) return this.drain();
-      step = async () => {
-        this.state.updateUnsynced(() => this.savePosition(sourcePos));
-        await this.state.flushWal();
-      };
+      step = async () => this.state.updateUnsynced(() => this.savePosition(sourcePos));
     } else {
       const fd = this.seg.fd;
       let next: number | undefined;
@@ -261,20 +262,20 @@ export class QueueWriter implements DataLineSink {
         next = this.seg.no + 1;
         this.seg = this.openFile(next, 0);
       }
+      // Recorded without waiting for the disk (rule 1), except a rotation: the next segment's row must exist
+      // for good before anything is recorded in its file (the tail taken back on restart is the open segment's).
+      synced = next !== undefined;
       step = async () => {
         await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
         if (next !== undefined) await fsyncDirAsync(path.dirname(this.dir.segmentFile(next)));
-        // Not waiting for the disk (rule 1), except for a rotation: the next segment's row must exist for good
-        // before anything is recorded in its file (the tail taken back on restart is the open segment's only).
-        this.record(snap, next, next === undefined);
+        this.record(snap, next, !synced);
         this.notifier.notify();
         if (next !== undefined) fs.closeSync(fd);
         this.runEvents += snap.dataEvents;
-        if (next === undefined) await this.state.flushWal();
       };
     }
     this.inflight++;
-    const run = this.pending.then(async () => {
+    const recorded = this.pending.then(async () => {
       if (this.failure !== undefined) throw this.failure;
       try {
         await step();
@@ -283,16 +284,24 @@ export class QueueWriter implements DataLineSink {
         throw e;
       }
     });
-    this.pending = run.then(
+    this.pending = recorded.catch(() => undefined);
+    if (onRecorded) void recorded.then(onRecorded, () => undefined);
+    // Durable in call order: each WAL fsync after the one before.
+    const durable = this.walFlushes.then(() => recorded).then(() => (synced ? undefined : this.state.flushWal()));
+    const done = durable.catch((e: unknown) => {
+      this.failure ??= e;
+      throw e;
+    });
+    this.walFlushes = done.then(
       () => void this.inflight--,
       () => void this.inflight--,
     );
-    return run;
+    return done;
   }
 
-  /** Resolves once every commitAsync() so far has completed (rejects if one failed). */
+  /** Resolves once every commitAsync() so far has completed, durable (rejects if one failed). */
   async drain(): Promise<void> {
-    await this.pending;
+    await this.walFlushes;
     if (this.failure !== undefined) throw this.failure;
   }
 

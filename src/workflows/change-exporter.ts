@@ -4,7 +4,8 @@
  *
  *  - Every source transaction's data events are appended as they arrive (a 1 M-row transaction streams to
  *    the segment file, never held in memory), followed by a CommitEvent carrying its commit position and time.
- *  - Group commit: the queue is made durable only at a transaction boundary, one commit at a time, at most
+ *  - Group commit: the queue is made durable only at a transaction boundary, one commit being recorded at a
+ *    time (the next may start while the one before is being made durable in meta.db), at most
  *    every `groupCommitMs` under a backlog (or when `groupCommitEvents` are pending), as soon as the commit
  *    in flight is done once caught up (`caughtUpCommitMs`). The fsync runs
  *    off the event loop (writer.commitAsync) while later transactions keep streaming in, so a slow disk does
@@ -94,7 +95,10 @@ export class ChangeExporter implements CaptureSink {
   private pastSkipBelow = false;
   private txnEvents = 0;
   private dirty = false;
+  /** A commit is on its way to being recorded (visible to readers). */
   private committing = false;
+  /** Commits recorded or on their way, not yet durable and confirmed. */
+  private unconfirmed = 0;
   private lastCommitAt = Date.now();
   /** Events in the last commit: a small one means caught up (shorter interval). */
   private lastGroupEvents = Infinity;
@@ -226,7 +230,7 @@ export class ChangeExporter implements CaptureSink {
       this.startCommit();
       return;
     }
-    if (this.halted && !this.dirty) {
+    if (this.halted && !this.dirty && this.unconfirmed === 0) {
       this.stopped = this.halted;
       this.settleStopped.resolve();
     }
@@ -238,9 +242,15 @@ export class ChangeExporter implements CaptureSink {
     this.committing = true;
     this.lastCommitAt = Date.now();
     this.lastGroupEvents = this.o.writer.pendingEvents;
-    this.o.writer.commitAsync(pos).then(
+    this.unconfirmed++;
+    const recorded = () => {
+      // Readers see it: the next group may be committed while this one's record is made durable.
+      this.committing = false;
+      if (!this.inTransaction) this.atBoundary();
+    };
+    this.o.writer.commitAsync(pos, recorded).then(
       () => {
-        this.committing = false;
+        this.unconfirmed--;
         failpoint('stream-changes.after-commit-before-ack');
         this.durable = pos;
         this.o.onDurable(pos);
@@ -252,6 +262,7 @@ export class ChangeExporter implements CaptureSink {
 
   private fail(e: unknown): void {
     this.committing = false;
+    this.unconfirmed = 0;
     this.halted ??= 'signal';
     this.stopped = this.halted;
     this.settleStopped.reject(e);
@@ -262,6 +273,6 @@ export class ChangeExporter implements CaptureSink {
     do {
       await this.o.writer.drain();
       await new Promise((r) => setImmediate(r));
-    } while (this.committing);
+    } while (this.committing || this.unconfirmed > 0);
   }
 }

@@ -163,6 +163,31 @@ test('one commit at a time: transactions that arrive while it is in flight go in
   assert.equal(exporterPosition(s.state, 'source_db_exporter'), '0/330');
 });
 
+test('the next commit is recorded while the one before is made durable; positions are confirmed only once durable, in order', async () => {
+  const s = setup();
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const flushWal = s.state.flushWal.bind(s.state);
+  s.state.flushWal = async () => {
+    await held; // meta.db's WAL fsync, held back
+    return flushWal();
+  };
+  const recorded = async (events: number) => {
+    for (let i = 0; s.queue().length < events; i++) {
+      assert.ok(i < 2000, `${events} events recorded`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  txn(s.pg, 0x100n, [1]);
+  await recorded(2); // readers see the first transaction
+  txn(s.pg, 0x200n, [2]);
+  await recorded(4); // and the second, committed while the first's record is not yet durable
+  assert.deepEqual(s.confirmed, [], 'nothing confirmed upstream before it is durable');
+  release();
+  await s.ex.settle();
+  assert.deepEqual(s.confirmed, [0x130n, 0x230n]);
+});
+
 test('a failure to make the queue durable stops the exporter with the error, nothing confirmed', async () => {
   const s = setup({ groupCommitMs: 60_000 });
   txn(s.pg, 0x100n, [1]);
