@@ -368,6 +368,13 @@ export interface ChangeSink {
    * at once (one round trip) has it; the apply loop calls the two otherwise.
    */
   applyGroup?(changes: readonly TableChanges[], watermark: number): Promise<void>;
+  /**
+   * Optional: a sink whose commits return before they are durable (PostgreSQL: synchronous_commit = off, as a
+   * subscription's apply worker; a server crash loses its last commits, watermark included, and they are applied
+   * again from the queue) has it. Waits until every commit so far is durable. The apply loop calls it before
+   * anything outside the database relies on them: the queue segments they let go, a cutover marker.
+   */
+  makeDurable?(): Promise<void>;
   rollback(): Promise<void>;
   /** Idempotent. */
   close(): Promise<void>;

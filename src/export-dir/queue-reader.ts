@@ -187,6 +187,11 @@ export class QueueReader {
    * The consumer has durably applied everything up to `appliedVsn`: closed segments fully below it are
    * recorded done for this consumer, so `archive changes` may remove them.
    */
+  /** Would acknowledge(appliedVsn) let a segment go? */
+  canAcknowledge(appliedVsn: number): boolean {
+    return this.finished.some((f) => f.lastVsn <= appliedVsn);
+  }
+
   acknowledge(appliedVsn: number): void {
     const done = this.finished.filter((f) => f.lastVsn <= appliedVsn);
     if (!done.length) return;

@@ -199,9 +199,11 @@ async function applyLoop(
         // The handler runs before the watermark passes the marker: a run that dies before passMarker() meets the
         // marker again; one that dies after it is resumed by the handler's owner (fall-back.ts).
         let passed = false;
+        await applier.makeDurable?.(); // the handler relies on every change before the marker being here for good
         const passMarker = async () => {
           if (passed) return;
           await applier.commit(marker.vsn);
+          await applier.makeDurable?.();
           reader.acknowledge(marker.vsn);
           committed();
           await applier.close();
@@ -232,6 +234,8 @@ async function applyLoop(
           if (watermark !== undefined) await applier.commit(watermark);
         }
         if (watermark !== undefined) {
+          // Segments are let go (archived, deleted) only once what was applied from them is durable.
+          if (reader.canAcknowledge(watermark)) await applier.makeDurable?.();
           reader.acknowledge(watermark);
           committed(commitTs);
         }

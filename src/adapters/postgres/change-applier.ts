@@ -58,6 +58,11 @@ export class ChangeApplier {
   /** Events applied one by one because set-based conflicted (for logs and tests). */
   fallbackEvents = 0;
   sessionLost: unknown;
+  /**
+   * A commit may not be durable yet (synchronous_commit = off). True at first: an earlier session's last
+   * commits may still wait for the WAL writer.
+   */
+  private unflushed = true;
 
   private constructor(
     private readonly client: pg.Client,
@@ -293,7 +298,25 @@ export class ChangeApplier {
       total.d += d.counts.d;
     }
     this.applied = { watermark, totals: total };
+    this.unflushed = true;
     failpoint('apply.after-commit');
+  }
+
+  /**
+   * Every commit so far made durable: the watermark written again in a transaction that commits with
+   * synchronous_commit = on. Its commit waits for the WAL flush, which takes every earlier commit with it.
+   */
+  async makeDurable(): Promise<void> {
+    if (!this.unflushed) return;
+    if (this.inTransaction) throw new InternalError('makeDurable() while a group is open');
+    const w = this.applied.watermark;
+    try {
+      await this.pipelined(['BEGIN', 'SET LOCAL synchronous_commit = on', watermarkStatement(this.o.migrationUuid, w, w, []), 'COMMIT']);
+    } catch (e) {
+      if ((e as { code?: string }).code === WATERMARK_CONFLICT) throw watermarkConflict(this.o.side, w);
+      throw e;
+    }
+    this.unflushed = false;
   }
 
   /** Events of the open transaction (not yet committed). */
@@ -350,6 +373,10 @@ async function setUpSession(client: pg.Client, user: string, side: string): Prom
   // One plan per statement text: the statements are the same thousands of times, only the arrays change.
   // Not every PostgreSQL-compatible database knows the setting; it is only an optimisation.
   const plans = client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined);
+  // A commit does not wait for the WAL flush (a subscription's apply worker does the same): the watermark is in
+  // the same transaction, so a server crash loses both together and the queue still has the events (makeDurable()
+  // before the queue lets them go). One fsync less between a source commit and the change being visible here.
+  const unsynced = client.query('SET synchronous_commit = off').catch(() => undefined);
   for (const p of settings) p.catch(() => undefined);
   try {
     await role;
@@ -365,4 +392,5 @@ async function setUpSession(client: pg.Client, user: string, side: string): Prom
   }
   for (const p of settings) await p;
   await plans;
+  await unsynced;
 }
