@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { ChangeApplier } from '../../src/adapters/postgres/change-applier.js';
 import { connect } from '../../src/adapters/postgres/connection.js';
 import { loadTableInfo, oneEvent, textArray } from '../../src/adapters/postgres/change-sql.js';
+import { CHANNELS_TABLE } from '../../src/adapters/postgres/event-metadata.js';
 import { compactChunk } from '../../src/core/apply-batching.js';
 import type { QueueEvent } from '../../src/core/change-event.js';
 import { UserError } from '../../src/infra/errors.js';
@@ -135,6 +136,32 @@ test('text[] parameters go in binary array format: NULLs, empty strings, quotes,
     assert.deepEqual(r.rows.map((x) => x.v), values);
   } finally {
     await client.end();
+  }
+});
+
+test('makeDurable(): one synchronous write of the same watermark after commits that did not wait for the WAL flush; none when nothing was committed since', async () => {
+  const db = await cluster.createDatabase('durable');
+  await cluster.query('CREATE TABLE t (id int PRIMARY KEY, v int)', [], db);
+  const ins = (vsn: number, id: string) => ({ vsn, op: 'c', schema: 'public', table: 't', key: { id }, after: { id, v: id } }) as QueueEvent;
+  const watermarkRow = async () =>
+    (await cluster.query<{ w: string; x: string }>(`SELECT last_applied_vsn::text AS w, xmin::text AS x FROM ${CHANNELS_TABLE} WHERE migration_uuid = $1`, ['00000000-0000-0000-0000-000000000005'], db)).rows[0];
+  const a = await openApplier(db, 5);
+  try {
+    await a.applyChunk(compactChunk([ins(1, '1'), { vsn: 2, op: 'commit', pos: '0/1' }]));
+    await a.commit(2);
+    const committed = await watermarkRow();
+    const written = (await cluster.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l', [], db)).rows[0].l;
+    await a.makeDurable();
+    const flushed = (await cluster.query<{ ok: boolean }>('SELECT pg_current_wal_flush_lsn() >= $1::pg_lsn AS ok', [written], db)).rows[0].ok;
+    assert.ok(flushed, 'the WAL is flushed past every commit made before');
+    const durable = await watermarkRow();
+    assert.equal(durable.w, '2', 'the watermark stays where it was');
+    assert.notEqual(durable.x, committed.x, 'written again, by a transaction of its own');
+    await a.makeDurable();
+    assert.equal((await watermarkRow()).x, durable.x, 'nothing committed since: no write');
+    assert.deepEqual(a.applied, { watermark: 2, totals: { c: 1, u: 0, d: 0 } });
+  } finally {
+    await a.close();
   }
 });
 
