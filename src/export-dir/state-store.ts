@@ -127,11 +127,12 @@ export class StateStore {
    * (they share one WAL). For records that can be rebuilt after an OS crash (the queue's: see queue.ts).
    */
   updateUnsynced<T>(fn: () => T): T {
-    this.db.pragma('synchronous = NORMAL');
+    // Prepared once: this runs on every queue commit.
+    this.statement('PRAGMA synchronous = NORMAL').run();
     try {
       return this.update(fn);
     } finally {
-      this.db.pragma('synchronous = FULL');
+      this.statement('PRAGMA synchronous = FULL').run();
     }
   }
 
