@@ -51,6 +51,28 @@ test('a store written by a newer version is refused with the fix named', () => {
   assert.throws(() => StateStore.open(f), (e: unknown) => e instanceof UserError && e.kind === 'conflict' && /newer yb-voyager/.test(e.oneLine()));
 });
 
+test('updateUnsynced: commits without waiting for the disk, then the connection is back to synchronous commits (a throw too); flushWal fsyncs the WAL', async () => {
+  const s = StateStore.open(newDb());
+  const level = () => s.db.pragma('synchronous', { simple: true });
+  assert.equal(level(), 2, 'FULL by default');
+  let inside: unknown;
+  s.updateUnsynced(() => {
+    inside = level();
+    s.setJson('k', 1);
+  });
+  assert.equal(inside, 1, 'NORMAL inside');
+  assert.equal(level(), 2);
+  assert.throws(() => s.updateUnsynced(() => {
+    s.setJson('k', 2);
+    throw new Error('boom');
+  }), /boom/);
+  assert.equal(level(), 2);
+  assert.equal(s.getJson('k'), 1, 'the failed transaction rolled back');
+  await s.flushWal();
+  await s.flushWal(); // the WAL file stays open between calls
+  s.close();
+});
+
 test('modifyJson: the function sees the current value; a throw inside leaves the record unchanged', () => {
   const s = StateStore.open(newDb());
   assert.equal(s.modifyJson<number>('counter', (c) => (c ?? 0) + 1), 1);
