@@ -183,15 +183,15 @@ export class QueueReader {
     this.open = undefined;
   }
 
-  /**
-   * The consumer has durably applied everything up to `appliedVsn`: closed segments fully below it are
-   * recorded done for this consumer, so `archive changes` may remove them.
-   */
   /** Would acknowledge(appliedVsn) let a segment go? */
   canAcknowledge(appliedVsn: number): boolean {
     return this.finished.some((f) => f.lastVsn <= appliedVsn);
   }
 
+  /**
+   * The consumer has durably applied everything up to `appliedVsn`: closed segments fully below it are
+   * recorded done for this consumer, so `archive changes` may remove them.
+   */
   acknowledge(appliedVsn: number): void {
     const done = this.finished.filter((f) => f.lastVsn <= appliedVsn);
     if (!done.length) return;

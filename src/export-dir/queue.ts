@@ -88,11 +88,8 @@ export class QueueWriter implements DataLineSink {
   ) {
     this.notifier = new CommitNotifier(dir);
     const last = state.db.prepare('SELECT * FROM queue_segments ORDER BY segment_no DESC LIMIT 1').get() as SegmentRow | undefined;
-    this.nextVsn = QueueWriter.lastVsn(state) + 1;
     if (last && !last.closed && last.exporter_role === role) {
-      const committed = this.takeBackTail(last);
-      this.nextVsn = QueueWriter.lastVsn(state) + 1;
-      this.seg = this.openFile(last.segment_no, committed);
+      this.seg = this.openFile(last.segment_no, this.takeBackTail(last));
     } else {
       if (last && !last.closed) {
         // Another role's exporter stopped for good (cutover) without closing: nothing beyond its
@@ -102,6 +99,7 @@ export class QueueWriter implements DataLineSink {
       }
       this.seg = this.startSegment((last?.segment_no ?? -1) + 1);
     }
+    this.nextVsn = QueueWriter.lastVsn(state) + 1;
   }
 
   static open(dir: ExportDir, state: StateStore, role: ExporterRole, segmentMaxBytes = DEFAULT_SEGMENT_MAX_BYTES): QueueWriter {
