@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
+import { NODE_START_FLAGS } from '../src/infra/heap-policy.js';
 import { run } from './bench-helpers.js';
 import { bareCopyPipes, DDL, TABLES } from './bench-tables.js';
 
@@ -70,8 +71,8 @@ async function main(): Promise<void> {
     {
       const dir = fs.mkdtempSync(path.join(work, 'a-'));
       const tdb = await freshTarget();
-      const e = await run(process.execPath, [MAIN_JS, 'export', 'data', '--export-dir', dir, ...source.flags('source', sdb), ...EXPORT_FLAGS], env, true);
-      const i = await run(process.execPath, [MAIN_JS, 'import', 'data', '--export-dir', dir, ...target.flags('target', tdb), ...OUR_FLAGS], env, true);
+      const e = await run(process.execPath, [...NODE_START_FLAGS, MAIN_JS, 'export', 'data', '--export-dir', dir, ...source.flags('source', sdb), ...EXPORT_FLAGS], env, true);
+      const i = await run(process.execPath, [...NODE_START_FLAGS, MAIN_JS, 'import', 'data', '--export-dir', dir, ...target.flags('target', tdb), ...OUR_FLAGS], env, true);
       sequential = e.secs + i.secs;
       report('(a) ours: export + import, sequential', e.secs + i.secs, `(export ${e.secs.toFixed(2)} s, peak RSS ${e.peakRssMb} MB; import ${i.secs.toFixed(2)} s, peak RSS ${i.peakRssMb} MB)`);
       fs.rmSync(dir, { recursive: true, force: true });
@@ -82,9 +83,9 @@ async function main(): Promise<void> {
       const dir = fs.mkdtempSync(path.join(work, 'a2-'));
       const tdb = await freshTarget();
       const t = process.hrtime.bigint();
-      const ep = run(process.execPath, [MAIN_JS, 'export', 'data', '--export-dir', dir, ...source.flags('source', sdb), ...EXPORT_FLAGS], env, true);
+      const ep = run(process.execPath, [...NODE_START_FLAGS, MAIN_JS, 'export', 'data', '--export-dir', dir, ...source.flags('source', sdb), ...EXPORT_FLAGS], env, true);
       await new Promise((r) => setTimeout(r, 300));
-      const ip = run(process.execPath, [MAIN_JS, 'import', 'data', '--export-dir', dir, ...target.flags('target', tdb), ...OUR_FLAGS], env, true);
+      const ip = run(process.execPath, [...NODE_START_FLAGS, MAIN_JS, 'import', 'data', '--export-dir', dir, ...target.flags('target', tdb), ...OUR_FLAGS], env, true);
       const [e, i] = await Promise.all([ep, ip]);
       oursOverlapped = Number(process.hrtime.bigint() - t) / 1e9;
       report('(a) ours: export + import, overlapped', oursOverlapped, `(peak RSS export ${e.peakRssMb} MB, import ${i.peakRssMb} MB)`);

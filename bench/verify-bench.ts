@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_START_FLAGS } from '../src/infra/heap-policy.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../test/helpers/pg-cluster.js';
 import { DDL, TABLES } from './bench-tables.js';
 
@@ -28,7 +29,7 @@ const env = { ...process.env, SOURCE_DB_PASSWORD: MIGRATION_PASSWORD, TARGET_DB_
 function cli(args: string[]): Promise<{ code: number; secs: number; out: string }> {
   const t = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [MAIN_JS, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [...NODE_START_FLAGS, MAIN_JS, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));

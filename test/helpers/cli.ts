@@ -31,6 +31,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_START_FLAGS } from '../../src/infra/heap-policy.js';
 
 /** Repo root: this file is dist/test/helpers/cli.js once compiled. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -102,7 +103,7 @@ function childEnv(extra: CliOptions['env']): NodeJS.ProcessEnv {
 export function startCli(args: readonly string[], opts: CliOptions = {}): RunningCli {
   // BENCH_NODE_ARGS: extra node flags for the CLI processes of a benchmark (e.g. --cpu-prof --cpu-prof-dir=…).
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...nodeArgs, MAIN_JS, ...args], {
+  const child = spawn(process.execPath, [...NODE_START_FLAGS, ...nodeArgs, MAIN_JS, ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: childEnv(opts.env),
     stdio: ['pipe', 'pipe', 'pipe'],
