@@ -19,9 +19,10 @@ import v8 from 'node:v8';
  * dist/src/main.js themselves, pass these). A young generation of 2 × 32 MB instead of 2 × 16 MB: the change
  * importer parses and compacts a group of up to 20 k events (~17 MB of wide rows) before applying it, so with
  * 16 MB nearly all of it survived each scavenge and was copied twice; its garbage collection took 1.0–2.1 s of a
- * wide catch-up. With 32 MB, importer CPU 3.2 / 3.5 s against 4.1 / 3.8 s (two pairs) and 4.1–5.2 against 4.6–6.3 s
- * (three pairs, another machine), for ~40 MB more RSS (~200 MB at most in these runs). (v8.setFlagsFromString
- * at run time leaves the young generation as it is: measured.)
+ * wide catch-up. With 32 MB (cdc-bench --shape wide, interleaved pairs): importer CPU 3.2 / 3.5 s against
+ * 4.1 / 3.8 s; on a slower machine 5.2 / 4.1 / 4.6 s against 4.6 / 5.1 / 6.3 s, and in three more pairs 1.07
+ * against 1.17 × the walsender's CPU (the machine drifted); ~40 MB more RSS (~200 MB at most in these runs).
+ * (v8.setFlagsFromString at run time leaves the young generation as it is: measured.)
  */
 export const NODE_START_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
 
