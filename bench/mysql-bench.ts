@@ -25,13 +25,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ZongJi from '@vlasky/zongji';
 import Database from 'better-sqlite3';
-import { runCli, startCli, type RunningCli } from '../test/helpers/cli.js';
+import { cliArgv, runCli, startCli, type RunningCli } from '../test/helpers/cli.js';
 import { MariaDbServer, MYSQL_MIGRATION_PASSWORD, MYSQL_MIGRATION_USER } from '../test/helpers/mariadb-server.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
-import { NODE_START_FLAGS } from '../src/infra/heap-policy.js';
 import { heartbeatSeen, RssSampler, run } from './bench-helpers.js';
 
 function arg(name: string, dflt: number): number {
@@ -40,7 +38,6 @@ function arg(name: string, dflt: number): number {
 }
 const ROWS = arg('rows', 1_000_000);
 const TXNS = arg('txns', 100_000);
-const MAIN_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
 const ENV = { SOURCE_DB_PASSWORD: MYSQL_MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD };
 
 const SNAPSHOT_TABLES: { name: string; share: number; ddl: string; fill: (n: number) => string }[] = [
@@ -107,8 +104,8 @@ async function snapshot(): Promise<void> {
   await target.query(`CREATE DATABASE ${anchorDb} TEMPLATE ${oursDb}`);
 
   step('(a) ours: export data (snapshot-only), then import data');
-  const e = await run(process.execPath, [...NODE_START_FLAGS, MAIN_JS, 'export', 'data', 'from', 'source', '--export-dir', dir, ...mariadb.flags(sourceDb), '--export-type', 'snapshot-only', '--disable-pb', 'true', '--yes'], ENV, true);
-  const i = await run(process.execPath, [...NODE_START_FLAGS, MAIN_JS, 'import', 'data', 'to', 'target', '--export-dir', dir, ...target.flags('target', oursDb), '--disable-pb', 'true', '--yes'], ENV, true);
+  const e = await run(process.execPath, cliArgv(['export', 'data', 'from', 'source', '--export-dir', dir, ...mariadb.flags(sourceDb), '--export-type', 'snapshot-only', '--disable-pb', 'true', '--yes']), ENV, true);
+  const i = await run(process.execPath, cliArgv(['import', 'data', 'to', 'target', '--export-dir', dir, ...target.flags('target', oursDb), '--disable-pb', 'true', '--yes']), ENV, true);
   const ours = e.secs + i.secs;
   console.log(`(a) ours: ${ours.toFixed(2)} s, ${Math.round(ROWS / ours)} rows/s (export ${e.secs.toFixed(2)} s, peak RSS ${e.peakRssMb} MB; import ${i.secs.toFixed(2)} s, peak RSS ${i.peakRssMb} MB)`);
 

@@ -19,9 +19,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
-import { NODE_START_FLAGS } from '../src/infra/heap-policy.js';
+import { cliArgv } from '../test/helpers/cli.js';
 import { run } from './bench-helpers.js';
 import { bareCopyPipes, DDL, TABLES } from './bench-tables.js';
 
@@ -35,7 +34,6 @@ const EXPORT_FLAGS = process.argv.includes('--jobs') ? ['--parallel-jobs', Strin
 const OUR_FLAGS = [...EXPORT_FLAGS, ...(process.argv.includes('--batch-size') ? ['--batch-size', String(arg('batch-size', 100_000))] : [])];
 const JOBS = arg('jobs', 4);
 const SKIP_B = process.argv.includes('--skip-b');
-const MAIN_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
 
 async function main(): Promise<void> {
   const [source, target] = await Promise.all([PgCluster.start(), PgCluster.start()]);
@@ -71,8 +69,8 @@ async function main(): Promise<void> {
     {
       const dir = fs.mkdtempSync(path.join(work, 'a-'));
       const tdb = await freshTarget();
-      const e = await run(process.execPath, [...NODE_START_FLAGS, MAIN_JS, 'export', 'data', '--export-dir', dir, ...source.flags('source', sdb), ...EXPORT_FLAGS], env, true);
-      const i = await run(process.execPath, [...NODE_START_FLAGS, MAIN_JS, 'import', 'data', '--export-dir', dir, ...target.flags('target', tdb), ...OUR_FLAGS], env, true);
+      const e = await run(process.execPath, cliArgv(['export', 'data', '--export-dir', dir, ...source.flags('source', sdb), ...EXPORT_FLAGS]), env, true);
+      const i = await run(process.execPath, cliArgv(['import', 'data', '--export-dir', dir, ...target.flags('target', tdb), ...OUR_FLAGS]), env, true);
       sequential = e.secs + i.secs;
       report('(a) ours: export + import, sequential', e.secs + i.secs, `(export ${e.secs.toFixed(2)} s, peak RSS ${e.peakRssMb} MB; import ${i.secs.toFixed(2)} s, peak RSS ${i.peakRssMb} MB)`);
       fs.rmSync(dir, { recursive: true, force: true });
@@ -83,9 +81,9 @@ async function main(): Promise<void> {
       const dir = fs.mkdtempSync(path.join(work, 'a2-'));
       const tdb = await freshTarget();
       const t = process.hrtime.bigint();
-      const ep = run(process.execPath, [...NODE_START_FLAGS, MAIN_JS, 'export', 'data', '--export-dir', dir, ...source.flags('source', sdb), ...EXPORT_FLAGS], env, true);
+      const ep = run(process.execPath, cliArgv(['export', 'data', '--export-dir', dir, ...source.flags('source', sdb), ...EXPORT_FLAGS]), env, true);
       await new Promise((r) => setTimeout(r, 300));
-      const ip = run(process.execPath, [...NODE_START_FLAGS, MAIN_JS, 'import', 'data', '--export-dir', dir, ...target.flags('target', tdb), ...OUR_FLAGS], env, true);
+      const ip = run(process.execPath, cliArgv(['import', 'data', '--export-dir', dir, ...target.flags('target', tdb), ...OUR_FLAGS]), env, true);
       const [e, i] = await Promise.all([ep, ip]);
       oursOverlapped = Number(process.hrtime.bigint() - t) / 1e9;
       report('(a) ours: export + import, overlapped', oursOverlapped, `(peak RSS export ${e.peakRssMb} MB, import ${i.peakRssMb} MB)`);

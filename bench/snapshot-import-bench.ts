@@ -15,8 +15,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MIGRATION_PASSWORD, PgCluster } from '../test/helpers/pg-cluster.js';
+import { cliArgv, MAIN_JS } from '../test/helpers/cli.js';
 import { run } from './bench-helpers.js';
 import { bareCopyPipes, DDL, TABLES } from './bench-tables.js';
 
@@ -29,7 +29,6 @@ const ROUNDS = Number(arg('rounds', '3'));
 const JOBS = arg('jobs', '');
 /** Extra node flags for our processes. */
 const NODE_ARGS = arg('node-args', '').split(' ').filter(Boolean);
-const MAIN_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
 
 interface Variant { name: string; env: Record<string, string>; args: string[]; main: string; exportArgs: string[] }
 const variants: Variant[] = [{ name: 'default', env: {}, args: [], main: MAIN_JS, exportArgs: [] }];
@@ -115,7 +114,7 @@ async function main(): Promise<void> {
       fs.rmSync(dir, { recursive: true, force: true });
       fs.mkdirSync(dir);
       const tdb = await freshTarget();
-      const cli = (args: string[]) => run(process.execPath, [...NODE_ARGS, v.main, ...args], { ...env, ...v.env }, false).then(() => undefined);
+      const cli = (args: string[]) => run(process.execPath, cliArgv(args, v.main, NODE_ARGS), { ...env, ...v.env }, false).then(() => undefined);
       const exp = await measure(clusters, () => cli(['export', 'data', '--export-dir', dir, ...source.flags('source', sdb), ...jobs, ...v.exportArgs]), 'children');
       const imp = await measure(clusters, () => cli(['import', 'data', '--export-dir', dir, ...target.flags('target', tdb), ...jobs, ...v.args]), 'children');
       const n = (await target.query<{ n: string }>('SELECT count(*) AS n FROM big', [], tdb)).rows[0].n;

@@ -12,9 +12,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { NODE_START_FLAGS } from '../src/infra/heap-policy.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../test/helpers/pg-cluster.js';
+import { cliArgv } from '../test/helpers/cli.js';
 import { DDL, TABLES } from './bench-tables.js';
 
 function arg(name: string, dflt: number): number {
@@ -23,13 +22,12 @@ function arg(name: string, dflt: number): number {
 }
 const ROWS = arg('rows', 2_000_000);
 const JOBS = arg('jobs', 4);
-const MAIN_JS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.js');
 const env = { ...process.env, SOURCE_DB_PASSWORD: MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD };
 
 function cli(args: string[]): Promise<{ code: number; secs: number; out: string }> {
   const t = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...NODE_START_FLAGS, MAIN_JS, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, cliArgv(args), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));

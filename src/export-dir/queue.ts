@@ -23,7 +23,7 @@ import { DEFAULTS } from '../infra/defaults.js';
 import { bucketOf } from './metrics-history.js';
 import { fsyncDir } from '../infra/durable-file.js';
 import { CommitNotifier } from './queue-signal.js';
-import { completeTransactionsAfter } from './queue-recovery.js';
+import { completeTransactionsAfter, type TableCounts } from './queue-recovery.js';
 
 export const DEFAULT_SEGMENT_MAX_BYTES = DEFAULTS.queueSegmentMaxBytes;
 const WRITE_BUFFER_BYTES = 1 << 20;
@@ -50,7 +50,7 @@ interface CommitSnapshot {
   firstVsn: number;
   lastVsn: number;
   dataEvents: number;
-  counts: { schema: string; table: string; c: number; u: number; d: number }[];
+  counts: TableCounts[];
   bucket: number;
   sourcePos?: string;
 }
@@ -68,7 +68,7 @@ export class QueueWriter implements DataLineSink {
   private nextVsn: number;
   private firstPendingVsn: number | undefined;
   private pendingDataEvents = 0;
-  private pendingCounts = new Map<string, Map<string, { schema: string; table: string; c: number; u: number; d: number }>>();
+  private pendingCounts = new Map<string, Map<string, TableCounts>>();
   /** Events committed by this process (the metrics' "Current Run"). */
   runEvents = 0;
   /** Wakes caught-up readers after each commit. */
@@ -333,7 +333,8 @@ export class QueueWriter implements DataLineSink {
    */
   private record(snap: CommitSnapshot, rotateTo?: number, unsynced = false): void {
     const st = (sql: string) => this.state.statement(sql);
-    (unsynced ? this.state.updateUnsynced : this.state.update).call(this.state, () => {
+    const transaction = <T>(fn: () => T): T => (unsynced ? this.state.updateUnsynced(fn) : this.state.update(fn));
+    transaction(() => {
       st(
         `UPDATE queue_segments SET committed_bytes = ?, events = events + ?, first_vsn = COALESCE(first_vsn, ?), last_vsn = ?
          WHERE segment_no = ?`,

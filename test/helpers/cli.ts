@@ -100,10 +100,18 @@ function childEnv(extra: CliOptions['env']): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * node's arguments to run the CLI (`main`, this build's by default) with `args`, as bin/yb-voyager runs it: the
+ * start flags first, then any extra node flags.
+ */
+export function cliArgv(args: readonly string[], main = MAIN_JS, nodeArgs: readonly string[] = []): string[] {
+  return [...NODE_START_FLAGS, ...nodeArgs, main, ...args];
+}
+
 export function startCli(args: readonly string[], opts: CliOptions = {}): RunningCli {
   // BENCH_NODE_ARGS: extra node flags for the CLI processes of a benchmark (e.g. --cpu-prof --cpu-prof-dir=…).
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawn(process.execPath, [...NODE_START_FLAGS, ...nodeArgs, MAIN_JS, ...args], {
+  const child = spawn(process.execPath, cliArgv(args, MAIN_JS, nodeArgs), {
     cwd: opts.cwd ?? REPO_ROOT,
     env: childEnv(opts.env),
     stdio: ['pipe', 'pipe', 'pipe'],
