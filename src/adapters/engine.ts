@@ -252,7 +252,22 @@ export interface SnapshotTargetAdmin {
   importedByFile(migrationUuid: string): Promise<Map<string, FileImportState>>;
   importedRowsByTable(migrationUuid: string): Promise<{ schema: string; table: string; rows: number }[]>;
   deleteBatches(migrationUuid: string, tables: readonly TableRef[]): Promise<number>;
+  /**
+   * The primary keys of these (empty) tables that can be dropped before the load and built after it, faster than
+   * maintaining them row by row. Optional: an engine without it (or that returns []) keeps its keys.
+   */
+  deferrableKeys?(tables: readonly TableRef[]): Promise<DeferredKey[]>;
+  dropKey?(key: DeferredKey): Promise<void>;
+  /** Builds the key again; nothing when the table has a primary key already. */
+  restoreKey?(key: DeferredKey): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A primary key dropped for the snapshot load, as the engine re-creates it. */
+export interface DeferredKey extends TableRef {
+  readonly name: string;
+  /** The engine's own definition (PostgreSQL: pg_get_constraintdef). */
+  readonly definition: string;
 }
 
 export interface BatchToLoad extends TableRef {

@@ -31,6 +31,7 @@ import { DEFAULT_MAX_RECONNECT_SECONDS, Reconnector } from './reconnect.js';
 import type { TableProgress } from './table-progress.js';
 import { TargetBatches, type BatchSession } from './target-batches.js';
 import { DEFAULTS } from '../infra/defaults.js';
+import { DeferredKeys } from './deferred-keys.js';
 
 const POLL_MS = DEFAULTS.importPollMs;
 export const IMPORT_DATA_KEY = 'import_data';
@@ -137,7 +138,11 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
     const tables = selectTables(rec.tables, opts);
     const prior = readImportData(state);
     const done = new Set(prior?.generation === rec.generation ? prior.completedTables : []);
+    const keys = new DeferredKeys(state, admin, log);
     if (!opts.startClean && tables.every((t) => done.has(tableKey(t.schema, t.table)))) {
+      // (A run killed while it built a key recorded its table imported only after the build: nothing to do here
+      // but for records of another table list.)
+      for (const t of tables) await keys.build(t);
       return { status: 'already-imported', exportType: rec.exportType, tables: await summary(admin, uuid, tables) };
     }
     await admin.ensureMetadata();
@@ -146,11 +151,15 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
     const staged = await stagedTables(admin, tables, log);
     if (opts.startClean) await startClean(deps, admin, uuid, tables, opts.truncateTables);
     const imported = await admin.importedByFile(uuid);
-    await checkResumable(state, admin, imported, rec, tables);
+    const withBatches = await checkResumable(state, admin, imported, rec, tables);
+    // Tables none of whose rows are loaded yet (so empty: checked above) may load without their primary key.
+    const fresh = tables.filter((t) => !withBatches.has(tableKey(t.schema, t.table)) && (opts.startClean || !done.has(tableKey(t.schema, t.table))));
+    const deferred = await keys.defer(fresh);
+    if (deferred) deps.say(`the primary keys of ${deferred} table(s) are built once their rows are loaded (faster than maintaining them during the load)`);
     state.modifyJson<ImportDataRecord>(IMPORT_DATA_KEY, (cur) =>
       cur?.generation === rec.generation ? cur : { generation: rec.generation, completedTables: [], snapshotComplete: false });
 
-    await runImport(deps, bulk, opts, uuid, rec, tables, imported, staged, signal);
+    await runImport(deps, bulk, opts, uuid, rec, tables, imported, staged, keys, signal);
     state.modifyJson<ImportDataRecord>(IMPORT_DATA_KEY, (cur) => {
       const completed = new Set([...(cur?.completedTables ?? []), ...tables.map((t) => tableKey(t.schema, t.table))]);
       const all = (readExportData(state)?.tables ?? []).every((t) => completed.has(tableKey(t.schema, t.table)));
@@ -213,8 +222,11 @@ async function startClean(deps: ImportSnapshotDeps, admin: SnapshotTargetAdmin, 
   deps.log.info('start-clean: import bookkeeping removed', { batches: n, truncated: truncate });
 }
 
-/** Refuse what cannot be resumed: rows of an abandoned snapshot, or rows that were there before us. */
-async function checkResumable(state: StateStore, admin: SnapshotTargetAdmin, imported: Map<string, FileImportState>, rec: ExportDataRecord, tables: ExportedTable[]): Promise<void> {
+/**
+ * Refuse what cannot be resumed: rows of an abandoned snapshot, or rows that were there before us. Returns the
+ * tables (tableKey) some of whose rows this import has loaded.
+ */
+async function checkResumable(state: StateStore, admin: SnapshotTargetAdmin, imported: Map<string, FileImportState>, rec: ExportDataRecord, tables: ExportedTable[]): Promise<Set<string>> {
   const stale = [...imported.keys()].filter((f) => parseDataFileName(f)?.generation !== rec.generation);
   if (stale.length) {
     throw new UserError(
@@ -233,6 +245,7 @@ async function checkResumable(state: StateStore, admin: SnapshotTargetAdmin, imp
       'conflict',
     );
   }
+  return tablesWithBatches;
 }
 
 async function summary(admin: SnapshotTargetAdmin, uuid: string, tables: readonly { schema: string; table: string }[], close = false): Promise<ImportedTableSummary[]> {
@@ -254,6 +267,7 @@ async function runImport(
   tables: ExportedTable[],
   imported: Map<string, FileImportState>,
   staged: Map<string, Stage>,
+  keys: DeferredKeys,
   signal: AbortSignal,
 ): Promise<void> {
   const { state, log, progress } = deps;
@@ -285,16 +299,24 @@ async function runImport(
     return { key: k, label: displayName(t), total, done: importedRows.get(k) ?? 0 };
   }));
 
-  /** Tables whose every chunk is exported and imported are reported finished. */
-  const reportFinished = () => {
+  /**
+   * Tables whose every chunk is exported and imported are finished: their primary key built if it was dropped for
+   * the load (meanwhile other sessions go on loading), then reported.
+   */
+  const reportFinished = async () => {
+    const loaded: string[] = [];
     for (const [k, tp] of totals()) {
       if (finishedTables.has(k) || !selected.has(k)) continue;
       if (tp.chunks_done < tp.chunks_total) {
         progress.setTotal(k, Math.max(tp.exported_rows, tp.estimated_rows));
       } else if ((filesFinished.get(k) ?? 0) === tp.chunks_total) {
         finishedTables.add(k);
-        progress.finish(k, importedRows.get(k) ?? 0);
+        loaded.push(k);
       }
+    }
+    for (const k of loaded) {
+      await keys.build(selected.get(k)!);
+      progress.finish(k, importedRows.get(k) ?? 0);
     }
   };
   const fileFinished = (c: ChunkRow) => {
@@ -437,12 +459,12 @@ async function runImport(
         loading.set(k, loading.get(k)! - 1);
         if (!loading.get(k)) loading.delete(k);
       }
-      reportFinished();
+      await reportFinished();
     });
     if (signal.aborted) throw interrupted();
     await reimportLostBatches();
     if (signal.aborted) throw interrupted();
-    reportFinished();
+    await reportFinished();
     log.info('snapshot import complete', { files: taken.size });
   } finally {
     progress.end();

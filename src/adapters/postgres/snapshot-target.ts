@@ -7,6 +7,7 @@ import type { BatchLoader, SnapshotTarget, SnapshotTargetAdmin } from '../engine
 import { deleteBatches, ensureBatchMetadata, importedByFile, importedRowsByTable } from './batch-metadata.js';
 import { loadBatch, openLoaderSession } from './bulk-loader.js';
 import { connect } from './connection.js';
+import { deferrableKeys, dropKey, restoreKey } from './deferred-keys.js';
 import { columnTypes, missingOnTarget, nonEmptyTables, truncateTables } from './target-tables.js';
 
 function admin(client: pg.Client): SnapshotTargetAdmin {
@@ -19,6 +20,9 @@ function admin(client: pg.Client): SnapshotTargetAdmin {
     importedByFile: (uuid) => importedByFile(client, uuid),
     importedRowsByTable: (uuid) => importedRowsByTable(client, uuid),
     deleteBatches: (uuid, tables) => deleteBatches(client, uuid, tables),
+    deferrableKeys: (tables) => deferrableKeys(client, tables),
+    dropKey: (k) => dropKey(client, k),
+    restoreKey: (k) => restoreKey(client, k),
     close: () => client.end().catch(() => undefined),
   };
 }
