@@ -19,33 +19,33 @@ const STATE_KEY = 'deferred_primary_keys';
 export class DeferredKeys {
   constructor(
     private readonly state: StateStore,
-    private readonly admin: SnapshotTargetAdmin,
     private readonly log: Logger,
   ) {}
 
-  private recorded(): DeferredKey[] {
-    return this.state.getJson<DeferredKey[]>(STATE_KEY) ?? [];
+  /** The key of `t` dropped for the load (by this run or an earlier one) and not built yet. */
+  dropped(t: TableRef): DeferredKey | undefined {
+    return (this.state.getJson<DeferredKey[]>(STATE_KEY) ?? []).find((r) => sameTable(r, t));
   }
 
   /** Drops the keys of `fresh` tables (none of their rows loaded yet) that the engine lets go; how many. */
-  async defer(fresh: readonly TableRef[]): Promise<number> {
-    if (!this.admin.deferrableKeys || !this.admin.dropKey || !fresh.length) return 0;
-    const keys = await this.admin.deferrableKeys(fresh);
+  async defer(admin: SnapshotTargetAdmin, fresh: readonly TableRef[]): Promise<number> {
+    if (!admin.deferrableKeys || !admin.dropKey || !fresh.length) return 0;
+    const keys = await admin.deferrableKeys(fresh);
     if (!keys.length) return 0;
     // Recorded (durably) before anything is dropped.
     this.state.modifyJson<DeferredKey[]>(STATE_KEY, (cur = []) => [...cur.filter((k) => !keys.some((n) => sameTable(n, k))), ...keys]);
-    for (const k of keys) await this.admin.dropKey(k);
+    for (const k of keys) await admin.dropKey(k);
     failpoint('import.keys_dropped');
     this.log.info('primary keys dropped for the load, built once each table is loaded', { tables: keys.map(displayName) });
     return keys.length;
   }
 
-  /** Builds the key of `t` again if it was dropped for the load (by this run or an earlier one). */
-  async build(t: TableRef): Promise<void> {
-    const k = this.recorded().find((r) => sameTable(r, t));
-    if (!k || !this.admin.restoreKey) return;
+  /** Builds the key of `t` again if it was dropped for the load. */
+  async build(admin: SnapshotTargetAdmin, t: TableRef): Promise<void> {
+    const k = this.dropped(t);
+    if (!k || !admin.restoreKey) return;
     const started = Date.now();
-    await this.admin.restoreKey(k);
+    await admin.restoreKey(k);
     failpoint('import.key_built');
     this.state.modifyJson<DeferredKey[]>(STATE_KEY, (cur = []) => cur.filter((r) => !sameTable(r, t)));
     this.log.info('primary key built after the load', { table: displayName(t), ms: Date.now() - started });

@@ -138,11 +138,11 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
     const tables = selectTables(rec.tables, opts);
     const prior = readImportData(state);
     const done = new Set(prior?.generation === rec.generation ? prior.completedTables : []);
-    const keys = new DeferredKeys(state, admin, log);
+    const keys = new DeferredKeys(state, log);
     if (!opts.startClean && tables.every((t) => done.has(tableKey(t.schema, t.table)))) {
       // (A run killed while it built a key recorded its table imported only after the build: nothing to do here
       // but for records of another table list.)
-      for (const t of tables) await keys.build(t);
+      for (const t of tables) await keys.build(admin, t);
       return { status: 'already-imported', exportType: rec.exportType, tables: await summary(admin, uuid, tables) };
     }
     await admin.ensureMetadata();
@@ -154,7 +154,7 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
     const withBatches = await checkResumable(state, admin, imported, rec, tables);
     // Tables none of whose rows are loaded yet (so empty: checked above) may load without their primary key.
     const fresh = tables.filter((t) => !withBatches.has(tableKey(t.schema, t.table)) && (opts.startClean || !done.has(tableKey(t.schema, t.table))));
-    const deferred = await keys.defer(fresh);
+    const deferred = await keys.defer(admin, fresh);
     if (deferred) deps.say(`the primary keys of ${deferred} table(s) are built once their rows are loaded (faster than maintaining them during the load)`);
     state.modifyJson<ImportDataRecord>(IMPORT_DATA_KEY, (cur) =>
       cur?.generation === rec.generation ? cur : { generation: rec.generation, completedTables: [], snapshotComplete: false });
@@ -315,7 +315,10 @@ async function runImport(
       }
     }
     for (const k of loaded) {
-      await keys.build(selected.get(k)!);
+      const t = selected.get(k)!;
+      // On a session of its own, through a target restart like the batches (a build cut short is rolled back).
+      if (keys.dropped(t)) await batches.withAdmin((admin) => keys.build(admin, t), () => undefined);
+      if (stop.signal.aborted) return;
       progress.finish(k, importedRows.get(k) ?? 0);
     }
   };

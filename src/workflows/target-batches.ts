@@ -4,7 +4,7 @@
  * is then told to resync, because what its old session committed last may be lost with the server — the
  * target's bookkeeping, re-read, says where the file really stands.
  */
-import type { BatchLoader, BatchToLoad, Endpoint, FileImportState, SnapshotTarget } from '../adapters/engine.js';
+import type { BatchLoader, BatchToLoad, Endpoint, FileImportState, SnapshotTarget, SnapshotTargetAdmin } from '../adapters/engine.js';
 import type { ChunkReader } from '../export-dir/chunk-reader.js';
 import type { Logger } from '../infra/logger.js';
 import { TRANSIENT_BATCH, withRetry } from '../infra/retry.js';
@@ -66,14 +66,19 @@ export class TargetBatches {
 
   /** What the target holds now, per file; undefined when a signal stopped the wait for the target. */
   held(migrationUuid: string): Promise<Map<string, FileImportState> | undefined> {
+    return this.withAdmin((admin) => admin.importedByFile(migrationUuid), () => undefined);
+  }
+
+  /** `fn` on a new admin session, run again on another after a lost connection; `stopped` when a signal ends the wait. */
+  withAdmin<T>(fn: (admin: SnapshotTargetAdmin) => Promise<T>, stopped: () => T): Promise<T> {
     return this.reconnect.run(async () => {
       const admin = await this.bulk.open(this.target.conn);
       try {
-        return await admin.importedByFile(migrationUuid);
+        return await fn(admin);
       } finally {
         await admin.close();
       }
-    }, () => undefined);
+    }, stopped);
   }
 
   async close(): Promise<void> {
