@@ -26,9 +26,9 @@ const GROUP_COMMIT_MS = arg('group-commit-ms', NaN);
 let commitMs = 0;
 let commits = 0;
 const originalCommit = QueueWriter.prototype.commitAsync;
-QueueWriter.prototype.commitAsync = async function (this: QueueWriter, pos?: string) {
+QueueWriter.prototype.commitAsync = async function (this: QueueWriter, ...args: Parameters<QueueWriter['commitAsync']>) {
   const t0 = performance.now();
-  await originalCommit.call(this, pos);
+  await originalCommit.apply(this, args);
   commitMs += performance.now() - t0;
   commits++;
 };
