@@ -138,11 +138,7 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
     const tables = selectTables(rec.tables, opts);
     const prior = readImportData(state);
     const done = new Set(prior?.generation === rec.generation ? prior.completedTables : []);
-    const keys = new DeferredKeys(state, log);
     if (!opts.startClean && tables.every((t) => done.has(tableKey(t.schema, t.table)))) {
-      // (A run killed while it built a key recorded its table imported only after the build: nothing to do here
-      // but for records of another table list.)
-      for (const t of tables) await keys.build(admin, t);
       return { status: 'already-imported', exportType: rec.exportType, tables: await summary(admin, uuid, tables) };
     }
     await admin.ensureMetadata();
@@ -152,6 +148,8 @@ export async function importSnapshot(deps: ImportSnapshotDeps, opts: ImportSnaps
     if (opts.startClean) await startClean(deps, admin, uuid, tables, opts.truncateTables);
     const imported = await admin.importedByFile(uuid);
     const withBatches = await checkResumable(state, admin, imported, rec, tables);
+    // (A table counts as imported only once its key is built: see runImport.)
+    const keys = new DeferredKeys(state, log);
     // Tables none of whose rows are loaded yet (so empty: checked above) may load without their primary key.
     const fresh = tables.filter((t) => !withBatches.has(tableKey(t.schema, t.table)) && (opts.startClean || !done.has(tableKey(t.schema, t.table))));
     const deferred = await keys.defer(admin, fresh);
