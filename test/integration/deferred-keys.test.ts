@@ -56,6 +56,19 @@ test('only keys nothing else depends on may be dropped: not under a foreign key,
   });
 });
 
+test('a user who may only insert into a table (not its owner) loads it with its key', async () => {
+  await cluster.query(`CREATE ROLE inserter LOGIN PASSWORD 'pw-inserter'; GRANT INSERT, SELECT ON plain TO inserter;
+    GRANT USAGE ON SCHEMA public TO inserter; CREATE TABLE theirs (id int PRIMARY KEY); ALTER TABLE theirs OWNER TO inserter`, [], db);
+  const inserter = await connect({ ...cluster.settings(db, 'target'), user: 'inserter' }, { password: 'pw-inserter' });
+  try {
+    const keys = await deferrableKeys(inserter, [{ schema: 'public', table: 'plain' }, { schema: 'public', table: 'theirs' }]);
+    assert.deepEqual(keys.map((k) => k.table), ['theirs']);
+  } finally {
+    await inserter.end();
+    await cluster.query('DROP TABLE theirs', [], db);
+  }
+});
+
 test('a dropped key comes back exactly as it was, over the loaded rows; building it again changes nothing', async () => {
   const before = await primaryKeys();
   const keys = await deferrableKeys(client, ALL);

@@ -5,8 +5,8 @@
  * 1.0 + 0.6 s.
  *
  * Only where dropping and re-adding the key changes nothing else: a plain table (not partitioned, not a partition,
- * no inheritance), whose key no other object depends on (a foreign key, a view grouping by it) and which is not
- * its replica identity index. Never on YugabyteDB: its tables are stored in primary-key order, so adding a key
+ * no inheritance) that the user owns (a loader with INSERT alone still loads, with the key), whose key no other
+ * object depends on (a foreign key, a view grouping by it) and which is not its replica identity index. Never on YugabyteDB: its tables are stored in primary-key order, so adding a key
  * later rewrites the table.
  */
 import type pg from 'pg';
@@ -26,6 +26,7 @@ export async function deferrableKeys(client: pg.Client, tables: readonly TableRe
          JOIN pg_class c ON c.oid = to_regclass(r.q)
          JOIN pg_constraint con ON con.conrelid = c.oid AND con.contype = 'p'
         WHERE c.relkind = 'r' AND NOT c.relispartition AND NOT c.relhassubclass AND c.relreplident <> 'i'
+          AND pg_has_role(c.relowner, 'MEMBER')
           AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid)
           AND NOT EXISTS (SELECT 1 FROM pg_depend d
                            WHERE ((d.refclassid = 'pg_constraint'::regclass AND d.refobjid = con.oid)
