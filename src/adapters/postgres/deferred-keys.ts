@@ -6,8 +6,8 @@
  *
  * Only where dropping and re-adding the key changes nothing else: a plain table (not partitioned, not a partition,
  * no inheritance) that the user owns (a loader with INSERT alone still loads, with the key), whose key no other
- * object depends on (a foreign key, a view grouping by it) and which is not its replica identity index. Never on YugabyteDB: its tables are stored in primary-key order, so adding a key
- * later rewrites the table.
+ * object depends on (a foreign key, a view grouping by it) and which is not its replica identity index. Never on
+ * YugabyteDB: its tables are stored in primary-key order, so adding a key later rewrites the table.
  */
 import type pg from 'pg';
 import type { DeferredKey, TableRef } from '../engine.js';
