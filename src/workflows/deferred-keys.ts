@@ -40,15 +40,14 @@ export class DeferredKeys {
     return keys.length;
   }
 
-  /** Builds the key of `t` again if it was dropped for the load. */
-  async build(admin: SnapshotTargetAdmin, t: TableRef): Promise<void> {
-    const k = this.dropped(t);
-    if (!k || !admin.restoreKey) return;
+  /** Builds a key `dropped()` returned, then forgets it. */
+  async build(admin: SnapshotTargetAdmin, k: DeferredKey): Promise<void> {
+    if (!admin.restoreKey) return;
     const started = Date.now();
     await admin.restoreKey(k);
     failpoint('import.key_built');
-    this.state.modifyJson<DeferredKey[]>(STATE_KEY, (cur = []) => cur.filter((r) => !sameTable(r, t)));
-    this.log.info('primary key built after the load', { table: displayName(t), ms: Date.now() - started });
+    this.state.modifyJson<DeferredKey[]>(STATE_KEY, (cur = []) => cur.filter((r) => !sameTable(r, k)));
+    this.log.info('primary key built after the load', { table: displayName(k), ms: Date.now() - started });
   }
 }
 

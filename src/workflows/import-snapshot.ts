@@ -313,9 +313,9 @@ async function runImport(
       }
     }
     for (const k of loaded) {
-      const t = selected.get(k)!;
+      const key = keys.dropped(selected.get(k)!);
       // On a session of its own, through a target restart like the batches (a build cut short is rolled back).
-      if (keys.dropped(t)) await batches.withAdmin((admin) => keys.build(admin, t), () => undefined);
+      if (key) await batches.withAdmin((admin) => keys.build(admin, key), () => undefined);
       if (stop.signal.aborted) return;
       progress.finish(k, importedRows.get(k) ?? 0);
     }

@@ -56,9 +56,9 @@ export async function restoreKey(client: pg.Client, k: DeferredKey): Promise<voi
     if (has.rows.length) return;
     await client.query(`ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.definition}`);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === '23505' || code === '23502') {
-      const detail = (e as { detail?: string }).detail;
+    // (A NULL key cannot arrive: dropping the key leaves its columns NOT NULL, checked on PostgreSQL 15.)
+    const { code, detail } = e as { code?: string; detail?: string };
+    if (code === '23505') {
       throw new DbError('data', `cannot build the primary key of ${table} (${k.definition}) over the loaded rows: ${(e as Error).message}${detail ? ` (${detail})` : ''}`,
         'the target table differs from the source (two rows share a key); remove the offending rows, then rerun import data: it builds the key again', code, e);
     }
