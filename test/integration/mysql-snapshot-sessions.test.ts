@@ -1,8 +1,10 @@
 /**
  * The sessions of a MySQL/MariaDB snapshot all see one state, and the binlog position they report is that
- * state's: under a steady stream of commits, both ways of opening them (MariaDB lock-free, and the brief global
- * read lock MySQL 8 needs, exercised here on MariaDB) give sessions that count the same rows, and the rows
- * committed after the position are exactly the ones the sessions do not see. On a quiet server no lock is taken.
+ * state's: under a steady stream of commits, both ways of opening them (one MariaDB session lock-free; several
+ * under the brief global read lock MySQL 8 needs too, exercised here on MariaDB) give sessions that count the same
+ * rows, and the rows committed after the position are exactly the ones the sessions do not see. Several MariaDB
+ * sessions are not accepted lock-free on equal positions: this test once saw two of them, at one position, count
+ * 73 and 74 rows.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -25,18 +27,22 @@ before(async () => {
 
 after(() => server?.stop());
 
-test('on a quiet server the sessions agree without any lock', async () => {
-  const opened = await openSnapshotSessions(conn, 4, { lockTimeoutMs: 10_000, log: nullLogger });
-  try {
-    assert.equal(opened.method, 'consistent-snapshot');
-    assert.ok(opened.position);
-  } finally {
-    await closeSessions(opened.sessions);
+test('one MariaDB session takes no lock; several take the brief read lock', async () => {
+  for (const [n, method] of [[1, 'consistent-snapshot'], [4, 'read-lock']] as const) {
+    const opened = await openSnapshotSessions(conn, n, { lockTimeoutMs: 10_000, log: nullLogger });
+    try {
+      assert.equal(opened.method, method);
+      assert.equal(opened.sessions.length, n);
+      assert.ok(opened.position);
+    } finally {
+      await closeSessions(opened.sessions);
+    }
   }
 });
 
 for (const forceReadLock of [false, true]) {
   test(`${forceReadLock ? 'read-lock' : 'lock-free'} sessions under concurrent commits see one state at their position`, async () => {
+    const n = forceReadLock ? 4 : 1;
     const writer = await connect(conn);
     let stop = false;
     let commits = 0;
@@ -47,10 +53,9 @@ for (const forceReadLock of [false, true]) {
       }
     })();
     while (commits < 50) await new Promise((r) => setImmediate(r));
-    const opened = await openSnapshotSessions(conn, 4, { lockTimeoutMs: 10_000, log: nullLogger, forceReadLock });
+    const opened = await openSnapshotSessions(conn, n, { lockTimeoutMs: 10_000, log: nullLogger, forceReadLock });
     try {
-      // Lock-free sessions rarely agree while commits arrive every fraction of a millisecond: then the read lock is taken.
-      if (forceReadLock) assert.equal(opened.method, 'read-lock');
+      assert.equal(opened.method, forceReadLock ? 'read-lock' : 'consistent-snapshot');
       assert.ok(opened.position, 'a binlog position');
       const seen = await Promise.all(opened.sessions.map(async (s) => {
         const [r] = await s.query('SELECT count(*) AS n, COALESCE(max(id), 0) AS m FROM t');
