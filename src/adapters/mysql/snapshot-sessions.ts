@@ -6,9 +6,10 @@
  *    MariaDB keeps consistent with that transaction's view. No lock.
  *  Several sessions (and MySQL 8, which has no binlog_snapshot_*): a brief FLUSH TABLES WITH READ LOCK on a
  *    separate session while the sessions open their snapshots and the position is read, then UNLOCK TABLES.
- *    Writes stall only for that moment. (Several MariaDB sessions that report the same binlog_snapshot_position
- *    do not always share one view: under a steady insert load two of four such sessions counted 73 and 74 rows,
- *    test/integration/mysql-snapshot-sessions.test.ts. So equal positions are not taken as proof.)
+ *    Writes stall only for that moment; on MariaDB without RELOAD, one lock-free session instead. (Several
+ *    MariaDB sessions that report the same binlog_snapshot_position do not always share one view: under a steady
+ *    insert load two of four such sessions counted 73 and 74 rows, test/integration/mysql-snapshot-sessions.test.ts.
+ *    So equal positions are not taken as proof.)
  */
 import type mysql from 'mysql2/promise';
 import type { Conn } from '../../core/connection.js';
@@ -106,5 +107,12 @@ export async function openSnapshotSessions(c: Conn, n: number, o: { lockTimeoutM
     await probe.end().catch(() => probe.destroy());
   }
   if (flavor === 'mariadb' && n === 1 && !o.forceReadLock) return oneLockFree(c);
-  return underReadLock(c, n, o.lockTimeoutMs);
+  try {
+    return await underReadLock(c, n, o.lockTimeoutMs);
+  } catch (e) {
+    // MariaDB without RELOAD: one session, consistent by itself, rather than several that might not be.
+    if (flavor !== 'mariadb' || !(e instanceof DbError) || e.kind !== 'privilege') throw e;
+    o.log.warn('the migration user may not take the brief global read lock (GRANT RELOAD): the snapshot is read by one session', { sessions: n });
+    return oneLockFree(c);
+  }
 }
