@@ -380,5 +380,7 @@ try {
   rss.stop();
   for (const p of procs) await p.kill9().catch(() => undefined);
   await Promise.all([source.stop(), target.stop()]);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  // BENCH_KEEP_DIR=1 keeps the export directory (logs, queue) to look at afterwards.
+  if (process.env.BENCH_KEEP_DIR) console.log(`kept ${tmp}`);
+  else fs.rmSync(tmp, { recursive: true, force: true });
 }

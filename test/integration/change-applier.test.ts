@@ -118,6 +118,31 @@ test('applyGroup (one round trip): a bad value rolls back the whole group and na
   }
 });
 
+test('a group over several tables, one missing on the target: one line naming it, nothing committed; once it exists the same group applies', async () => {
+  const db = await cluster.createDatabase('missing');
+  await cluster.query('CREATE TABLE a (id int PRIMARY KEY, v text); CREATE TABLE b (id int PRIMARY KEY, v text)', [], db);
+  const applier = await openApplier(db, 5);
+  try {
+    let vsn = 0;
+    const ev = (e: NewQueueEvent) => ({ ...e, vsn: ++vsn }) as QueueEvent;
+    const group = ['a', 'gone', 'b'].map((table) => ev({ op: 'c', schema: 'public', table, key: { id: '1' }, after: { id: '1', v: table } }));
+    group.push(ev({ op: 'commit', pos: '0/1' }));
+    // The tables' descriptions are asked for together; the missing one is reported, not a later symptom.
+    await assert.rejects(applier.applyGroup(compactChunk(group), vsn), (e: unknown) =>
+      e instanceof UserError && e.kind === 'not-found' && /table "public"\."gone" does not exist in the target database, but changes to it are queued/.test(e.message));
+    assert.equal(applier.openTransaction, false);
+    assert.equal((await cluster.query<{ n: string }>('SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) AS n', [], db)).rows[0].n, '0');
+
+    await cluster.query('CREATE TABLE gone (id int PRIMARY KEY, v text)', [], db);
+    await applier.applyGroup(compactChunk(group), vsn); // the failed description is not cached
+    const r = await cluster.query<{ r: string }>("SELECT string_agg(v, ' ' ORDER BY v) AS r FROM (SELECT v FROM a UNION ALL SELECT v FROM b UNION ALL SELECT v FROM gone) x", [], db);
+    assert.equal(r.rows[0].r, 'a b gone');
+    assert.equal(applier.applied.watermark, vsn);
+  } finally {
+    await applier.close();
+  }
+});
+
 test('a user who may not SET session_replication_role: the apply session is refused in one line naming the grant (its set-up statements travel together)', async () => {
   const db = await cluster.createDatabase('norole');
   await cluster.query(`CREATE ROLE apply_plain LOGIN PASSWORD 'pw3'`, [], db);

@@ -44,7 +44,8 @@ function isOrderSensitive(e: unknown): boolean {
 }
 
 export class ChangeApplier {
-  private readonly tables = new Map<string, TableInfo>();
+  /** Loaded once per table and session; a failed load is forgotten, so the next use tries again. */
+  private readonly tables = new Map<string, Promise<TableInfo>>();
   private readonly deleteActions = new Map<string, Promise<ForeignKeyAction[]>>();
   private inTransaction = false;
   private begun: Promise<unknown> | undefined;
@@ -114,10 +115,13 @@ export class ChangeApplier {
     for (const p of sent) await p;
   }
 
-  private async table(schema: string, table: string): Promise<TableInfo> {
+  private table(schema: string, table: string): Promise<TableInfo> {
     const k = tableKey(schema, table);
     let t = this.tables.get(k);
-    if (!t) this.tables.set(k, (t = await loadTableInfo(this.client, schema, table, this.o.side)));
+    if (!t) {
+      this.tables.set(k, (t = loadTableInfo(this.client, schema, table, this.o.side)));
+      t.catch(() => this.tables.delete(k));
+    }
     return t;
   }
 
@@ -196,8 +200,14 @@ export class ChangeApplier {
 
   /** Tables whose events must go one by one: keys that do not identify one row here, or marked so upstream. */
   private async orderedOnly(changes: readonly TableChanges[]): Promise<Set<TableChanges>> {
+    // Every table's description asked for at once: a first group touching many tables costs one round trip.
+    const infos = changes.map((c) => this.table(c.schema, c.table));
+    for (const i of infos) i.catch(() => undefined); // the first failure is thrown below, in order
     const out = new Set<TableChanges>();
-    for (const c of changes) if (c.orderedOnly || !identifiesRows(await this.table(c.schema, c.table), c.keyColumns)) out.add(c);
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i];
+      if (c.orderedOnly || !identifiesRows(await infos[i], c.keyColumns)) out.add(c);
+    }
     return out;
   }
 

@@ -34,21 +34,25 @@ export interface TableInfo {
 
 export async function loadTableInfo(client: pg.Client, schema: string, table: string, side: string): Promise<TableInfo> {
   const name = qualified(schema, table);
+  // Both sent at once (the apply session is pipelined): one round trip per table, not two.
+  const columnsQuery = client.query<{ name: string; type: string; identity: string; generated: string }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attidentity AS identity, a.attgenerated AS generated
+     FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+    [name],
+  );
+  const keysQuery = client.query<{ cols: string[] }>(
+    `SELECT array_agg(a.attname::text) AS cols FROM pg_index i
+     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
+     WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
+     GROUP BY i.indexrelid HAVING bool_and(a.attnotnull)`,
+    [name],
+  );
+  keysQuery.catch(() => undefined); // fails with the first when the table is missing: reported once, below
   try {
-    const r = await client.query<{ name: string; type: string; identity: string; generated: string }>(
-      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attidentity AS identity, a.attgenerated AS generated
-       FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-      [name],
-    );
+    const r = await columnsQuery;
     const columns = new Map<string, ColumnInfo>();
     for (const c of r.rows) columns.set(c.name, { type: c.type, identityAlways: c.identity === 'a', generated: c.generated !== '' });
-    const u = await client.query<{ cols: string[] }>(
-      `SELECT array_agg(a.attname::text) AS cols FROM pg_index i
-       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
-       WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
-       GROUP BY i.indexrelid HAVING bool_and(a.attnotnull)`,
-      [name],
-    );
+    const u = await keysQuery;
     // pg returns text[] as its text form with our raw type parsers: '{a,b}' (names are plain here, or quoted).
     const uniqueKeys = u.rows.map((x) => parseTextArray(x.cols as unknown as string | string[]));
     return { schema, table, qualified: name, columns, uniqueKeys };
