@@ -348,6 +348,9 @@ try {
   console.log(`    CPU during (a): exporter ${cpuSeconds(e.pid).toFixed(1)} s, importer ${cpuSeconds(i.pid).toFixed(1)} s, walsender ${cpuSeconds(pids.walsender).toFixed(1)} s, target backend ${cpuSeconds(pids.backend).toFixed(1)} s`);
   console.log(`catch-up ratios: (a)/(b) ${(bS / aS).toFixed(2)}, (b)/(c) ${(cS / bS).toFixed(2)}, (a)/(c) ${(cS / aS).toFixed(2)}`);
   console.log(`catch-up ratio to native logical replication (${SHAPE} rows): ${(bS / aS).toFixed(2)} (target ≥ 1.0); load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  // For reading the figure, not a target: how much of (a) our processes' start takes (native's worker starts in
+  // milliseconds), and the ratio of the streaming alone.
+  console.log(`    of which our processes' start until both stream: ${connectedS.toFixed(2)} s; streaming alone ${(aS - connectedS).toFixed(2)} s, ratio ${(bS / (aS - connectedS)).toFixed(2)}`);
   console.log(rssLine('catch-up'));
   for (const tbl of ['acc', 'kv']) {
     const [x, y] = await Promise.all([tableDigest(source, srcDb, tbl, 'id'), tableDigest(target, oursDb, tbl, 'id')]);

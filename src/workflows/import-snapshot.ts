@@ -345,6 +345,8 @@ async function runImport(
       // The biggest chunk of a table no other worker is loading, if any: sessions inserting into one table (its
       // heap and indexes) at once cost the target ~15% more CPU per row than one session loading it
       // (bench/snapshot-import-bench.ts); the biggest chunks first still, so the last file to finish is a small one.
+      // Without indexes too: two sessions sharing the biggest table from the start, its key built after the load,
+      // cost the target 13–30% more CPU (same bench, 2026-12-07).
       const at = Math.max(0, queue.findIndex((q) => !loading.has(tableKey(q.schema_name, q.table_name))));
       const c = queue.splice(at, 1)[0];
       if (c) {
