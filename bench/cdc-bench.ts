@@ -10,7 +10,9 @@
  *         over TCP like (a) and (b) (and, for reference, over the Unix socket, which is cheaper per message);
  *     (b) native logical replication (CREATE SUBSCRIPTION, enabled after the backlog) into a second target database;
  *     (a) our `export data from source` + `import data to target` processes, started after the backlog.
- *     Done = the backlog's last heartbeat value is visible on the target.
+ *     Done = the backlog's last heartbeat value is visible on the target. (a) also prints how long our two
+ *     processes took to start until both stream, and the ratio of the streaming alone (for reading; the target
+ *     counts the whole catch-up). BENCH_KEEP_DIR=1 keeps the export directory (logs, queue) afterwards.
  * (2) Sustained: pgbench at --rate-fraction (default 0.5) of (a)'s catch-up rate for --seconds, first with
  *     our pipeline only, then with native only (for --native-seconds, default the same); lag p50/p99 from the
  *     heartbeat (source clock_timestamp() at update → first seen on the target, same machine clock). When the
