@@ -5,7 +5,8 @@
  *       right after export, as it may be);
  *   (b) pg_dump -Fd -j N --data-only + pg_restore -j N --data-only (default compression, and -Z 0);
  *   (c) a bare COPY … TO STDOUT | COPY … FROM STDIN pipe per table, N at a time.
- * Peak RSS of our processes is read from /proc/<pid>/status (VmHWM) while they run. Every method starts right
+ * Peak RSS of our processes is read from /proc/<pid>/status (VmHWM) while they run. An unmeasured pipe runs first:
+ * the first load after the source is built is slower whichever method it is (see the warm-up below). Every method starts right
  * after a CHECKPOINT on both clusters: the first one no longer exports while the source still writes out the
  * pages its own build dirtied. (Keeping checkpoints out of the methods altogether, max_wal_size 8GB and
  * checkpoint_timeout 1h, made our sequential import slower, 13.7 s against 10.1–11.2 s, in the one run tried.)
@@ -63,6 +64,16 @@ async function main(): Promise<void> {
       results.push([label, secs, extra]);
       console.log(`${label.padEnd(44)} ${secs.toFixed(2).padStart(8)} s ${String(Math.round(ROWS / secs)).padStart(9)} rows/s ${extra}`);
     };
+
+    // An unmeasured load first: whatever runs first after the source is built runs slower (our import 10.5–12.8 s
+    // in bench/snapshot-import-bench's first round against 7–8.5 s in later ones, pipes 16–18 s against 12–13 s;
+    // not autovacuum, not the OS writing back the build: the same with either turned off or synced), and the
+    // methods run in a fixed order, ours first.
+    {
+      const t = Date.now();
+      await bareCopyPipes(source, sdb, target, await freshTarget(), JOBS);
+      console.log(`warm-up (a bare text pipe, not counted): ${((Date.now() - t) / 1000).toFixed(2)} s`);
+    }
 
     // (a) ours, sequential: export, then import.
     let sequential = NaN;

@@ -129,6 +129,8 @@ async function main(): Promise<void> {
       return s;
     };
 
+    // Unmeasured: whatever runs first after the source is built runs slower (see snapshot-bench.ts).
+    console.log(`warm-up (a bare text pipe, not counted): ${(await pipe()).wall.toFixed(2)} s`);
     const results = new Map<string, Round[]>(variants.map((v) => [v.name, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       for (const v of round % 2 ? variants : [...variants].reverse()) {
