@@ -5,10 +5,10 @@
  *       right after export, as it may be);
  *   (b) pg_dump -Fd -j N --data-only + pg_restore -j N --data-only (default compression, and -Z 0);
  *   (c) a bare COPY … TO STDOUT | COPY … FROM STDIN pipe per table, N at a time.
- * Peak RSS of our processes is read from /proc/<pid>/status (VmHWM) while they run. An unmeasured pipe runs first:
- * the first load after the source is built is slower whichever method it is (see the warm-up below). Every method starts right
- * after a CHECKPOINT on both clusters: the first one no longer exports while the source still writes out the
- * pages its own build dirtied. (Keeping checkpoints out of the methods altogether, max_wal_size 8GB and
+ * Peak RSS of our processes is read from /proc/<pid>/status (VmHWM) while they run. An unmeasured pipe runs
+ * first: the first load after the source is built is slower whichever method it is (see the warm-up below).
+ * Every method starts right after a CHECKPOINT on both clusters: the first one no longer exports while the source
+ * still writes out the pages its own build dirtied. (Keeping checkpoints out of the methods altogether, max_wal_size 8GB and
  * checkpoint_timeout 1h, made our sequential import slower, 13.7 s against 10.1–11.2 s, in the one run tried.)
  *
  * The issue's targets are printed for (a) sequential with default flags: ≤ 0.8 × (b), ≤ 1.2 × (c) text.
