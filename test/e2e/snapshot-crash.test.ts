@@ -101,12 +101,27 @@ test('export killed at each failpoint: the rerun exports a whole, new snapshot; 
   assert.deepEqual(await slots(), [], 'snapshot-only never creates a replication slot');
 });
 
-test('import killed at each failpoint, again and again, with other batch sizes: no row lost or doubled', async () => {
-  const dir = newExportDir('import-crash');
+/** A snapshot exported into a new export dir, a fresh target database, and its primary keys before any import. */
+async function exportedWithTarget(name: string): Promise<{ dir: string; tdb: string; keysBefore: Record<string, string> }> {
+  const dir = newExportDir(name);
   const exp = await runCli(exportArgs(dir), { env: baseEnv });
   assert.equal(exp.code, 0, exp.stderr);
   const tdb = await freshTarget();
-  const keysBefore = await primaryKeys(tdb);
+  return { dir, tdb, keysBefore: await primaryKeys(tdb) };
+}
+
+/** The primary keys the export dir records as dropped for the load and not built yet. */
+function keysToBuild(dir: string): unknown[] | undefined {
+  const state = StateStore.open(path.join(dir, 'metainfo', 'meta.db'));
+  try {
+    return state.getJson<unknown[]>('deferred_primary_keys');
+  } finally {
+    state.close();
+  }
+}
+
+test('import killed at each failpoint, again and again, with other batch sizes: no row lost or doubled', async () => {
+  const { dir, tdb, keysBefore } = await exportedWithTarget('import-crash');
   // Killed right after the keys were dropped for the load: the plain tables load without them, the partitioned
   // one keeps its own.
   await killedAt(importArgs(dir, tdb), 'import.keys_dropped');
@@ -123,12 +138,7 @@ test('import killed at each failpoint, again and again, with other batch sizes: 
   assert.equal(r.code, 0, r.stderr);
   await assertTargetEqualsSource(tdb);
   assert.deepEqual(await primaryKeys(tdb), keysBefore, 'every key dropped for the load is back as it was');
-  const state = StateStore.open(path.join(dir, 'metainfo', 'meta.db'));
-  try {
-    assert.deepEqual(state.getJson('deferred_primary_keys'), [], 'no key is left to build');
-  } finally {
-    state.close();
-  }
+  assert.deepEqual(keysToBuild(dir), [], 'no key is left to build');
   const rep = await runCli(['get', 'data-migration-report', '--export-dir', dir, '--output-format', 'json'], { env: baseEnv });
   const orders = (JSON.parse(rep.stdout) as { tables: { table_name: string; db_type: string; imported_snapshot_rows: number }[] }).tables
     .find((x) => x.table_name === '"public"."orders"' && x.db_type === 'target');
@@ -136,22 +146,13 @@ test('import killed at each failpoint, again and again, with other batch sizes: 
 });
 
 test('import killed right after a primary key was built, before that was recorded: the rerun finds the key and goes on', async () => {
-  const dir = newExportDir('import-key-built');
-  const exp = await runCli(exportArgs(dir), { env: baseEnv });
-  assert.equal(exp.code, 0, exp.stderr);
-  const tdb = await freshTarget();
-  const keysBefore = await primaryKeys(tdb);
+  const { dir, tdb, keysBefore } = await exportedWithTarget('import-key-built');
   // A fresh import drops the keys of orders and small and builds both: the first build is always reached.
   await killedAt(importArgs(dir, tdb), 'import.key_built@1');
-  const state = StateStore.open(path.join(dir, 'metainfo', 'meta.db'));
-  try {
-    assert.equal(state.getJson<unknown[]>('deferred_primary_keys')?.length, 2, 'the built key is still recorded');
-    const r = await runCli(importArgs(dir, tdb), { env: baseEnv });
-    assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(state.getJson('deferred_primary_keys'), [], 'no key is left to build');
-  } finally {
-    state.close();
-  }
+  assert.equal(keysToBuild(dir)?.length, 2, 'the built key is still recorded');
+  const r = await runCli(importArgs(dir, tdb), { env: baseEnv });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(keysToBuild(dir), [], 'no key is left to build');
   await assertTargetEqualsSource(tdb);
   assert.deepEqual(await primaryKeys(tdb), keysBefore);
 });

@@ -201,14 +201,9 @@ export class ChangeApplier {
   /** Tables whose events must go one by one: keys that do not identify one row here, or marked so upstream. */
   private async orderedOnly(changes: readonly TableChanges[]): Promise<Set<TableChanges>> {
     // Every table's description asked for at once: a first group touching many tables costs one round trip.
-    const infos = changes.map((c) => this.table(c.schema, c.table));
-    for (const i of infos) i.catch(() => undefined); // the first failure is thrown below, in order
-    const out = new Set<TableChanges>();
-    for (let i = 0; i < changes.length; i++) {
-      const c = changes[i];
-      if (c.orderedOnly || !identifiesRows(await infos[i], c.keyColumns)) out.add(c);
-    }
-    return out;
+    // (Answered in order on the one session, so the first failure is the first table that has one.)
+    const infos = await Promise.all(changes.map((c) => this.table(c.schema, c.table)));
+    return new Set(changes.filter((c, i) => c.orderedOnly || !identifiesRows(infos[i], c.keyColumns)));
   }
 
   private addCounts(schema: string, table: string, counts: EventCounts): void {
