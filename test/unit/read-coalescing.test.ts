@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pauseAfterRead } from '../../src/adapters/postgres/read-coalescing.js';
 
-test('a slow stream pauses 1 ms, a busy one 5 ms, a read that filled Node's 64 KiB buffer (the sender is ahead) none', () => {
+test('a slow stream pauses 1 ms, a busy one 5 ms, a read that filled the 64 KiB read buffer (the sender is ahead) none', () => {
   assert.equal(pauseAfterRead(0), 1);
   assert.equal(pauseAfterRead(2_000), 1);
   assert.equal(pauseAfterRead((32 << 10) - 1), 1);
