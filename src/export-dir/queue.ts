@@ -21,6 +21,7 @@ import type { ExportDir } from './layout.js';
 import type { StateStore } from './state-store.js';
 import { DEFAULTS } from '../infra/defaults.js';
 import { bucketOf } from './metrics-history.js';
+import { AdaptiveFsync } from '../infra/adaptive-fsync.js';
 import { fsyncDir } from '../infra/durable-file.js';
 import { CommitNotifier } from './queue-signal.js';
 import { completeTransactionsAfter, type TableCounts } from './queue-recovery.js';
@@ -79,6 +80,7 @@ export class QueueWriter implements DataLineSink {
   private walFlushes: Promise<void> = Promise.resolve();
   private inflight = 0;
   private failure: unknown;
+  private readonly segmentFsync = new AdaptiveFsync();
 
   private constructor(
     private readonly dir: ExportDir,
@@ -236,12 +238,13 @@ export class QueueWriter implements DataLineSink {
   }
 
   /**
-   * commit() without blocking the event loop on the disk: what was appended so far is written now and
-   * fsynced in the thread pool while the caller goes on appending (later transactions); then the committed
-   * size, counts and position are recorded, and `onRecorded` is called (readers see the events; the next
-   * commit may start); then meta.db's WAL is fsynced (rule 1). Commits complete in call order; the promise
-   * resolves when this one is durable (only then may `sourcePos` be confirmed upstream). After a failure
-   * every later commit fails too. Call at a source transaction boundary, like commit().
+   * commit() without blocking the event loop on a slow disk: what was appended so far is written now and
+   * fsynced (on the event loop only while the disk is fast: AdaptiveFsync) while the caller goes on appending
+   * (later transactions); then the committed size, counts and position are recorded, and `onRecorded` is
+   * called (readers see the events; the next commit may start); then meta.db's WAL is fsynced (rule 1).
+   * Commits complete in call order; the promise resolves when this one is durable (only then may `sourcePos`
+   * be confirmed upstream). After a failure every later commit fails too. Call at a source transaction
+   * boundary, like commit().
    */
   commitAsync(sourcePos?: string, onRecorded?: () => void): Promise<void> {
     const snap = this.takeSnapshot(sourcePos);
@@ -264,7 +267,7 @@ export class QueueWriter implements DataLineSink {
       // for good before anything is recorded in its file (the tail taken back on restart is the open segment's).
       synced = next !== undefined;
       step = async () => {
-        await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
+        await this.segmentFsync.fsync(fd);
         if (next !== undefined) await fsyncDirAsync(path.dirname(this.dir.segmentFile(next)));
         this.record(snap, next, !synced);
         this.notifier.notify();
