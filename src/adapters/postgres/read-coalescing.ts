@@ -27,11 +27,11 @@ interface ReadHandle {
 
 /**
  * Node reads a socket 64 KiB at a time, and each read reaches us on its own. A read that filled the whole
- * buffer means the kernel may hold more: the sender is ahead, read on at once. Pausing after every read
- * under 512 KiB (this was 512 KiB, which no single read reaches) capped a backlog at 64 KiB per pause: the
- * exporter alone took 3.23 s for 100 k 3-row transactions with the walsender idle most of the time, 1.51 s
- * reading on after full reads, for the same CPU on both sides (export-changes-bench); cdc-bench catch-up,
- * 200 k transactions: narrow 7.24 s against 7.71 s, wide 8.35 s against 12.29 s.
+ * buffer means the kernel may hold more: the sender is ahead, read on at once. The threshold was 512 KiB,
+ * which no single read reaches, so a backlog streamed at most 64 KiB per pause: the exporter alone took
+ * 3.23 s for 100 k 3-row transactions, the walsender idle most of the time; 1.51 s reading on after full
+ * reads, for the same CPU on both sides (export-changes-bench). cdc-bench catch-up, 200 k transactions:
+ * narrow 7.24 s against 7.71 s, wide 8.35 s against 12.29 s.
  */
 const FULL_READ_BYTES = 64 << 10;
 /** Below this the stream is slow (a few messages per millisecond): a short pause, for the latency's sake. */
