@@ -9,7 +9,7 @@ import { parseArgv } from './cli/parse-argv.js';
 import { createOutput } from './cli/render/output.js';
 import { resolveOptions, type ResolvedOptions } from './cli/resolve.js';
 import { ExportDir } from './export-dir/layout.js';
-import { acquireLock, type Lock } from './export-dir/lock.js';
+import { acquireLock, lockLossInstead, type Lock } from './export-dir/lock.js';
 import { StateStore } from './export-dir/state-store.js';
 import { EXIT_CODES, exitCodeFor, normalizeError, NotImplementedError, VoyagerError } from './infra/errors.js';
 import { setGcPolicy } from './infra/heap-policy.js';
@@ -65,7 +65,8 @@ async function main(argv: string[]): Promise<number> {
     state.logCommandEnd(commandLogId, 0);
     return 0;
   } catch (thrown) {
-    const err = normalizeError(thrown);
+    // Files of a removed export dir fail wherever they are touched first: the removal is what the user must hear.
+    const err = lockLossInstead(normalizeError(thrown));
     const code = exitCodeFor(err);
     // Before the options resolve (a bad flag, a bad config file) the level can only come from argv.
     const level = options?.str('log-level') ?? flagValue(argv, '--log-level', '-l');

@@ -9,7 +9,7 @@
  * fresh lock of another.
  */
 import fs from 'node:fs';
-import { UserError } from '../infra/errors.js';
+import { UserError, VoyagerError } from '../infra/errors.js';
 
 export interface Lock {
   release(): void;
@@ -32,6 +32,21 @@ export function assertLocksHeld(): void {
       'conflict',
     );
   }
+}
+
+/**
+ * What a failed process reports: an unexpected error (not one of ours, such as a file of the export dir not found)
+ * in a process whose lock is gone comes from the dir removed under it, and that is the reason to give
+ * (assertLocksHeld's error); any other error is itself.
+ */
+export function lockLossInstead(err: unknown): unknown {
+  if (err instanceof VoyagerError) return err;
+  try {
+    assertLocksHeld();
+  } catch (lost) {
+    return lost;
+  }
+  return err;
 }
 
 export function pidAlive(pid: number): boolean {

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { acquireLock, assertLocksHeld, processStartTime, readLockPid, releaseLockFile } from '../../src/export-dir/lock.js';
+import { acquireLock, assertLocksHeld, lockLossInstead, processStartTime, readLockPid, releaseLockFile } from '../../src/export-dir/lock.js';
 import { UserError } from '../../src/infra/errors.js';
 
 let dir: string;
@@ -136,4 +136,20 @@ test('a process whose lock file vanished or changed owner is told to stop; a loc
   assert.equal(fs.existsSync(path.join(dir, 'guard2.lck')), false);
   next.release();
   fs.rmSync(file);
+});
+
+test('an unexpected error of a process whose lock file is gone is reported as the lock loss; ours and others stay', () => {
+  const sub = fs.mkdtempSync(path.join(dir, 'gone-'));
+  const f = path.join(sub, 'export.lck');
+  const lock = acquireLock(f, 'export data from source');
+  const enoent = Object.assign(new Error(`ENOENT: no such file or directory, open '${sub}/meta.db-wal'`), { code: 'ENOENT' });
+  const ours = new UserError('the source is unreachable', 'check the host');
+  assert.equal(lockLossInstead(enoent), enoent, 'the lock is held: the error is itself');
+  fs.rmSync(sub, { recursive: true, force: true });
+  const reported = lockLossInstead(enoent);
+  assert.ok(reported instanceof UserError);
+  assert.match((reported as UserError).message, /the lock file .*export\.lck is gone/);
+  assert.equal(lockLossInstead(ours), ours, 'an error of ours is already the reason');
+  lock.release();
+  assert.equal(lockLossInstead(enoent), enoent, 'a released lock is no longer held');
 });
