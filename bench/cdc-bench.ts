@@ -385,7 +385,6 @@ try {
   rss.stop();
   for (const p of procs) await p.kill9().catch(() => undefined);
   await Promise.all([source.stop(), target.stop()]);
-  // BENCH_KEEP_DIR=1 keeps the export directory (logs, queue) to look at afterwards.
   if (process.env.BENCH_KEEP_DIR) console.log(`kept ${tmp}`);
   else fs.rmSync(tmp, { recursive: true, force: true });
 }
