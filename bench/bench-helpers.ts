@@ -15,6 +15,12 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** From now: returns the CPU seconds each named process has used since, as one line. */
+export function cpuSince(pids: Record<string, number>): () => string {
+  const start = Object.entries(pids).map(([name, pid]) => ({ name, pid, at: cpuSeconds(pid) }));
+  return () => start.map(({ name, pid, at }) => `${name} ${(cpuSeconds(pid) - at).toFixed(1)} s`).join(', ');
+}
+
 /** Peak VmRSS (MB) of processes, sampled every 500 ms until stop(). */
 export class RssSampler {
   private readonly peaks = new Map<string, number>();

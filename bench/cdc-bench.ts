@@ -17,7 +17,7 @@
  *     our pipeline only, then with native only (for --native-seconds, default the same); lag p50/p99 from the
  *     heartbeat (source clock_timestamp() at update → first seen on the target, same machine clock). When the
  *     source cannot commit that fast (on 2 cores it cannot), pgbench runs as fast as it can: the figures say so.
- *     Peak RSS of our two processes per phase.
+ *     Peak RSS of our two processes per phase, and the CPU each process used during each sustained run.
  * Every phase, (c), (b), (a) and each sustained run, starts right after a CHECKPOINT on both clusters, and no
  * checkpoint starts by itself during the bench: a timed one (every 5 minutes by default) landing inside one phase
  * made that phase alone write a full-page image of every page it touched first after it.
@@ -25,8 +25,17 @@
  * --shape wide: the same transactions on wide rows (numeric, text and timestamptz columns besides the ints),
  * whose values cost more to decode, queue, parse and cast on every side, native included.
  * --seconds 0 skips (2): the catch-up comparison only.
+ * --own-sessions: our two processes and pgbench each in a session of its own, as from separate terminals (by
+ *     default they run in this script's session). Linux's autogroup scheduling (on where
+ *     /proc/sys/kernel/sched_autogroup_enabled is 1) shares the CPUs fairly between sessions first, and each
+ *     database server is a session of its own: the walsender has one session's share, native's apply worker
+ *     another. Measured on 2 cores (2026-12-07, wide): with our processes in sessions of their own the
+ *     walsender's share shrinks (four busy sessions instead of three) and the catch-up ratio fell from
+ *     0.92 / 0.80 to 0.74 / 0.70; at the source's maximum our processes no longer share a share with pgbench
+ *     and the lag fell from p50 39–56 / p99 177–230 ms to p50 25–29 / p99 128–205 ms (the source then commits
+ *     less: ~2 000 instead of ~2 900 tx/s).
  *
- *   node dist/bench/cdc-bench.js [--shape narrow|wide] [--txns 200000] [--seconds 30] [--native-seconds N] [--rate-fraction 0.5 | --rate 5000] [--clients 4]
+ *   node dist/bench/cdc-bench.js [--shape narrow|wide] [--txns 200000] [--seconds 30] [--native-seconds N] [--rate-fraction 0.5 | --rate 5000] [--clients 4] [--own-sessions]
  */
 import { spawnSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,7 +47,7 @@ import { startCli, type RunningCli } from '../test/helpers/cli.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
 import { asUser } from '../test/helpers/servers.js';
 import { tableDigest } from '../test/helpers/table-compare.js';
-import { cpuSeconds, heartbeatSeen, recvlogicalDrain, RssSampler } from './bench-helpers.js';
+import { cpuSeconds, cpuSince, heartbeatSeen, recvlogicalDrain, RssSampler } from './bench-helpers.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,6 +60,8 @@ const RATE_FRACTION = arg('rate-fraction', 0.5);
 /** A fixed sustained rate (tx/s) instead of a fraction of the catch-up rate. */
 const RATE = arg('rate', 0);
 const CLIENTS = arg('clients', 4);
+/** Our two processes and pgbench each in a session of their own (see the header). */
+const OWN_SESSIONS = process.argv.includes('--own-sessions');
 const ACCOUNTS = 100_000;
 
 /** The row shape: narrow (ints and a short text) or wide (numeric, text and timestamptz columns too). */
@@ -189,7 +200,7 @@ async function measureLag(db: string, seconds: number, rate: number, srcClient: 
     '-h', source.socketDir!, '-p', String(source.port), '-U', 'postgres', '-n', '-f', scriptFile, '-c', String(CLIENTS), '-j', '2',
     '-R', String(Math.max(1, Math.round(rate))), '-T', String(seconds), srcDbName,
   ]);
-  const bench = spawn(cmd, a, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const bench = spawn(cmd, a, { stdio: ['ignore', 'pipe', 'pipe'], detached: OWN_SESSIONS });
   let out = '';
   bench.stdout.on('data', (b) => (out += String(b)));
   const benchDone = new Promise<void>((r) => bench.on('exit', () => r()));
@@ -240,10 +251,10 @@ try {
   const tgtFlags = ['--export-dir', dir, ...target.flags('target', oursDb)];
   const startOurs = async () => {
     procs.length = 0;
-    const e = startCli(['export', 'data', 'from', 'source', ...srcFlags, '--export-type', 'snapshot-and-changes'], { env });
+    const e = startCli(['export', 'data', 'from', 'source', ...srcFlags, '--export-type', 'snapshot-and-changes'], { env, ownSession: OWN_SESSIONS });
     procs.push(e);
     await e.waitForLine(/streaming changes from the source/, { timeoutMs: 600_000 });
-    const i = startCli(['import', 'data', 'to', 'target', ...tgtFlags], { env });
+    const i = startCli(['import', 'data', 'to', 'target', ...tgtFlags], { env, ownSession: OWN_SESSIONS });
     procs.push(i);
     await i.waitForLine(/applying the streamed changes/, { timeoutMs: 600_000 });
     return [e, i] as const;
@@ -325,8 +336,8 @@ try {
   // (a) ours: both processes start on the backlog.
   await settle();
   t = Date.now();
-  const e = startCli(['export', 'data', 'from', 'source', ...srcFlags, '--export-type', 'snapshot-and-changes'], { env });
-  const i = startCli(['import', 'data', 'to', 'target', ...tgtFlags], { env });
+  const e = startCli(['export', 'data', 'from', 'source', ...srcFlags, '--export-type', 'snapshot-and-changes'], { env, ownSession: OWN_SESSIONS });
+  const i = startCli(['import', 'data', 'to', 'target', ...tgtFlags], { env, ownSession: OWN_SESSIONS });
   procs.length = 0;
   procs.push(e, i);
   rss.reset();
@@ -367,15 +378,20 @@ try {
     }
     rss.reset();
     await settle();
+    const oursCpu = cpuSince({ exporter: e.pid, importer: i.pid, walsender: pids.walsender, 'target backend': pids.backend });
     const lagOurs = await measureLag(oursDb, SECONDS, rate, src, path.join(dir, 'metainfo', 'meta.db'));
     console.log(`sustained ours at ${Math.round(rate)} tx/s requested (${Math.round(lagOurs.txPerSec)} achieved) for ${SECONDS} s: lag p50 ${lagOurs.p50} ms, p99 ${lagOurs.p99} ms, max ${lagOurs.max} ms over ${lagOurs.beats} heartbeats${lagOurs.queue}`);
+    console.log(`    CPU during it: ${oursCpu()}`);
     console.log(rssLine(`the ${SECONDS} s sustained run`));
     await stopOurs(ours);
     await target.query('ALTER SUBSCRIPTION bench_native ENABLE', [], nativeDb);
     await heartbeatSeen(target, nativeDb, await beat(src), 600_000);
     await settle();
+    const live = await nativePids();
+    const nativeSustainedCpu = cpuSince({ walsender: live.walsender, 'apply worker': live.worker });
     const lagNative = await measureLag(nativeDb, NATIVE_SECONDS, rate, src);
     console.log(`sustained native at the same rate (${Math.round(lagNative.txPerSec)} achieved): lag p50 ${lagNative.p50} ms, p99 ${lagNative.p99} ms, max ${lagNative.max} ms`);
+    console.log(`    CPU during it: ${nativeSustainedCpu()}`);
     console.log(`lag p99 ratio to native: ${(lagOurs.p99 / lagNative.p99).toFixed(2)} (target ≤ 2); p50 ratio ${(lagOurs.p50 / lagNative.p50).toFixed(2)}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   } else {
     await stopOurs(ours);

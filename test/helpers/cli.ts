@@ -42,6 +42,13 @@ export interface CliOptions {
   input?: string;
   timeoutMs?: number;
   cwd?: string;
+  /**
+   * Run the CLI in a session of its own (setsid), as a DBA's terminal does. Linux's autogroup scheduling gives
+   * each session one share of the CPUs: in the caller's session a benchmark's CLI processes would share one
+   * share with its load generator, while the database servers and native replication's workers (sessions of
+   * their own) would not.
+   */
+  ownSession?: boolean;
 }
 
 export interface CliResult {
@@ -115,6 +122,7 @@ export function startCli(args: readonly string[], opts: CliOptions = {}): Runnin
     cwd: opts.cwd ?? REPO_ROOT,
     env: childEnv(opts.env),
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: opts.ownSession ?? false,
   });
   live.add(child);
   let out = '';

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import type net from 'node:net';
 import { after, before, test } from 'node:test';
 import { ChangeApplier } from '../../src/adapters/postgres/change-applier.js';
 import { connect } from '../../src/adapters/postgres/connection.js';
 import { loadTableInfo, oneEvent, textArray } from '../../src/adapters/postgres/change-sql.js';
 import { CHANNELS_TABLE } from '../../src/adapters/postgres/event-metadata.js';
+import { corkForThisTick } from '../../src/adapters/postgres/tick-cork.js';
 import { compactChunk } from '../../src/core/apply-batching.js';
 import type { QueueEvent } from '../../src/core/change-event.js';
 import { UserError } from '../../src/infra/errors.js';
@@ -373,5 +375,34 @@ test('a table without a primary key (REPLICA IDENTITY FULL): rows matched by all
     ]);
   } finally {
     rig.close();
+  }
+});
+
+test('statements sent in one tick leave in one socket write, and the session uncorks after it', async () => {
+  const db = await cluster.createDatabase('tickcork');
+  const client = await connect(cluster.settings(db, 'target'), { password: MIGRATION_PASSWORD }, { pipeline: true });
+  try {
+    const socket = (client as unknown as { connection: { stream: net.Socket } }).connection.stream;
+    const writes: number[] = [];
+    const sock = socket as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+    const [write, writev] = [sock._write.bind(socket), sock._writev.bind(socket)];
+    sock._write = (...a) => (writes.push(1), write(...a));
+    sock._writev = (chunks, ...a) => (writes.push((chunks as unknown[]).length), writev(chunks, ...a));
+    const round = () => {
+      corkForThisTick(client);
+      return Promise.all([client.query('SELECT 1 AS a'), client.query({ text: 'SELECT $1::int AS a', values: [2] }), client.query('SELECT 3 AS a')]);
+    };
+    const first = await round();
+    assert.deepEqual(first.map((r) => r.rows[0].a), ['1', '2', '3']);
+    assert.equal(writes.length, 1, `one write for the tick's three statements (writes of ${writes.join(', ')} messages)`);
+    assert.ok(writes[0] > 3, 'the one write carries every protocol message of the three statements');
+    writes.length = 0;
+    assert.deepEqual((await round()).map((r) => r.rows[0].a), ['1', '2', '3'], 'the next tick is sent too');
+    assert.equal(writes.length, 1);
+    writes.length = 0;
+    await Promise.all([client.query('SELECT 4'), client.query('SELECT 5')]); // not corked
+    assert.equal(writes.length, 2, 'without the cork each statement is a write of its own');
+  } finally {
+    await client.end();
   }
 });

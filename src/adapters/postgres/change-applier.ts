@@ -25,6 +25,7 @@ import { deleteActionStatements, loadDeleteActions, type ForeignKeyAction } from
 import { grantHint } from './replication-role.js';
 import { deleteMany, rowsByKeysSql, withKeyArrays, identifiesRows, insertMany, loadTableInfo, oneEvent, settable, updateMany, writable, type TableInfo } from './change-sql.js';
 import { ensureEventMetadata, readAppliedState, WATERMARK_CONFLICT, watermarkStatement, type AppliedState, type TableCountDelta } from './event-metadata.js';
+import { corkForThisTick } from './tick-cork.js';
 import { OrderedFallback } from '../../core/ordered-fallback.js';
 
 export interface ChangeApplierOptions {
@@ -88,6 +89,7 @@ export class ChangeApplier {
   }
 
   private query(q: pg.QueryConfig | string): Promise<pg.QueryResult> {
+    corkForThisTick(this.client);
     const sent = this.client.query(q as pg.QueryConfig);
     // A BEGIN sent ahead without waiting (begin()): its failure is reported by the next statement's promise.
     const begun = this.begun;
@@ -99,6 +101,7 @@ export class ChangeApplier {
 
   /** Open the transaction without a round trip of its own: BEGIN travels with the statements that follow. */
   private begin(): void {
+    corkForThisTick(this.client);
     this.begun = this.client.query('BEGIN');
     this.begun.catch(() => undefined); // observed through the next query()
     this.inTransaction = true;
