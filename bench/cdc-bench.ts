@@ -33,7 +33,7 @@
  *     walsender's share shrinks (four busy sessions instead of three) and the catch-up ratio fell from
  *     0.92 / 0.80 to 0.74 / 0.70; at the source's maximum our processes no longer share a share with pgbench
  *     and the lag fell from p50 34 / 39, p99 187 / 230 ms to p50 25–29, p99 128–205 ms in three runs (the
- *     source then commits less: ~2 000 instead of ~2 500 tx/s).
+ *     source committed 1 700–2 400 tx/s in these runs either way).
  *
  *   node dist/bench/cdc-bench.js [--shape narrow|wide] [--txns 200000] [--seconds 30] [--native-seconds N] [--rate-fraction 0.5 | --rate 5000] [--clients 4] [--own-sessions]
  */
