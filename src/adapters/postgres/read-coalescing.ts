@@ -15,9 +15,9 @@
  * that), so this uses the handle's readStop()/readStart(), as Node's own net and http code do; where the
  * handle does not offer them the connection simply reads eagerly.
  */
-import type net from 'node:net';
 import type pg from 'pg';
 import type { Logger } from '../../infra/logger.js';
+import { socketOf } from './pg-socket.js';
 
 interface ReadHandle {
   reading: boolean;
@@ -57,7 +57,7 @@ export function pauseAfterRead(bytes: number): number {
  * or the socket stays in paused mode and pg's own reader (a 'data' listener) never sees another byte.
  */
 export function coalesceReads(client: pg.Client, log: Logger): () => void {
-  const socket = (client as unknown as { connection?: { stream?: net.Socket } }).connection?.stream;
+  const socket = socketOf(client);
   const handleOf = () => (socket as unknown as { _handle?: Partial<ReadHandle> } | undefined)?._handle;
   const h = handleOf();
   if (!socket || typeof h?.readStop !== 'function' || typeof h.readStart !== 'function') {

@@ -19,6 +19,7 @@ import type { Logger } from '../../infra/logger.js';
 import { withRetry, type RetryPolicy } from '../../infra/retry.js';
 import { formatLsn, nowAsPgTimestamp } from './lsn.js';
 import { coalesceReads } from './read-coalescing.js';
+import { socketOf } from './pg-socket.js';
 import { COPY_TEXT_SESSION_SETTINGS } from '../../core/copy-text.js';
 
 /** pg-copy-streams@7 has `both` (CopyBoth duplex); its type definitions do not declare it. */
@@ -95,7 +96,7 @@ export class ReplicationStream {
           // Bounded, then destroyed: a connection whose end never comes must not hold the process (nothing
           // else may be left to keep it alive, and Node would exit with status 0).
           await bounded(client.end().catch(() => undefined), 2000);
-          (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+          socketOf(client)?.destroy();
           throw e;
         }
       }, {

@@ -8,12 +8,9 @@
  */
 import type net from 'node:net';
 import type pg from 'pg';
+import { socketOf } from './pg-socket.js';
 
 const corked = new WeakSet<net.Socket>();
-
-function socketOf(client: pg.Client): net.Socket | undefined {
-  return (client as unknown as { connection?: { stream?: net.Socket } }).connection?.stream;
-}
 
 /** Hold `client`'s writes until the current tick's work (its microtasks included) is done. */
 export function corkForThisTick(client: pg.Client): void {
