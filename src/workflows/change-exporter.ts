@@ -105,7 +105,11 @@ export class ChangeExporter implements CaptureSink {
   /** Commits recorded or on their way, not yet durable and confirmed. */
   private unconfirmed = 0;
   private lastCommitAt = Date.now();
-  /** Wakes atBoundary when a commit waiting for its interval is due (the tick alone could add up to its period). */
+  /**
+   * Wakes atBoundary when a commit waiting for its interval is due. Everything else that can make a commit due
+   * or carry out a stop (a transaction's end, idle(), a stop request, a commit recorded or durable) calls
+   * atBoundary itself, so nothing polls.
+   */
   private dueTimer: NodeJS.Timeout | undefined;
   /** Events in the last commit: a small one means caught up (shorter interval). */
   private lastGroupEvents = Infinity;
@@ -202,11 +206,6 @@ export class ChangeExporter implements CaptureSink {
       this.receivedUpTo = pos;
       this.dirty = true;
     }
-  }
-
-  /** Timer tick (every few ms): commit what is due when between transactions; carry out a pending stop. */
-  tick(): void {
-    if (!this.stopped && !this.inTransaction) this.atBoundary();
   }
 
   /** Stop at the next transaction boundary (now, when between transactions). Resolves once stopped. */

@@ -16,7 +16,7 @@ import { readCapture, readExportData } from '../export-dir/snapshot-state.js';
 import type { StateStore } from '../export-dir/state-store.js';
 import { problemsError, UserError } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
-import { ChangeExporter, DEFAULT_GROUP_COMMIT_MS, type StopReason } from './change-exporter.js';
+import { ChangeExporter, type StopReason } from './change-exporter.js';
 import { cutoverStopPosition, exporterCutoverDeps, exporterCutoverRequested, finishExporterCutover } from './cutover-export.js';
 import type { Output } from './ports.js';
 import { DEFAULT_MAX_RECONNECT_SECONDS, Reconnector } from './reconnect.js';
@@ -145,7 +145,6 @@ async function streamSession(
     };
     showMetrics();
     void reportRetained();
-    timers.push(setInterval(() => exporter.tick(), Math.max(5, Math.floor((deps.groupCommitMs ?? DEFAULT_GROUP_COMMIT_MS) / 2))));
     timers.push(setInterval(showMetrics, deps.metricsIntervalMs ?? 10_000));
     timers.push(setInterval(() => void reportRetained(), deps.walReportIntervalMs ?? 30_000));
     const checkCutover = cutoverWatch(deps, side, exporter);

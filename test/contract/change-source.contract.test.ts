@@ -24,14 +24,12 @@ async function streamUntil(engine: Engine, db: EngineDb, capture: CaptureId, dir
   let stream: Awaited<ReturnType<NonNullable<Engine['changeSource']>['open']>> | undefined;
   const ex = new ChangeExporter({ writer, positions: engine.positions, durable: from, log: nullLogger, warn: () => undefined, onDurable: (p) => stream?.confirm(p), groupCommitMs: 0 });
   stream = await engine.changeSource!.open(db.conn, { capture, from, log: nullLogger }, ex);
-  const tick = setInterval(() => ex.tick(), 5);
   try {
     await waitFor('the changes to reach the queue', async () => {
       if (!done()) throw new Error('not in the queue yet');
     }, 30_000);
     await ex.requestStop();
   } finally {
-    clearInterval(tick);
     await stream.close();
     writer.close();
   }
