@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ExportDir } from '../src/export-dir/layout.js';
 import { QueueWriter } from '../src/export-dir/queue.js';
 import { StateStore } from '../src/export-dir/state-store.js';
+import { NODE_START_FLAGS } from '../src/infra/heap-policy.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../test/helpers/change-model.js';
@@ -60,7 +61,8 @@ try {
   const start = process.hrtime.bigint();
   // BENCH_NODE_ARGS: extra node flags for the importer process (e.g. --cpu-prof).
   const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
-  const child = spawnSync(process.execPath, [...nodeArgs, driver, JSON.stringify({ exportDir: root, settings: cluster.settings(db, 'target') })], {
+  // The start flags bin/yb-voyager gives node (the young generation's size): the importer measured as it runs.
+  const child = spawnSync(process.execPath, [...NODE_START_FLAGS, ...nodeArgs, driver, JSON.stringify({ exportDir: root, settings: cluster.settings(db, 'target') })], {
     env: { ...process.env, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_APPLY_GROUP_EVENTS: String(group) },
     encoding: 'utf8',
   });
