@@ -250,9 +250,13 @@ export class ChangeExporter implements CaptureSink {
     }
   }
 
-  private startCommit(): void {
+  private clearDueTimer(): void {
     clearTimeout(this.dueTimer);
     this.dueTimer = undefined;
+  }
+
+  private startCommit(): void {
+    this.clearDueTimer();
     const pos = this.receivedUpTo;
     this.dirty = false;
     this.committing = true;
@@ -277,7 +281,7 @@ export class ChangeExporter implements CaptureSink {
   }
 
   private fail(e: unknown): void {
-    clearTimeout(this.dueTimer);
+    this.clearDueTimer();
     this.committing = false;
     this.unconfirmed = 0;
     this.halted ??= 'signal';

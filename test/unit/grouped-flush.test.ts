@@ -17,7 +17,7 @@ function heldSync() {
       await new Promise((r) => setTimeout(r, 2));
     }
   };
-  return { sync, starts, release: (i: number) => releases[i](), started, failNext: (e: Error) => (fail = e) };
+  return { sync, starts, release: (i: number) => releases[i](), started, failNext: (e: Error | undefined) => (fail = e) };
 }
 
 test('callers before a sync starts share it; a caller after it started gets the next one, no sooner than the interval', async () => {
@@ -48,7 +48,7 @@ test('a failed sync rejects its callers; the next flush syncs again', async () =
   await h.started(1);
   h.release(0);
   await assert.rejects(a, /EIO/);
-  h.failNext(undefined as unknown as Error);
+  h.failNext(undefined);
   const b = f.flush();
   await h.started(2);
   h.release(1);
