@@ -1,9 +1,20 @@
 /** Pieces the change benchmarks share: process CPU and RSS from /proc, the heartbeat watch, the walsender's decode ceiling. */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { MIGRATION_PASSWORD, MIGRATION_USER, type PgCluster } from '../test/helpers/pg-cluster.js';
 import { asUser } from '../test/helpers/servers.js';
+
+/**
+ * The machine a run was measured on, printed first: figures from two machines of the same size differ by more
+ * than any lever (2026-12-07: the walsender took 6.6 s of CPU on one 2-core machine for what took it 1.1 s on
+ * another), so a figure is only read next to its machine.
+ */
+export function machineLine(): string {
+  const cpus = os.cpus();
+  return `machine: ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? 'unknown'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}, node ${process.version}`;
+}
 
 /** CPU seconds (user + system) a process has used so far, from /proc; NaN once it is gone. */
 export function cpuSeconds(pid: number): number {

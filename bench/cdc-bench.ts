@@ -47,7 +47,7 @@ import { startCli, type RunningCli } from '../test/helpers/cli.js';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
 import { asUser } from '../test/helpers/servers.js';
 import { tableDigest } from '../test/helpers/table-compare.js';
-import { cpuSeconds, cpuSince, heartbeatSeen, recvlogicalDrain, RssSampler } from './bench-helpers.js';
+import { cpuSeconds, cpuSince, heartbeatSeen, machineLine, recvlogicalDrain, RssSampler } from './bench-helpers.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -115,6 +115,7 @@ END;
 `;
 
 const env = { SOURCE_DB_PASSWORD: MIGRATION_PASSWORD, TARGET_DB_PASSWORD: MIGRATION_PASSWORD, YB_VOYAGER_METRICS_INTERVAL_MS: '10000' };
+console.log(machineLine());
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ybv-cdc-bench-'));
 fs.chmodSync(tmp, 0o755);
 const scriptFile = path.join(tmp, 'mixed.sql');

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MIGRATION_PASSWORD, MIGRATION_USER, PgCluster } from '../test/helpers/pg-cluster.js';
 import { cliArgv } from '../test/helpers/cli.js';
-import { run } from './bench-helpers.js';
+import { machineLine, run } from './bench-helpers.js';
 import { bareCopyPipes, DDL, TABLES } from './bench-tables.js';
 
 function arg(name: string, dflt: number): number {
@@ -142,4 +142,5 @@ async function main(): Promise<void> {
   }
 }
 
+console.log(machineLine());
 await main();
