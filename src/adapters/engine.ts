@@ -328,6 +328,11 @@ export interface CaptureSink {
   truncate(tables: readonly TableRef[]): void;
   /** Between transactions: every transaction that committed before `pos` has been delivered. */
   idle(pos: string): void;
+  /**
+   * Milliseconds until the next queue commit is due (0: at once). Changes delivered before then wait for that
+   * commit anyway: a source that reads in batches may leave its connection alone until just before it.
+   */
+  msUntilCommitDue?(): number;
 }
 
 export interface CaptureStream {

@@ -111,6 +111,10 @@ export class ChangeExporter implements CaptureSink {
    * atBoundary itself, so nothing polls.
    */
   private dueTimer: NodeJS.Timeout | undefined;
+  /** A commit that is due, started once the current read of the source has been taken. */
+  private commitSoon: NodeJS.Immediate | undefined;
+  /** That read ended inside a transaction: the commit starts at its end. */
+  private commitAtBoundary = false;
   /** Events in the last commit: a small one means caught up (shorter interval). */
   private lastGroupEvents = Infinity;
   private stopRequested: StopReason | undefined;
@@ -230,11 +234,21 @@ export class ChangeExporter implements CaptureSink {
     }
     // One commit at a time; its completion comes back here. Meanwhile later transactions keep streaming in,
     // and the next commit takes all of them (group commit).
-    if (this.committing) return;
-    const interval = this.lastGroupEvents < CAUGHT_UP_GROUP_EVENTS ? this.caughtUpCommitMs : this.groupCommitMs;
-    const wait = this.lastCommitAt + interval - Date.now();
-    if (this.dirty && (this.halted || wait <= 0 || this.o.writer.pendingEvents >= this.groupCommitEvents)) {
+    if (this.committing || this.commitSoon) return;
+    const wait = this.lastCommitAt + this.commitInterval() - Date.now();
+    if (this.dirty && (this.halted || this.commitAtBoundary)) {
       this.startCommit();
+      return;
+    }
+    if (this.dirty && (wait <= 0 || this.o.writer.pendingEvents >= this.groupCommitEvents)) {
+      // Once the source's current read is taken: the transactions after this one in it go into this commit, not
+      // the next one an interval later (a read may hold ~10 ms of a slow stream: read-coalescing.ts).
+      this.commitSoon = setImmediate(() => {
+        this.commitSoon = undefined;
+        if (this.stopped) return;
+        if (this.inTransaction) this.commitAtBoundary = true; // the read ended inside a transaction: at its end
+        else this.startCommit();
+      });
       return;
     }
     if (this.dirty && !this.dueTimer) {
@@ -250,6 +264,16 @@ export class ChangeExporter implements CaptureSink {
     }
   }
 
+  /** The shortest time between two commits' starts: shorter once caught up (a small last group). */
+  private commitInterval(): number {
+    return this.lastGroupEvents < CAUGHT_UP_GROUP_EVENTS ? this.caughtUpCommitMs : this.groupCommitMs;
+  }
+
+  msUntilCommitDue(): number {
+    if (this.halted || this.stopped) return 0;
+    return Math.max(0, this.lastCommitAt + this.commitInterval() - Date.now());
+  }
+
   private clearDueTimer(): void {
     clearTimeout(this.dueTimer);
     this.dueTimer = undefined;
@@ -257,6 +281,7 @@ export class ChangeExporter implements CaptureSink {
 
   private startCommit(): void {
     this.clearDueTimer();
+    this.commitAtBoundary = false;
     const pos = this.receivedUpTo;
     this.dirty = false;
     this.committing = true;
@@ -282,6 +307,8 @@ export class ChangeExporter implements CaptureSink {
 
   private fail(e: unknown): void {
     this.clearDueTimer();
+    clearImmediate(this.commitSoon);
+    this.commitSoon = undefined;
     this.committing = false;
     this.unconfirmed = 0;
     this.halted ??= 'signal';
@@ -294,6 +321,6 @@ export class ChangeExporter implements CaptureSink {
     do {
       await this.o.writer.drain();
       await new Promise((r) => setImmediate(r));
-    } while (this.committing || this.unconfirmed > 0);
+    } while (this.committing || this.unconfirmed > 0 || this.commitSoon);
   }
 }

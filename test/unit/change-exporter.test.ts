@@ -93,12 +93,10 @@ test('caught up: after a small group the next commit does not wait for the inter
     // A long interval; the first group commits because it reaches groupCommitEvents.
     const s = setup({ groupCommitMs: 60_000, caughtUpCommitMs, groupCommitEvents: 3 });
     txn(s.pg, 0x100n, [1, 2]);
-    await s.writer.drain();
-    await new Promise((r) => setImmediate(r));
+    await s.ex.settle();
     assert.deepEqual(s.confirmed, [0x130n], 'the first group committed on its size');
     txn(s.pg, 0x200n, [3]); // two queue events (a change and its commit): under groupCommitEvents
-    await s.writer.drain();
-    await new Promise((r) => setImmediate(r));
+    await s.ex.settle();
     if (caughtUpCommitMs === 0) assert.deepEqual(s.confirmed, [0x130n, 0x230n], 'committed at its boundary, after a small group');
     else assert.deepEqual(s.confirmed, [0x130n], 'caughtUpCommitMs is the interval after a small group');
   }
@@ -113,6 +111,19 @@ test('a transaction that ends inside the interval is committed when the interval
   assert.deepEqual(s.confirmed, [0x130n], 'committed once due');
   assert.ok(Date.now() - started >= 39, 'not before the interval (Date.now() and the timers\' clock may differ by under 1 ms)');
   assert.deepEqual(s.queue().map((e) => e.op), ['c', 'commit']);
+});
+
+test('msUntilCommitDue: the time left until the next commit may start, 0 once due or when stopping', async () => {
+  const s = setup({ groupCommitMs: 60_000 });
+  const left = s.ex.msUntilCommitDue();
+  assert.ok(left > 59_000 && left <= 60_000, `the interval counts from the exporter's creation: ${left} ms`);
+  txn(s.pg, 0x100n, [1]);
+  assert.ok(s.ex.msUntilCommitDue() > 59_000, 'a transaction does not make the commit due sooner');
+  await s.ex.requestStop();
+  assert.equal(s.ex.msUntilCommitDue(), 0, 'stopped: nothing waits for a commit');
+
+  const due = setup({ groupCommitMs: 0 });
+  assert.equal(due.ex.msUntilCommitDue(), 0, 'no interval: due at once');
 });
 
 test('a stop requested inside a transaction waits for its commit', async () => {
@@ -162,10 +173,40 @@ test('a transaction with no exported change leaves no commit event but advances 
   assert.match(s.warnings[0], /TRUNCATE of public\.t on the source is not replicated/);
 });
 
+/** The source's current read has been taken (a commit that is due starts then). */
+const readTaken = () => new Promise((r) => setImmediate(r));
+
+test('a due commit starts once the read is taken: the transactions after it in the same read go into it', async () => {
+  const s = setup();
+  txn(s.pg, 0x100n, [1]); // due at once (no interval)
+  txn(s.pg, 0x200n, [2]); // the same read
+  assert.deepEqual(s.queue(), [], 'not before the read is taken');
+  await readTaken();
+  txn(s.pg, 0x300n, [3]); // the next read
+  await s.ex.settle();
+  assert.deepEqual(s.queue().map((e) => e.op), ['c', 'commit', 'c', 'commit', 'c', 'commit']);
+  assert.deepEqual(s.confirmed, [0x230n, 0x330n]);
+});
+
+test('a read that ends inside a transaction: the due commit starts at that transaction\'s end, with it', async () => {
+  const s = setup();
+  txn(s.pg, 0x100n, [1]);
+  s.pg.onData(begin(0x200n));
+  s.pg.onData(insert(2));
+  await readTaken();
+  assert.deepEqual(s.queue(), [], 'never a part of a transaction');
+  s.pg.onData(commit(0x200n, 0x230n));
+  await s.writer.drain();
+  assert.deepEqual(s.queue().map((e) => e.op), ['c', 'commit', 'c', 'commit'], 'started at the end of the transaction, synchronously');
+  await s.ex.settle();
+  assert.deepEqual(s.confirmed, [0x230n]);
+});
+
 test('one commit at a time: transactions that arrive while it is in flight go into the next one', async () => {
   const s = setup();
-  txn(s.pg, 0x100n, [1]); // starts a commit
-  txn(s.pg, 0x200n, [2]); // arrives while it is in flight
+  txn(s.pg, 0x100n, [1]); // starts a commit once the read is taken
+  await readTaken();
+  txn(s.pg, 0x200n, [2]); // the next read: the commit may still be in flight
   txn(s.pg, 0x300n, [3]);
   await s.ex.settle();
   assert.deepEqual(s.queue().map((e) => e.op), ['c', 'commit', 'c', 'commit', 'c', 'commit']);
@@ -210,7 +251,7 @@ test('a failure to make the queue durable stops the exporter with the error, not
 test('a session that failed mid-transaction: what the stream still delivers after the writer closed is dropped, not a crash', async () => {
   const { ex, pg, writer, queue } = setup();
   txn(pg, 0x100n, [1]);
-  await writer.drain();
+  await ex.settle();
   const committed = queue().length;
   assert.ok(committed > 0);
   writer.close(); // the session failed: the writer is closed while the exporter still takes what arrives

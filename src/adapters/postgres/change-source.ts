@@ -99,7 +99,10 @@ export const pgChangeSource: ChangeSource = {
     const confirmed = parseLsn(o.from);
     // Start from the slot: the server resends from its confirmed position, which may be behind the queue (a
     // crash between our commit and the confirmation); the sink skips what the queue already holds.
-    const stream = await ReplicationStream.open(c.settings, c.secret, { slot, publication, startLsn: 0n, confirmedLsn: confirmed, side: o.capture.side, log: o.log }, {
+    const stream = await ReplicationStream.open(c.settings, c.secret, {
+      slot, publication, startLsn: 0n, confirmedLsn: confirmed, side: o.capture.side, log: o.log,
+      msUntilNeeded: () => sink.msUntilCommitDue?.() ?? 0,
+    }, {
       onData: (frame, offset) => feed.onData(frame, offset),
       onKeepalive: (walEnd) => feed.onKeepalive(walEnd),
     });

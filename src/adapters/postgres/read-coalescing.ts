@@ -8,8 +8,9 @@
  * when the socket is left alone for 1 ms after a read of less than 32 KiB, so the next read takes many
  * messages at once; with 128 KiB (a pause after nearly every read under a small-transaction backlog),
  * exporter 0.95 s and walsender 1.7 s, and 600k events export in ~1.9 s instead of ~4 s. A busy stream is
- * now left alone longer (pauseAfterRead). The cost is at most a pause of extra latency, 1 ms on a slow stream,
- * 5 ms on a busy one: below the queue's group commit interval.
+ * now left alone longer (pauseAfterRead). A slow stream is left alone until just before the queue's next
+ * commit is due (what is read earlier waits for that commit anyway), so it costs no latency; a busy one 5 ms at
+ * most: below the queue's group commit interval.
  *
  * Node has no public API to stop reading a socket that is consumed through 'readable' (pg-copy-streams does
  * that), so this uses the handle's readStop()/readStart(), as Node's own net and http code do; where the
@@ -38,6 +39,14 @@ const FULL_READ_BYTES = 64 << 10;
 const BUSY_READ_BYTES = 32 << 10;
 const SHORT_PAUSE_MS = 1;
 /**
+ * A slow stream is read again this long before the queue's next commit is due, so what arrived meanwhile is in
+ * it; never later than MAX_SLOW_PAUSE_MS. At a steady 1 000 tx/s (cdc-bench --shape wide --rate 1000, the queue
+ * committing every 10 ms) reading every 1 ms woke the exporter for nearly every transaction: ~120 µs of its CPU
+ * per source transaction.
+ */
+const COMMIT_MARGIN_MS = 1;
+const MAX_SLOW_PAUSE_MS = 10;
+/**
  * A busy stream (a backlog) is left alone longer: long enough for the unread bytes to fill the TCP window, so
  * the sender's writes stop going out one small packet each and wait to leave together. Measured
  * (export-changes-bench, 100 k 3-row transactions, three rounds interleaved): walsender CPU 2.38–2.49 s and
@@ -46,17 +55,21 @@ const SHORT_PAUSE_MS = 1;
  */
 const LONG_PAUSE_MS = 5;
 
-/** How long to leave the socket alone after a read of `bytes`; 0: not at all. */
-export function pauseAfterRead(bytes: number): number {
+/**
+ * How long to leave the socket alone after a read of `bytes`; 0: not at all. `msUntilNeeded`: how long what is
+ * read may wait without delaying anything (the time until the queue's next commit is due).
+ */
+export function pauseAfterRead(bytes: number, msUntilNeeded = 0): number {
   if (bytes >= FULL_READ_BYTES) return 0;
-  return bytes >= BUSY_READ_BYTES ? LONG_PAUSE_MS : SHORT_PAUSE_MS;
+  if (bytes >= BUSY_READ_BYTES) return LONG_PAUSE_MS;
+  return Math.min(MAX_SLOW_PAUSE_MS, Math.max(SHORT_PAUSE_MS, Math.floor(msUntilNeeded) - COMMIT_MARGIN_MS));
 }
 
 /**
  * Returns a function that stops it: the 'readable' listener must go when the copy stream lets go of the socket,
  * or the socket stays in paused mode and pg's own reader (a 'data' listener) never sees another byte.
  */
-export function coalesceReads(client: pg.Client, log: Logger): () => void {
+export function coalesceReads(client: pg.Client, log: Logger, msUntilNeeded: () => number = () => 0): () => void {
   const socket = socketOf(client);
   const handleOf = () => (socket as unknown as { _handle?: Partial<ReadHandle> } | undefined)?._handle;
   const h = handleOf();
@@ -72,7 +85,7 @@ export function coalesceReads(client: pg.Client, log: Logger): () => void {
       const read = socket.bytesRead - lastBytes;
       lastBytes = socket.bytesRead;
       const handle = handleOf() as ReadHandle | undefined;
-      const pauseMs = pauseAfterRead(read);
+      const pauseMs = pauseAfterRead(read, msUntilNeeded());
       if (paused || !pauseMs || socket.readableLength > 0 || !handle?.reading || socket.destroyed) return;
       paused = true;
       handle.reading = false;

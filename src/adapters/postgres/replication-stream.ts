@@ -44,6 +44,8 @@ export interface ReplicationStreamOptions {
   /** How long to wait for a slot still held by a previous (killed) walsender. */
   slotBusyTimeoutMs?: number;
   applicationName?: string;
+  /** How long what the stream delivers may wait without delaying anything (read-coalescing.ts). */
+  msUntilNeeded?: () => number;
 }
 
 export interface ReplicationHandlers {
@@ -149,7 +151,7 @@ export class ReplicationStream {
         }
       });
       client.query(stream);
-      uncoalesce = rs.uncoalesce = coalesceReads(client, o.log);
+      uncoalesce = rs.uncoalesce = coalesceReads(client, o.log, o.msUntilNeeded);
       // The write side is corked until the server answers CopyBothResponse: this callback says we are streaming.
       stream.write(rs.statusMessage(false), (err) => {
         if (err) return fail(err);
