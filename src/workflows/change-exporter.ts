@@ -7,7 +7,8 @@
  *  - Group commit: the queue is made durable only at a transaction boundary, one commit being recorded at a
  *    time (the next may start while the one before is being made durable in meta.db), at most
  *    every `groupCommitMs` under a backlog (or when `groupCommitEvents` are pending), as soon as the commit
- *    in flight is done once caught up (`caughtUpCommitMs`). The fsync runs
+ *    in flight is done once caught up (`caughtUpCommitMs`). A due commit starts once the source's current read
+ *    has been taken, so the transactions after the one that made it due in that read go with it. The fsync runs
  *    off the event loop (writer.commitAsync) while later transactions keep streaming in, so a slow disk does
  *    not stall the walsender. Only once a commit is durable is its position confirmed upstream (onDurable).
  *  - Restart: the source resends from its confirmed position, which may be behind what the queue holds (a
