@@ -112,7 +112,10 @@ export class ChangeExporter implements CaptureSink {
    * atBoundary itself, so nothing polls.
    */
   private dueTimer: NodeJS.Timeout | undefined;
-  /** A commit that is due, started once the current read of the source has been taken. */
+  /**
+   * A commit that is due, started once the current read of the source has been taken. fail() cancels it; a stop
+   * cannot complete before it runs (something is left to commit).
+   */
   private commitSoon: NodeJS.Immediate | undefined;
   /** That read ended inside a transaction: the commit starts at its end. */
   private commitAtBoundary = false;
@@ -236,17 +239,16 @@ export class ChangeExporter implements CaptureSink {
     // One commit at a time; its completion comes back here. Meanwhile later transactions keep streaming in,
     // and the next commit takes all of them (group commit).
     if (this.committing || this.commitSoon) return;
-    const wait = this.lastCommitAt + this.commitInterval() - Date.now();
     if (this.dirty && (this.halted || this.commitAtBoundary)) {
       this.startCommit();
       return;
     }
+    const wait = this.msUntilCommitDue();
     if (this.dirty && (wait <= 0 || this.o.writer.pendingEvents >= this.groupCommitEvents)) {
       // Once the source's current read is taken: the transactions after this one in it go into this commit, not
       // the next one an interval later (a read may hold ~10 ms of a slow stream: read-coalescing.ts).
       this.commitSoon = setImmediate(() => {
         this.commitSoon = undefined;
-        if (this.stopped) return;
         if (this.inTransaction) this.commitAtBoundary = true; // the read ended inside a transaction: at its end
         else this.startCommit();
       });
@@ -271,7 +273,7 @@ export class ChangeExporter implements CaptureSink {
   }
 
   msUntilCommitDue(): number {
-    if (this.halted || this.stopped) return 0;
+    if (this.halted) return 0; // stopping (or stopped): the last commit is due now
     return Math.max(0, this.lastCommitAt + this.commitInterval() - Date.now());
   }
 
