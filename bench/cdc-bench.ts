@@ -37,9 +37,9 @@
  *
  * --durable: both database clusters with fsync and full_page_writes on, as in production (by default they are
  *     off, as on every test cluster; the source's synchronous_commit is on either way). Every source commit then
- *     waits for its WAL fsync: on 2 cores (2026-12-07) the source's maximum fell from ~2 500-2 900 to
- *     ~1 500-2 000 tx/s while ours ran, the machine was less saturated, and both pipelines' lag p99 fell (ours
- *     84-95 → 53-64 ms in three runs each; native's 17-30 → 15-17 ms in the runs where it kept up).
+ *     waits for its WAL fsync: on 2 cores (2026-12-07 19:06, three runs each) the source's maximum fell from
+ *     ~1 900-2 700 to ~1 500-1 900 tx/s while ours ran, the machine was less saturated, and both pipelines' lag
+ *     p99 fell (ours 83-119 → 41-55 ms; native's 18-30 → 15-17 ms in the runs where it kept up).
  *
  *   node dist/bench/cdc-bench.js [--shape narrow|wide] [--txns 200000] [--seconds 30] [--native-seconds N] [--rate-fraction 0.5 | --rate 5000] [--clients 4] [--beat-ms 20] [--durable] [--own-sessions]
  */
@@ -67,8 +67,9 @@ const RATE_FRACTION = arg('rate-fraction', 0.5);
 const RATE = arg('rate', 0);
 const CLIENTS = arg('clients', 4);
 /**
- * The heartbeat's interval in the sustained runs. 20 ms: a 30 s run's p99 is then the 15th-worst of ~1 500
- * heartbeats, not the 3rd-worst of ~300 (100 ms, before 2026-12-07), which one stall moved by tens of ms.
+ * The heartbeat's interval in the sustained runs. 20 ms: a 30 s run's p99 is then the ~13th-worst of ~1 300
+ * heartbeats (each also waits for its own commit), not the 3rd-worst of ~300 (100 ms, before 2026-12-07), which
+ * one stall moved by tens of ms.
  */
 const BEAT_MS = arg('beat-ms', 20);
 /** Both databases with fsync and full-page writes on, as in production (see the header). */
@@ -140,9 +141,9 @@ const conf = {
   max_wal_size: "'8GB'", checkpoint_timeout: "'1h'", wal_sender_timeout: "'120s'", max_worker_processes: 16,
   ...(DURABLE ? { fsync: 'on', full_page_writes: 'on' } : {}),
 };
-// The source commits as a production source does (synchronous_commit on; fsync stays off, as on every test
-// cluster): with it off, committed WAL reaches the walsenders only when the WAL writer flushes (every 200 ms),
-// which would add ~100 ms to both pipelines' lag.
+// The source commits as a production source does (synchronous_commit on; fsync stays off unless --durable, as on
+// every test cluster): with it off, committed WAL reaches the walsenders only when the WAL writer flushes (every
+// 200 ms), which would add ~100 ms to both pipelines' lag.
 const [source, target] = await Promise.all([PgCluster.start({ extraConf: { ...conf, synchronous_commit: 'on' } }), PgCluster.start({ extraConf: conf })]);
 const procs: RunningCli[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
