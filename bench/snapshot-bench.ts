@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     await Promise.all(TABLES.map((t) => source.query(t.fill(Math.round(ROWS * t.share)), [], sdb)));
     await source.query('VACUUM ANALYZE', [], sdb);
     const size = (await source.query<{ s: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS s', [], sdb)).rows[0].s;
-    console.log(`source: ${ROWS} rows in ${TABLES.length} tables, ${size}, built in ${((Date.now() - t0) / 1000).toFixed(0)} s; ours: ${OUR_FLAGS.length ? OUR_FLAGS.join(' ') : 'default flags'}, anchors ${JOBS} jobs; ${os.cpus().length} CPUs; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(`source: ${ROWS} rows in ${TABLES.length} tables, ${size}, built in ${((Date.now() - t0) / 1000).toFixed(0)} s; ours: ${OUR_FLAGS.length ? OUR_FLAGS.join(' ') : 'default flags'}, anchors ${JOBS} jobs; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
     // Each method loads into a fresh database on a target holding no earlier copy, after a checkpoint: the
     // methods run one after the other, and a later one must not pay for the earlier ones' dirty buffers and WAL.
