@@ -384,10 +384,12 @@ export interface ChangeSink {
   /** Commit the open group with the watermark in the same transaction. */
   commit(watermark: number): Promise<void>;
   /**
-   * applyChunk then commit, for a group of one chunk when none is open. Optional: a sink that can send it all
-   * at once (one round trip) has it; the apply loop calls the two otherwise.
+   * applyChunk then commit, for a group of one chunk when none is open, sent without waiting for the groups sent
+   * before it: resolves once it is sent, with `committed`, which settles once it is committed (in the order sent)
+   * or failed. Optional: a sink that can send a group at once (one round trip) and keep a failed group from
+   * letting the ones sent after it commit has it; the apply loop calls the two otherwise, one group at a time.
    */
-  applyGroup?(changes: readonly TableChanges[], watermark: number): Promise<void>;
+  sendGroup?(changes: readonly TableChanges[], watermark: number): Promise<{ committed: Promise<void> }>;
   /**
    * Optional: a sink whose commits return before they are durable (PostgreSQL: synchronous_commit = off, as a
    * subscription's apply worker; a server crash loses its last commits, watermark included, and they are applied

@@ -142,13 +142,22 @@ async function applyLoop(
   let groupStartedAt = 0;
   let waitingInTransactionSince = 0;
   let locksCheckedAt = 0;
-  // The database applies one group while we compact the next: `inflight` is the group being applied.
-  // The next one starts only once it has settled, and a failure surfaces here before anything else runs.
-  let inflight: Promise<void> | undefined;
+  // The database applies one group while we compact the next: `inflight` holds the groups being applied, oldest
+  // first. A group sent ahead (sendGroup) goes while up to GROUPS_IN_FLIGHT - 1 before it await their reply;
+  // anything else starts only once all have settled. A failure surfaces here before anything else runs.
+  const inflight: { applied: Promise<void>; done: boolean }[] = [];
   const settle = async () => {
-    const p = inflight;
-    inflight = undefined;
-    await p;
+    while (inflight.length) await inflight.shift()!.applied;
+  };
+  /** The oldest groups that have settled: their failure surfaces now; the rest go on meanwhile. */
+  const settleDone = async () => {
+    while (inflight[0]?.done) await inflight.shift()!.applied;
+  };
+  /** After a group's commit: segments are let go (archived, deleted) only once what was applied from them is durable. */
+  const afterCommit = async (watermark: number, commitTs: string | undefined) => {
+    if (reader.canAcknowledge(watermark)) await applier.makeDurable?.();
+    reader.acknowledge(watermark);
+    committed(commitTs);
   };
   try {
     for (;;) {
@@ -167,8 +176,10 @@ async function applyLoop(
       }
 
       if (step.kind === 'wait') {
-        await settle();
+        // Groups sent ahead are answered while more input is awaited: the next group need not wait for them.
+        await settleDone();
         if (prefetch.finished) {
+          await settle();
           if (prefetch.error) throw prefetch.error;
           // Stopped (signal): what is half-applied of a big source transaction goes back; it is re-read next time.
           await applier.rollback();
@@ -231,27 +242,35 @@ async function applyLoop(
         groupEvents = 0;
         groupStartedAt = 0;
       }
-      await settle();
-      inflight = (async () => {
-        if (watermark !== undefined && changes.length && applier.applyGroup && !applier.openTransaction) {
-          await applier.applyGroup(changes, watermark); // one round trip where the sink can
-        } else {
+      let applied: Promise<void>;
+      if (watermark !== undefined && changes.length && applier.sendGroup && !applier.openTransaction) {
+        // One round trip, sent without waiting for the reply to the group before (its commit comes first).
+        while (inflight.length >= GROUPS_IN_FLIGHT) await inflight.shift()!.applied;
+        const { committed: sent } = await applier.sendGroup(changes, watermark);
+        const before = inflight.at(-1)?.applied;
+        applied = (async () => {
+          await before;
+          await sent;
+          await afterCommit(watermark, commitTs);
+        })();
+      } else {
+        await settle();
+        applied = (async () => {
           if (changes.length) await applier.applyChunk(changes);
-          if (watermark !== undefined) await applier.commit(watermark);
-        }
-        if (watermark !== undefined) {
-          // Segments are let go (archived, deleted) only once what was applied from them is durable.
-          if (reader.canAcknowledge(watermark)) await applier.makeDurable?.();
-          reader.acknowledge(watermark);
-          committed(commitTs);
-        }
-      })();
+          if (watermark !== undefined) {
+            await applier.commit(watermark);
+            await afterCommit(watermark, commitTs);
+          }
+        })();
+      }
+      const entry = { applied, done: false };
       // Handled when settled; this only keeps an early failure from being reported as unhandled meanwhile.
-      inflight.catch(() => undefined);
+      applied.then(() => (entry.done = true), () => (entry.done = true));
+      inflight.push(entry);
     }
   } finally {
     // Never leave a statement running behind us (the caller closes the session next).
-    await inflight?.catch(() => undefined);
+    for (const { applied } of inflight) await applied.catch(() => undefined);
     prefetch.stop();
     await prefetch.done;
   }
@@ -272,6 +291,13 @@ async function compactYielding(events: readonly QueueEvent[]): Promise<TableChan
 }
 
 const COMPACT_SLICE = 2048;
+
+/**
+ * Groups sent and not yet answered, at most. Two: the next group goes while the database applies one, so it does
+ * not wait a round trip behind it; more would hold more compacted groups in memory under a backlog, where the
+ * database is the bottleneck anyway.
+ */
+const GROUPS_IN_FLIGHT = 2;
 
 /** Read-ahead bound, in characters of queue text per event the limits allow (queue lines are ~100-250). */
 const READ_AHEAD_CHARS_PER_EVENT = 256;

@@ -120,6 +120,91 @@ test('applyGroup (one round trip): a bad value rolls back the whole group and na
   }
 });
 
+test('groups sent ahead (sendGroup): the second goes before the first is answered, both commit in order with their counts; makeDurable waits for both', async () => {
+  const db = await cluster.createDatabase('ahead');
+  await cluster.query('CREATE TABLE t (id int PRIMARY KEY, k int UNIQUE)', [], db);
+  const applier = await openApplier(db, 6);
+  try {
+    const ins = (vsn: number, id: number) => ({ vsn, op: 'c', schema: 'public', table: 't', key: { id: String(id) }, after: { id: String(id), k: String(id * 10) } }) as QueueEvent;
+    const first = await applier.sendGroup(compactChunk([ins(1, 1), ins(2, 2), { vsn: 3, op: 'commit', pos: '0/1' }]), 3);
+    let firstDone = false;
+    void first.committed.then(() => (firstDone = true));
+    const second = await applier.sendGroup(compactChunk([ins(4, 3), { vsn: 5, op: 'u', schema: 'public', table: 't', key: { id: '1' }, after: { id: '1', k: '11' } }, { vsn: 6, op: 'commit', pos: '0/2' }]), 6);
+    assert.equal(firstDone, false, 'the second group was sent before the first one\'s reply');
+    const durable = applier.makeDurable();
+    await Promise.all([first.committed, second.committed, durable]);
+    assert.equal(await tRows(db), '(1,11) (2,20) (3,30)');
+    assert.deepEqual(applier.applied, { watermark: 6, totals: { c: 3, u: 1, d: 0 } });
+  } finally {
+    await applier.close();
+  }
+  const again = await openApplier(db, 6);
+  try {
+    assert.deepEqual(again.applied, { watermark: 6, totals: { c: 3, u: 1, d: 0 } }, 'the database holds both groups\' watermark and counts');
+  } finally {
+    await again.close();
+  }
+});
+
+test('a group sent ahead of one that hits a constraint: both roll back (the watermark guard), then both are applied again in order, exactly once', async () => {
+  const db = await cluster.createDatabase('aheadswap');
+  await cluster.query('CREATE TABLE t (id int PRIMARY KEY, k int UNIQUE); INSERT INTO t VALUES (1, 10), (2, 20)', [], db);
+  const applier = await openApplier(db, 7);
+  try {
+    const upd = (vsn: number, id: string, k: string) => ({ vsn, op: 'u', schema: 'public', table: 't', key: { id }, after: { id, k } }) as QueueEvent;
+    // A unique swap through a temporary value: set-based, the two updates collide.
+    const swap = [upd(1, '1', '30'), upd(2, '2', '10'), upd(3, '1', '20'), { vsn: 4, op: 'commit', pos: '0/1' } as QueueEvent];
+    // Depends on the swap: k = 10 is free again only once row 2 has moved on from it.
+    const next = [upd(5, '2', '11'), { vsn: 6, op: 'c', schema: 'public', table: 't', key: { id: '3' }, after: { id: '3', k: '10' } } as QueueEvent, { vsn: 7, op: 'commit', pos: '0/2' } as QueueEvent];
+    const a = await applier.sendGroup(compactChunk(swap), 4);
+    let aSettled = false;
+    a.committed.then(() => (aSettled = true), () => (aSettled = true));
+    const b = await applier.sendGroup(compactChunk(next), 7);
+    assert.equal(aSettled, false, 'the second group was sent before the first one\'s reply');
+    await Promise.all([a.committed, b.committed]);
+    assert.ok(applier.fallbackEvents >= 3, 'the swap went one by one');
+    assert.equal(await tRows(db), '(1,20) (2,11) (3,10)');
+    assert.deepEqual(applier.applied, { watermark: 7, totals: { c: 1, u: 4, d: 0 } });
+    // Sending ahead resumes once both have settled.
+    const c3 = await applier.sendGroup(compactChunk([upd(8, '3', '12'), { vsn: 9, op: 'commit', pos: '0/3' } as QueueEvent]), 9);
+    await c3.committed;
+    assert.equal(await tRows(db), '(1,20) (2,11) (3,12)');
+  } finally {
+    await applier.close();
+  }
+  const again = await openApplier(db, 7);
+  try {
+    assert.deepEqual(again.applied, { watermark: 9, totals: { c: 1, u: 5, d: 0 } }, 'each group counted once');
+  } finally {
+    await again.close();
+  }
+});
+
+test('a group sent ahead of one that fails for good: neither commits, both report the first one\'s error; the session then applies the next group', async () => {
+  const db = await cluster.createDatabase('aheadbad');
+  await cluster.query('CREATE TABLE t (id int PRIMARY KEY, k int)', [], db);
+  const applier = await openApplier(db, 8);
+  try {
+    const bad = [{ vsn: 1, op: 'c', schema: 'public', table: 't', key: { id: '1' }, after: { id: '1', k: 'not a number' } } as QueueEvent, { vsn: 2, op: 'commit', pos: '0/1' } as QueueEvent];
+    const fine = [{ vsn: 3, op: 'c', schema: 'public', table: 't', key: { id: '2' }, after: { id: '2', k: '2' } } as QueueEvent, { vsn: 4, op: 'commit', pos: '0/2' } as QueueEvent];
+    const a = await applier.sendGroup(compactChunk(bad), 2);
+    let aSettled = false;
+    a.committed.then(() => (aSettled = true), () => (aSettled = true));
+    const b = await applier.sendGroup(compactChunk(fine), 4);
+    assert.equal(aSettled, false, 'the second group was sent before the first one\'s reply');
+    const notANumber = (e: unknown) => e instanceof Error && /not a number/.test(e.message);
+    await assert.rejects(a.committed, notANumber);
+    await assert.rejects(b.committed, notANumber);
+    assert.equal((await cluster.query<{ n: string }>('SELECT count(*) AS n FROM t', [], db)).rows[0].n, '0', 'nothing of either group is committed');
+    assert.equal(applier.applied.watermark, 0);
+    const c3 = await applier.sendGroup(compactChunk(fine), 4);
+    await c3.committed;
+    assert.deepEqual(applier.applied, { watermark: 4, totals: { c: 1, u: 0, d: 0 } });
+  } finally {
+    await applier.close();
+  }
+});
+
 test('a group over several tables, one missing on the target: one line naming it, nothing committed; once it exists the same group applies', async () => {
   const db = await cluster.createDatabase('missing');
   await cluster.query('CREATE TABLE a (id int PRIMARY KEY, v text); CREATE TABLE b (id int PRIMARY KEY, v text)', [], db);

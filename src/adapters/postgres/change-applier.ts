@@ -65,6 +65,13 @@ export class ChangeApplier {
    * commits may still wait for the WAL writer.
    */
   private unflushed = true;
+  /** The last group sent ahead (sendGroup), settled once committed, applied again, or failed. */
+  private lastGroup: Promise<GroupOutcome> = Promise.resolve({});
+  private groupsInFlight = 0;
+  /** Where the last group sent ahead moves the watermark: the next one moves it on from there. */
+  private lastSentWatermark = 0;
+  /** A group sent ahead failed or is being applied again: nothing more is sent ahead until all have settled. */
+  private troubleAhead = false;
 
   private constructor(
     private readonly client: pg.Client,
@@ -174,31 +181,103 @@ export class ChangeApplier {
   }
 
   /**
-   * applyChunk + commit for a group that is one chunk, in one round trip: BEGIN, every table's set-based
-   * statements, the watermark and COMMIT are sent together. A table that must go one by one (no key here, or
-   * a recent conflict) takes the two-step path; so does a group whose set-based statements hit a constraint,
-   * after its COMMIT rolled back (the ordered fallback then sorts it out). The failpoints of the two steps
-   * fire before anything is sent: a kill there leaves the same database as one between the steps.
+   * applyChunk + commit for a group that is one chunk, in one round trip (sendGroup, then wait for it).
    */
   async applyGroup(changes: readonly TableChanges[], watermark: number): Promise<void> {
-    if (this.inTransaction) throw new InternalError('applyGroup() while a group is open');
+    await (await this.sendGroup(changes, watermark)).committed;
+  }
+
+  /**
+   * Send a group that is one chunk, committed with `watermark`, and return once it is sent: BEGIN, every table's
+   * set-based statements, the watermark and COMMIT go out together, and the next group may be sent before this
+   * one's reply is back (the session answers in order). `committed` settles once this group is committed, or
+   * failed; groups commit in the order sent.
+   *
+   * Why groups sent ahead cannot commit past a failed one: each group's watermark statement moves the watermark
+   * from where the group before it left it. When a group rolls back, the next one finds the watermark short of
+   * that, its statement divides by zero, and its COMMIT rolls it back too. Each is then applied again in two
+   * steps (applyChunk + commit), in order; meanwhile nothing new is sent ahead, so the retries stop there.
+   *
+   * A table that must go one by one (no key here, or a recent conflict) takes the two-step path once every
+   * group sent ahead has settled; so does a group whose set-based statements hit a constraint, after its COMMIT
+   * rolled back (the ordered fallback then sorts it out). The failpoints of the two steps fire before anything
+   * is sent: a kill there leaves the same database as one between the steps.
+   */
+  async sendGroup(changes: readonly TableChanges[], watermark: number): Promise<{ committed: Promise<void> }> {
+    if (this.troubleAhead) await this.settled();
+    if (this.inTransaction) throw new InternalError('sendGroup() while a group is open');
     const statements = (await this.orderedOnly(changes)).size || this.fallback.ordering ? undefined : await this.setBasedStatements(changes);
-    if (!statements) {
-      await this.applyChunk(changes);
-      return this.commit(watermark);
+    if (!statements || this.troubleAhead) {
+      await this.settled();
+      await this.applyInTwoSteps(changes, watermark);
+      return { committed: Promise.resolve() };
     }
-    this.begin();
-    for (const c of changes) this.addCounts(c.schema, c.table, c.counts);
+    const deltas = countDeltas(changes);
+    const from = this.groupsInFlight ? this.lastSentWatermark : this.applied.watermark;
     failpoint('apply.after-chunk');
+    const begun = this.query('BEGIN');
     const sent = statements.map(({ q, c }) => ({ c, result: this.query(q) }));
+    failpoint('apply.before-commit');
+    const moved = this.query(watermarkStatement(this.o.migrationUuid, from, watermark, deltas));
+    const ended = this.query('COMMIT');
+    for (const p of [begun, moved, ended]) p.catch(() => undefined);
     for (const s of sent) s.result.catch(() => undefined);
-    await this.end(watermark, sent).catch(async (e: unknown) => {
-      if (!(e instanceof ChunkFailure)) throw e;
-      if (!isOrderSensitive(e.error)) throw applyFailure(e.error, e.c);
-      // Rolled back: once more in two steps, where a conflicting table goes one by one.
-      await this.applyChunk(changes);
-      await this.commit(watermark);
-    });
+    this.lastSentWatermark = watermark;
+    this.groupsInFlight++;
+    const before = this.lastGroup;
+    const outcome = (async (): Promise<GroupOutcome> => {
+      const previous = await before;
+      try {
+        await begun;
+        for (const s of sent) await s.result.catch((e: unknown) => Promise.reject(new ChunkFailure(s.c, e)));
+        await moved;
+      } catch (e) {
+        await ended.catch(() => undefined);
+        this.troubleAhead = true; // nothing more is sent ahead until every group sent so far has settled
+        if ('failed' in previous) return previous; // rolled back by the watermark guard: it failed for the same reason
+        if (previous.again || (e instanceof ChunkFailure && isOrderSensitive(e.error))) {
+          // Rolled back, like every group sent after it (the watermark guard): in two steps now, in order.
+          try {
+            await this.applyInTwoSteps(changes, watermark);
+            return { again: true };
+          } catch (e2) {
+            return { failed: e2 };
+          }
+        }
+        if ((e as { code?: string }).code === WATERMARK_CONFLICT) return { failed: watermarkConflict(this.o.side, from) };
+        return { failed: e instanceof ChunkFailure ? applyFailure(e.error, e.c) : e };
+      }
+      try {
+        const end = await ended;
+        if (end.command !== 'COMMIT') throw new InternalError(`the apply transaction ended with ${end.command} instead of COMMIT`);
+      } catch (e) {
+        this.troubleAhead = true;
+        return { failed: e };
+      }
+      this.committed(watermark, deltas);
+      return {};
+    })().finally(() => this.groupsInFlight--);
+    this.lastGroup = outcome;
+    const committed = outcome.then((o) => ('failed' in o ? Promise.reject(o.failed) : undefined));
+    committed.catch(() => undefined); // reported to whoever awaits it, perhaps only after an earlier group's failure
+    return { committed };
+  }
+
+  /** Every group sent so far has settled (each one's failure is reported by its own `committed`). */
+  private async settled(): Promise<void> {
+    let last: Promise<GroupOutcome>;
+    do {
+      last = this.lastGroup;
+      await last;
+    } while (last !== this.lastGroup);
+    this.troubleAhead = false;
+    this.lastGroup = Promise.resolve({}); // a group sent from now on does not follow a failed one
+  }
+
+  /** Rolled back or never sent ahead: once more in two steps, where a conflicting table goes one by one. */
+  private async applyInTwoSteps(changes: readonly TableChanges[], watermark: number): Promise<void> {
+    await this.applyChunk(changes);
+    await this.commit(watermark);
   }
 
   /** Tables whose events must go one by one: keys that do not identify one row here, or marked so upstream. */
@@ -210,12 +289,7 @@ export class ChangeApplier {
   }
 
   private addCounts(schema: string, table: string, counts: EventCounts): void {
-    const k = tableKey(schema, table);
-    let t = this.txnCounts.get(k);
-    if (!t) this.txnCounts.set(k, (t = { schema, table, counts: { c: 0, u: 0, d: 0 } }));
-    t.counts.c += counts.c;
-    t.counts.u += counts.u;
-    t.counts.d += counts.d;
+    addCounts(this.txnCounts, schema, table, counts);
   }
 
   private async applySetBased(c: TableChanges): Promise<void> {
@@ -299,6 +373,11 @@ export class ChangeApplier {
     const end = await ended;
     this.inTransaction = false;
     if (end.command !== 'COMMIT') throw new InternalError(`the apply transaction ended with ${end.command} instead of COMMIT`);
+    this.committed(watermark, deltas);
+  }
+
+  /** A transaction moving the watermark to `watermark` with these counts has committed. */
+  private committed(watermark: number, deltas: readonly TableCountDelta[]): void {
     const total = { ...this.applied.totals };
     for (const d of deltas) {
       total.c += d.counts.c;
@@ -315,6 +394,9 @@ export class ChangeApplier {
    * synchronous_commit = on. Its commit waits for the WAL flush, which takes every earlier commit with it.
    */
   async makeDurable(): Promise<void> {
+    // Its watermark statement expects the watermark where the last commit left it: after every group sent ahead
+    // (checked again after each wait: one may have been sent meanwhile; nothing awaits between here and the send).
+    while (this.groupsInFlight) await this.settled();
     if (!this.unflushed) return;
     if (this.inTransaction) throw new InternalError('makeDurable() while a group is open');
     const w = this.applied.watermark;
@@ -353,6 +435,25 @@ export class ChangeApplier {
     await this.rollback();
     await this.client.end().catch(() => undefined);
   }
+}
+
+/** How a group sent ahead ended: committed as sent ({}), applied again in two steps, or failed (not committed). */
+type GroupOutcome = { again?: true; failed?: never } | { failed: unknown };
+
+function addCounts(into: Map<string, TableCountDelta>, schema: string, table: string, counts: EventCounts): void {
+  const k = tableKey(schema, table);
+  let t = into.get(k);
+  if (!t) into.set(k, (t = { schema, table, counts: { c: 0, u: 0, d: 0 } }));
+  t.counts.c += counts.c;
+  t.counts.u += counts.u;
+  t.counts.d += counts.d;
+}
+
+/** The event counts of one chunk, per table. */
+function countDeltas(changes: readonly TableChanges[]): TableCountDelta[] {
+  const into = new Map<string, TableCountDelta>();
+  for (const c of changes) addCounts(into, c.schema, c.table, c.counts);
+  return [...into.values()];
 }
 
 /** A set-based statement of table `c` failed inside a group sent at once. */
