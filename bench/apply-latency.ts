@@ -2,12 +2,17 @@
  * Importer-only latency (not a test): one small transaction committed to the queue every --interval ms for
  * --seconds; for each, the time until it is visible in the target. Prints p50/p99/max.
  *
- *   node dist/bench/apply-latency.js [--interval 5] [--seconds 10]
+ * --target-delay-ms D: the importer reaches the target through a proxy (a process of its own) that holds every
+ * packet D ms each way, as a target across a network would (a round trip of 2 × D ms); the watcher reads the
+ * target directly, so only the importer pays the delay.
+ *
+ *   node dist/bench/apply-latency.js [--interval 5] [--seconds 10] [--target-delay-ms 0]
  */
 import { runChangeApply, TO_TARGET } from '../src/workflows/apply-changes.js';
 import { ApplyRig, c, capturingLogger, commit } from '../test/helpers/apply-rig.js';
 import { MIGRATION_PASSWORD, PgCluster } from '../test/helpers/pg-cluster.js';
 import { postgresEngine } from '../src/adapters/postgres/engine.js';
+import { startDelayProxy } from './bench-helpers.js';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -15,14 +20,17 @@ const arg = (name: string, dflt: number) => {
 };
 const INTERVAL = arg('interval', 5);
 const SECONDS = arg('seconds', 10);
+const TARGET_DELAY_MS = arg('target-delay-ms', 0);
 
 const cluster = await PgCluster.start();
 const rig = await ApplyRig.create(cluster);
 try {
   await rig.sql('CREATE TABLE hb (id int PRIMARY KEY, t bigint)');
   const ac = new AbortController();
+  const proxy = TARGET_DELAY_MS > 0 ? await startDelayProxy(rig.settings.host, rig.settings.port, TARGET_DELAY_MS) : undefined;
+  const settings = proxy ? { ...rig.settings, host: '127.0.0.1', port: proxy.port } : rig.settings;
   const run = runChangeApply(
-    { db: { engine: postgresEngine, conn: { settings: rig.settings, secret: { password: MIGRATION_PASSWORD } } }, state: rig.state, exportDir: rig.dir, log: capturingLogger([]), out: rig.out },
+    { db: { engine: postgresEngine, conn: { settings, secret: { password: MIGRATION_PASSWORD } } }, state: rig.state, exportDir: rig.dir, log: capturingLogger([]), out: rig.out },
     TO_TARGET, ac.signal, { metricsIntervalMs: 60_000 },
   );
   const watcher = await cluster.connectAdmin(rig.db);
@@ -54,9 +62,10 @@ try {
   await watcher.end();
   ac.abort();
   await run;
+  proxy?.stop();
   lags.sort((a, b) => a - b);
   const q = (p: number) => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))].toFixed(1);
-  console.log(`${lags.length} transactions, one every ${INTERVAL} ms: queue commit → visible on the target p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${lags[lags.length - 1].toFixed(1)} ms`);
+  console.log(`${lags.length} transactions, one every ${INTERVAL} ms${proxy ? `, target ${TARGET_DELAY_MS} ms away each way` : ''}: queue commit → visible on the target p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${lags[lags.length - 1].toFixed(1)} ms`);
 } finally {
   rig.close();
   await cluster.stop();

@@ -161,3 +161,27 @@ export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, watchRs
     });
   });
 }
+
+/**
+ * A TCP proxy to host:port in a process of its own that holds every chunk `delayMs` before passing it on, in both
+ * directions (order kept: timers of one duration fire in the order set). Resolves with the port it listens on.
+ */
+export async function startDelayProxy(host: string, port: number, delayMs: number): Promise<{ port: number; stop: () => void }> {
+  const script = `
+    const net = require('node:net');
+    const pass = (from, to) => from.on('data', (b) => setTimeout(() => to.write(b), ${delayMs}));
+    const server = net.createServer((client) => {
+      const upstream = net.connect(${port}, ${JSON.stringify(host)});
+      client.setNoDelay(true); upstream.setNoDelay(true);
+      pass(client, upstream); pass(upstream, client);
+      const close = () => { client.destroy(); upstream.destroy(); };
+      client.on('close', close); upstream.on('close', close); client.on('error', close); upstream.on('error', close);
+    });
+    server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const listening = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once('data', (b) => resolve(Number(String(b).trim())));
+    child.once('exit', (code) => reject(new Error(`the delay proxy exited (${code})`)));
+  });
+  return { port: listening, stop: () => child.kill() };
+}

@@ -145,7 +145,15 @@ async function applyLoop(
   // The database applies one group while we compact the next: `inflight` holds the groups being applied, oldest
   // first. A group sent ahead (sendGroup) goes while up to GROUPS_IN_FLIGHT - 1 before it await their reply;
   // anything else starts only once all have settled. A failure surfaces here before anything else runs.
-  const inflight: { applied: Promise<void>; done: boolean }[] = [];
+  const inflight: { applied: Promise<void>; done: boolean; events: number }[] = [];
+  /** Another group may be sent ahead now: few enough in flight (see GROUPS_IN_FLIGHT). */
+  const roomAhead = (events: number) => {
+    if (inflight.length < GROUPS_IN_FLIGHT) return true;
+    if (inflight.length >= SMALL_GROUPS_IN_FLIGHT) return false;
+    let unanswered = events;
+    for (const g of inflight) unanswered += g.events;
+    return unanswered <= SMALL_GROUPS_EVENTS;
+  };
   const settle = async () => {
     while (inflight.length) await inflight.shift()!.applied;
   };
@@ -245,7 +253,7 @@ async function applyLoop(
       let applied: Promise<void>;
       if (watermark !== undefined && changes.length && applier.sendGroup && !applier.openTransaction) {
         // One round trip, sent without waiting for the reply to the group before (its commit comes first).
-        while (inflight.length >= GROUPS_IN_FLIGHT) await inflight.shift()!.applied;
+        while (!roomAhead(events.length)) await inflight.shift()!.applied;
         const { committed: sent } = await applier.sendGroup(changes, watermark);
         const before = inflight.at(-1)?.applied;
         applied = (async () => {
@@ -263,7 +271,7 @@ async function applyLoop(
           }
         })();
       }
-      const entry = { applied, done: false };
+      const entry = { applied, done: false, events: events.length };
       // Handled when settled; this only keeps an early failure from being reported as unhandled meanwhile.
       applied.then(() => (entry.done = true), () => (entry.done = true));
       inflight.push(entry);
@@ -293,11 +301,15 @@ async function compactYielding(events: readonly QueueEvent[]): Promise<TableChan
 const COMPACT_SLICE = 2048;
 
 /**
- * Groups sent and not yet answered, at most. Two: the next group goes while the database applies one, so it does
- * not wait a round trip behind it; more would hold more compacted groups in memory under a backlog, where the
- * database is the bottleneck anyway.
+ * Groups sent and not yet answered, at most: two, so the next group goes while the database applies one and does
+ * not wait a round trip behind it. Small groups (a caught-up stream: a group per queue commit, every few ms) may be
+ * up to SMALL_GROUPS_IN_FLIGHT while their events together stay under SMALL_GROUPS_EVENTS: against a target a
+ * round trip away, each goes out at once instead of waiting for a slot. Large groups (a backlog) stay at two: each
+ * holds its compacted rows until answered, and the database is the bottleneck there anyway.
  */
 const GROUPS_IN_FLIGHT = 2;
+const SMALL_GROUPS_IN_FLIGHT = 8;
+const SMALL_GROUPS_EVENTS = 2_000;
 
 /** Read-ahead bound, in characters of queue text per event the limits allow (queue lines are ~100-250). */
 const READ_AHEAD_CHARS_PER_EVENT = 256;
