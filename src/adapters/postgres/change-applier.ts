@@ -209,7 +209,10 @@ export class ChangeApplier {
     const statements = (await this.orderedOnly(changes)).size || this.fallback.ordering ? undefined : await this.setBasedStatements(changes);
     if (!statements || this.troubleAhead) {
       await this.settled();
-      await this.applyInTwoSteps(changes, watermark);
+      // Tracked like a group sent ahead, so makeDurable() waits for it rather than finding its transaction open.
+      const applied = this.applyInTwoSteps(changes, watermark);
+      await this.track(applied.then((): GroupOutcome => ({}), (e: unknown) => ({ failed: e })));
+      await applied; // its failure, if any
       return { committed: Promise.resolve() };
     }
     const deltas = countDeltas(changes);
@@ -223,9 +226,8 @@ export class ChangeApplier {
     for (const p of [begun, moved, ended]) p.catch(() => undefined);
     for (const s of sent) s.result.catch(() => undefined);
     this.lastSentWatermark = watermark;
-    this.groupsInFlight++;
     const before = this.lastGroup;
-    const outcome = (async (): Promise<GroupOutcome> => {
+    const outcome = this.track((async (): Promise<GroupOutcome> => {
       const previous = await before;
       try {
         await begun;
@@ -256,11 +258,17 @@ export class ChangeApplier {
       }
       this.committed(watermark, deltas);
       return {};
-    })().finally(() => this.groupsInFlight--);
-    this.lastGroup = outcome;
+    })());
     const committed = outcome.then((o) => ('failed' in o ? Promise.reject(o.failed) : undefined));
     committed.catch(() => undefined); // reported to whoever awaits it, perhaps only after an earlier group's failure
     return { committed };
+  }
+
+  /** A group now on its way: the last one, in flight until `outcome` settles. */
+  private track(outcome: Promise<GroupOutcome>): Promise<GroupOutcome> {
+    this.groupsInFlight++;
+    this.lastGroup = outcome.finally(() => this.groupsInFlight--);
+    return this.lastGroup;
   }
 
   /** Every group sent so far has settled (each one's failure is reported by its own `committed`). */
