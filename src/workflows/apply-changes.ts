@@ -5,7 +5,8 @@
  *
  * Loop: read ahead (EventPrefetcher) → decide where the group ends (nextGroupStep: on a source commit,
  * up to ~20k events) → compact (compactChunk, in slices) → apply set-based in one target transaction whose last
- * statement moves the watermark → commit → acknowledge the queue segments. A lost connection reconnects
+ * statement moves the watermark, sent behind the groups still awaiting their reply → commit → acknowledge the
+ * queue segments. A lost connection reconnects
  * and resumes from the committed watermark (the database says what it holds, not our memory). SIGINT/
  * SIGTERM: commit what is buffered up to the last source commit, roll back a half-applied big
  * transaction, return. A cutover marker: commit everything before it, call the marker handler, move the
@@ -143,8 +144,8 @@ async function applyLoop(
   let waitingInTransactionSince = 0;
   let locksCheckedAt = 0;
   // The database applies one group while we compact the next: `inflight` holds the groups being applied, oldest
-  // first. A group sent ahead (sendGroup) goes while up to GROUPS_IN_FLIGHT - 1 before it await their reply;
-  // anything else starts only once all have settled. A failure surfaces here before anything else runs.
+  // first. A group sent ahead (sendGroup) goes while there is room (roomAhead) for it behind those awaiting their
+  // reply; anything else starts only once all have settled. A failure surfaces here before anything else runs.
   const inflight: { applied: Promise<void>; done: boolean; events: number }[] = [];
   /** Another group may be sent ahead now: few enough in flight (see GROUPS_IN_FLIGHT). */
   const roomAhead = (events: number) => {
