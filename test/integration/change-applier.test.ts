@@ -35,6 +35,26 @@ async function rows(rig: ApplyRig, sql: string): Promise<string[]> {
   return (await rig.sql<{ r: string }>(`SELECT t::text AS r FROM (${sql}) t`)).map((x) => x.r);
 }
 
+/** Send group `first`, then `second` before the first one's reply is back (asserted); both as sendGroup returns them. */
+async function sendTwo(applier: ChangeApplier, first: [QueueEvent[], number], second: [QueueEvent[], number]) {
+  const a = await applier.sendGroup(compactChunk(first[0]), first[1]);
+  let aSettled = false;
+  a.committed.then(() => (aSettled = true), () => (aSettled = true));
+  const b = await applier.sendGroup(compactChunk(second[0]), second[1]);
+  assert.equal(aSettled, false, 'the second group was sent before the first one\'s reply');
+  return { a, b };
+}
+
+/** What a new apply session of migration `n` finds in `db`: the watermark and totals committed. */
+async function storedState(db: string, n: number) {
+  const again = await openApplier(db, n);
+  try {
+    return again.applied;
+  } finally {
+    await again.close();
+  }
+}
+
 test('primary-key moves in a cycle, unique swaps between rows, a unique value freed and retaken: exact, through the ordered fallback', async () => {
   const rig = await ApplyRig.create(cluster);
   try {
@@ -126,24 +146,19 @@ test('groups sent ahead (sendGroup): the second goes before the first is answere
   const applier = await openApplier(db, 6);
   try {
     const ins = (vsn: number, id: number) => ({ vsn, op: 'c', schema: 'public', table: 't', key: { id: String(id) }, after: { id: String(id), k: String(id * 10) } }) as QueueEvent;
-    const first = await applier.sendGroup(compactChunk([ins(1, 1), ins(2, 2), { vsn: 3, op: 'commit', pos: '0/1' }]), 3);
-    let firstDone = false;
-    void first.committed.then(() => (firstDone = true));
-    const second = await applier.sendGroup(compactChunk([ins(4, 3), { vsn: 5, op: 'u', schema: 'public', table: 't', key: { id: '1' }, after: { id: '1', k: '11' } }, { vsn: 6, op: 'commit', pos: '0/2' }]), 6);
-    assert.equal(firstDone, false, 'the second group was sent before the first one\'s reply');
+    const { a, b } = await sendTwo(
+      applier,
+      [[ins(1, 1), ins(2, 2), { vsn: 3, op: 'commit', pos: '0/1' }], 3],
+      [[ins(4, 3), { vsn: 5, op: 'u', schema: 'public', table: 't', key: { id: '1' }, after: { id: '1', k: '11' } }, { vsn: 6, op: 'commit', pos: '0/2' }], 6],
+    );
     const durable = applier.makeDurable();
-    await Promise.all([first.committed, second.committed, durable]);
+    await Promise.all([a.committed, b.committed, durable]);
     assert.equal(await tRows(db), '(1,11) (2,20) (3,30)');
     assert.deepEqual(applier.applied, { watermark: 6, totals: { c: 3, u: 1, d: 0 } });
   } finally {
     await applier.close();
   }
-  const again = await openApplier(db, 6);
-  try {
-    assert.deepEqual(again.applied, { watermark: 6, totals: { c: 3, u: 1, d: 0 } }, 'the database holds both groups\' watermark and counts');
-  } finally {
-    await again.close();
-  }
+  assert.deepEqual(await storedState(db, 6), { watermark: 6, totals: { c: 3, u: 1, d: 0 } }, 'the database holds both groups\' watermark and counts');
 });
 
 test('a group sent ahead of one that hits a constraint: both roll back (the watermark guard), then both are applied again in order, exactly once', async () => {
@@ -156,11 +171,7 @@ test('a group sent ahead of one that hits a constraint: both roll back (the wate
     const swap = [upd(1, '1', '30'), upd(2, '2', '10'), upd(3, '1', '20'), { vsn: 4, op: 'commit', pos: '0/1' } as QueueEvent];
     // Depends on the swap: k = 10 is free again only once row 2 has moved on from it.
     const next = [upd(5, '2', '11'), { vsn: 6, op: 'c', schema: 'public', table: 't', key: { id: '3' }, after: { id: '3', k: '10' } } as QueueEvent, { vsn: 7, op: 'commit', pos: '0/2' } as QueueEvent];
-    const a = await applier.sendGroup(compactChunk(swap), 4);
-    let aSettled = false;
-    a.committed.then(() => (aSettled = true), () => (aSettled = true));
-    const b = await applier.sendGroup(compactChunk(next), 7);
-    assert.equal(aSettled, false, 'the second group was sent before the first one\'s reply');
+    const { a, b } = await sendTwo(applier, [swap, 4], [next, 7]);
     await Promise.all([a.committed, b.committed]);
     assert.ok(applier.fallbackEvents >= 3, 'the swap went one by one');
     assert.equal(await tRows(db), '(1,20) (2,11) (3,10)');
@@ -172,12 +183,7 @@ test('a group sent ahead of one that hits a constraint: both roll back (the wate
   } finally {
     await applier.close();
   }
-  const again = await openApplier(db, 7);
-  try {
-    assert.deepEqual(again.applied, { watermark: 9, totals: { c: 1, u: 5, d: 0 } }, 'each group counted once');
-  } finally {
-    await again.close();
-  }
+  assert.deepEqual(await storedState(db, 7), { watermark: 9, totals: { c: 1, u: 5, d: 0 } }, 'each group counted once');
 });
 
 test('a group sent ahead of one that fails for good: neither commits, both report the first one\'s error; the session then applies the next group', async () => {
@@ -187,11 +193,7 @@ test('a group sent ahead of one that fails for good: neither commits, both repor
   try {
     const bad = [{ vsn: 1, op: 'c', schema: 'public', table: 't', key: { id: '1' }, after: { id: '1', k: 'not a number' } } as QueueEvent, { vsn: 2, op: 'commit', pos: '0/1' } as QueueEvent];
     const fine = [{ vsn: 3, op: 'c', schema: 'public', table: 't', key: { id: '2' }, after: { id: '2', k: '2' } } as QueueEvent, { vsn: 4, op: 'commit', pos: '0/2' } as QueueEvent];
-    const a = await applier.sendGroup(compactChunk(bad), 2);
-    let aSettled = false;
-    a.committed.then(() => (aSettled = true), () => (aSettled = true));
-    const b = await applier.sendGroup(compactChunk(fine), 4);
-    assert.equal(aSettled, false, 'the second group was sent before the first one\'s reply');
+    const { a, b } = await sendTwo(applier, [bad, 2], [fine, 4]);
     const notANumber = (e: unknown) => e instanceof Error && /not a number/.test(e.message);
     await assert.rejects(a.committed, notANumber);
     await assert.rejects(b.committed, notANumber);
