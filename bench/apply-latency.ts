@@ -24,10 +24,10 @@ const TARGET_DELAY_MS = arg('target-delay-ms', 0);
 
 const cluster = await PgCluster.start();
 const rig = await ApplyRig.create(cluster);
+const proxy = TARGET_DELAY_MS > 0 ? await startDelayProxy(rig.settings.host, rig.settings.port, TARGET_DELAY_MS) : undefined;
 try {
   await rig.sql('CREATE TABLE hb (id int PRIMARY KEY, t bigint)');
   const ac = new AbortController();
-  const proxy = TARGET_DELAY_MS > 0 ? await startDelayProxy(rig.settings.host, rig.settings.port, TARGET_DELAY_MS) : undefined;
   const settings = proxy ? { ...rig.settings, host: '127.0.0.1', port: proxy.port } : rig.settings;
   const run = runChangeApply(
     { db: { engine: postgresEngine, conn: { settings, secret: { password: MIGRATION_PASSWORD } } }, state: rig.state, exportDir: rig.dir, log: capturingLogger([]), out: rig.out },
@@ -62,11 +62,11 @@ try {
   await watcher.end();
   ac.abort();
   await run;
-  proxy?.stop();
   lags.sort((a, b) => a - b);
   const q = (p: number) => lags[Math.min(lags.length - 1, Math.floor(p * lags.length))].toFixed(1);
   console.log(`${lags.length} transactions, one every ${INTERVAL} ms${proxy ? `, target ${TARGET_DELAY_MS} ms away each way` : ''}: queue commit → visible on the target p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${lags[lags.length - 1].toFixed(1)} ms`);
 } finally {
+  proxy?.stop();
   rig.close();
   await cluster.stop();
 }
