@@ -175,7 +175,7 @@ export class ChangeApplier {
         await this.query('BEGIN');
       },
     });
-    for (const c of changes) this.addCounts(c.schema, c.table, c.counts);
+    for (const c of changes) addCounts(this.txnCounts, c.schema, c.table, c.counts);
     this.chunksInTransaction++;
     failpoint('apply.after-chunk');
   }
@@ -220,10 +220,8 @@ export class ChangeApplier {
     failpoint('apply.after-chunk');
     const begun = this.query('BEGIN');
     const sent = statements.map(({ q, c }) => ({ c, result: this.query(q) }));
-    failpoint('apply.before-commit');
-    const moved = this.query(watermarkStatement(this.o.migrationUuid, from, watermark, deltas));
-    const ended = this.query('COMMIT');
-    for (const p of [begun, moved, ended]) p.catch(() => undefined);
+    const { moved, ended } = this.sendWatermarkAndCommit(from, watermark, deltas);
+    begun.catch(() => undefined);
     for (const s of sent) s.result.catch(() => undefined);
     this.lastSentWatermark = watermark;
     const before = this.lastGroup;
@@ -250,8 +248,7 @@ export class ChangeApplier {
         return { failed: e instanceof ChunkFailure ? applyFailure(e.error, e.c) : e };
       }
       try {
-        const end = await ended;
-        if (end.command !== 'COMMIT') throw new InternalError(`the apply transaction ended with ${end.command} instead of COMMIT`);
+        assertCommitted(await ended);
       } catch (e) {
         this.troubleAhead = true;
         return { failed: e };
@@ -294,10 +291,6 @@ export class ChangeApplier {
     // (Answered in order on the one session, so the first failure is the first table that has one.)
     const infos = await Promise.all(changes.map((c) => this.table(c.schema, c.table)));
     return new Set(changes.filter((c, i) => c.orderedOnly || !identifiesRows(infos[i], c.keyColumns)));
-  }
-
-  private addCounts(schema: string, table: string, counts: EventCounts): void {
-    addCounts(this.txnCounts, schema, table, counts);
   }
 
   private async applySetBased(c: TableChanges): Promise<void> {
@@ -358,19 +351,13 @@ export class ChangeApplier {
   }
 
   /**
-   * Send the watermark and COMMIT behind the statements `sent` before them, then wait for all, in order. If
-   * anything failed, the COMMIT found the transaction aborted and rolled back; the first failure is thrown (a
-   * statement's as a ChunkFailure). The watermark statement fails when another importer moved it.
+   * Send the watermark and COMMIT of the open transaction and wait for both. If the watermark statement failed
+   * (another importer moved it), the COMMIT found the transaction aborted and rolled back.
    */
-  private async end(watermark: number, sent: readonly { c: TableChanges; result: Promise<unknown> }[] = []): Promise<void> {
+  private async end(watermark: number): Promise<void> {
     const deltas = [...this.txnCounts.values()];
-    failpoint('apply.before-commit');
-    const moved = this.query(watermarkStatement(this.o.migrationUuid, this.applied.watermark, watermark, deltas));
-    const ended = this.query('COMMIT');
-    moved.catch(() => undefined);
-    ended.catch(() => undefined);
+    const { moved, ended } = this.sendWatermarkAndCommit(this.applied.watermark, watermark, deltas);
     try {
-      for (const s of sent) await s.result.catch((e: unknown) => Promise.reject(new ChunkFailure(s.c, e)));
       await moved;
     } catch (e) {
       await ended.catch(() => undefined);
@@ -380,8 +367,18 @@ export class ChangeApplier {
     }
     const end = await ended;
     this.inTransaction = false;
-    if (end.command !== 'COMMIT') throw new InternalError(`the apply transaction ended with ${end.command} instead of COMMIT`);
+    assertCommitted(end);
     this.committed(watermark, deltas);
+  }
+
+  /** The last two statements of a transaction, sent at once: move the watermark from `from` to `to`, commit. */
+  private sendWatermarkAndCommit(from: number, to: number, deltas: readonly TableCountDelta[]): { moved: Promise<unknown>; ended: Promise<pg.QueryResult> } {
+    failpoint('apply.before-commit');
+    const moved = this.query(watermarkStatement(this.o.migrationUuid, from, to, deltas));
+    const ended = this.query('COMMIT');
+    moved.catch(() => undefined); // observed by the caller, in order
+    ended.catch(() => undefined);
+    return { moved, ended };
   }
 
   /** A transaction moving the watermark to `watermark` with these counts has committed. */
@@ -455,6 +452,10 @@ function addCounts(into: Map<string, TableCountDelta>, schema: string, table: st
   t.counts.c += counts.c;
   t.counts.u += counts.u;
   t.counts.d += counts.d;
+}
+
+function assertCommitted(end: pg.QueryResult): void {
+  if (end.command !== 'COMMIT') throw new InternalError(`the apply transaction ended with ${end.command} instead of COMMIT`);
 }
 
 /** The event counts of one chunk, per table. */
