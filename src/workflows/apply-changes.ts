@@ -6,11 +6,10 @@
  * Loop: read ahead (EventPrefetcher) → decide where the group ends (nextGroupStep: on a source commit,
  * up to ~20k events) → compact (compactChunk, in slices) → apply set-based in one target transaction whose last
  * statement moves the watermark, sent behind the groups still awaiting their reply → commit → acknowledge the
- * queue segments. A lost connection reconnects
- * and resumes from the committed watermark (the database says what it holds, not our memory). SIGINT/
- * SIGTERM: commit what is buffered up to the last source commit, roll back a half-applied big
- * transaction, return. A cutover marker: commit everything before it, call the marker handler, move the
- * watermark past it (see MarkerHandler) and stop.
+ * queue segments. A lost connection reconnects and resumes from the committed watermark (the database says what
+ * it holds, not our memory). SIGINT/SIGTERM: commit what is buffered up to the last source commit, roll back a
+ * half-applied big transaction, return. A cutover marker: commit everything before it, call the marker handler,
+ * move the watermark past it (see MarkerHandler) and stop.
  */
 import type { ChangeSink, Endpoint } from '../adapters/engine.js';
 import { ChunkCompactor, nextGroupStep, type GroupLimits, type TableChanges } from '../core/apply-batching.js';
